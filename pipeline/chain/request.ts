@@ -1,0 +1,64 @@
+import { type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
+import { AigcError } from '../errors';
+import { collectionInterface } from './collection';
+
+/** A mint request as emitted by `MintRequested`; the fields after `requester` are the contract's stored preimage. */
+export type MintRequest = {
+  requestId: bigint;
+  requester: string;
+  paid: bigint;
+  requestedAt: bigint;
+  seed: string;
+  promptHash: string;
+  /** The prompt bytes decoded as UTF-8 (invalid sequences become U+FFFD; `promptHash` covers the raw bytes). */
+  prompt: string;
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+};
+
+/** The same request with bigints as decimal strings, for JSON job payloads. */
+export type MintRequestJson = Omit<MintRequest, 'requestId' | 'paid' | 'requestedAt'> & {
+  requestId: string;
+  paid: string;
+  requestedAt: string;
+};
+
+/** Decodes a `MintRequested` log; throws `EVENT_INVALID` for anything else. */
+export function parseMintRequested(log: Log): MintRequest {
+  const parsed = collectionInterface.parseLog(log);
+  if (!parsed || parsed.name !== 'MintRequested') {
+    throw new AigcError('EVENT_INVALID', `log ${log.transactionHash}:${log.index} is not MintRequested`);
+  }
+  const a = parsed.args;
+  return {
+    requestId: a.requestId as bigint,
+    requester: a.requester as string,
+    paid: a.paid as bigint,
+    requestedAt: a.requestedAt as bigint,
+    seed: a.seed as string,
+    promptHash: a.promptHash as string,
+    prompt: toUtf8String(a.prompt as string, Utf8ErrorFuncs.replace),
+    blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+  };
+}
+
+export function requestToJson(r: MintRequest): MintRequestJson {
+  return { ...r, requestId: r.requestId.toString(), paid: r.paid.toString(), requestedAt: r.requestedAt.toString() };
+}
+
+export function requestFromJson(r: MintRequestJson): MintRequest {
+  return { ...r, requestId: BigInt(r.requestId), paid: BigInt(r.paid), requestedAt: BigInt(r.requestedAt) };
+}
+
+/** The `Request` struct argument of `fulfill`, `reject` and `refund`. */
+export function requestStruct(r: MintRequest | MintRequestJson) {
+  return { requester: r.requester, paid: r.paid, requestedAt: r.requestedAt, seed: r.seed, promptHash: r.promptHash };
+}
+
+/** The 32-bit integer seed backends receive: the low 32 bits of the on-chain seed. */
+export function renderSeed(seed: string): number {
+  return Number(BigInt(seed) & 0xffffffffn);
+}

@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type EventLog, toUtf8Bytes, Wallet } from 'ethers';
+import IORedis from 'ioredis';
+import { connectCollection, deployFromTemplate } from '../chain/collection';
+import { createProvider } from '../chain/provider';
+import { loadConfig } from '../config';
+import { startEmbeddedStack } from '../embedded/stack';
+import { deleteKeys } from '../embedded/redis';
+import { AigcError } from '../errors';
+import { createLogger } from '../logger';
+import { startNode } from '../node';
+import { verifyToken } from '../provenance/verify';
+import { createArweaveStore, loadWallet } from '../storage/arweave';
+import { loadTemplate } from '../template';
+import { formatTable } from './table';
+
+export const DEMO_PROMPTS = [
+  'a lighthouse on a basalt cliff at dawn',
+  'a red fox curled up in fresh snow',
+  'the "night market" in neon rain',
+  'ein Garten voller Glühwürmchen 🌙',
+  'an astronaut tending a tiny greenhouse on the moon',
+];
+
+export type DemoRow = {
+  requestId: string;
+  tokenId: string;
+  owner: string;
+  tokenURI: string;
+  image: string;
+  imageSha256: string;
+  seconds: number;
+  verified: boolean;
+};
+
+export type RunDemoParameters = {
+  /** Number of mints (each from its own anvil account). @defaultValue 5 */
+  count?: number;
+  /** Working folder, wiped first. @defaultValue .aigc/demo */
+  dataDir?: string;
+  template?: string;
+  print?: (line: string) => void;
+};
+
+/**
+ * The whole pipeline on the embedded stack: deploy a collection, send `count` requestMint transactions, wait for
+ * every mint, print a table, verify each token from public data, shut everything down.
+ */
+export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'), template: templateName = 'genesis', print = console.log }: RunDemoParameters = {}): Promise<DemoRow[]> {
+  const started = performance.now();
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const template = loadTemplate(templateName);
+  if (count < 1 || count > 8) throw new AigcError('INVALID_REQUEST', `--count must be 1 to 8 (one anvil account each), got ${count}`);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  const logFile = path.resolve(dataDir, 'node.log');
+
+  print(`aigc demo: ${count} mints of "${template.name}" on a local stack (logs: ${logFile})`);
+  const stack = await startEmbeddedStack({
+    dataDir,
+    redisUrl: process.env.REDIS_URL || undefined,
+    onProgress: (part, ms) => print(`  ✓ ${part.padEnd(8)} up in ${Math.round(ms)} ms`),
+  });
+  const prefix = `aigc-demo-${process.pid}-${Date.now()}`;
+  let stopNode = async () => {};
+  try {
+    const provider = createProvider(stack.anvil.rpcUrl, 100);
+    const [deployerKey, operatorKey, ...collectorKeys] = stack.anvil.privateKeys;
+    const deployer = new Wallet(deployerKey, provider);
+    const operator = new Wallet(operatorKey);
+    const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
+    print(`  ✓ collection deployed at ${deployed.address}; signer ${operator.address} authorised`);
+
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir,
+        logLevel: 'info',
+        redis: { url: stack.redis.url, prefix },
+        chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 200, startBlock: deployed.blockNumber },
+        collection: { address: deployed.address, template: templateName },
+        signer: { privateKey: operatorKey },
+        gateway: { url: stack.gatewayUrl },
+        arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
+      },
+    });
+    const node = await startNode({ config, template, logger: createLogger({ level: 'info', file: logFile }) });
+    stopNode = () => node.stop();
+    print(`  ✓ operator node running (redis ${stack.redis.url}${stack.redis.spawned ? ', started for this run' : ''})`);
+
+    const collection = connectCollection(deployed.address, provider);
+    const sentAt = new Map<string, number>();
+    const prompts = Array.from({ length: count }, (_, i) => DEMO_PROMPTS[i % DEMO_PROMPTS.length]);
+    await Promise.all(
+      prompts.map(async (prompt, i) => {
+        const wallet = new Wallet(collectorKeys[i], provider);
+        const t = performance.now();
+        const tx = await collection.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), { value: BigInt(template.mint.priceWei) });
+        const receipt = await tx.wait();
+        const event = receipt.logs.map((l: EventLog) => collection.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'MintRequested');
+        sentAt.set(event.args.requestId.toString(), t);
+      }),
+    );
+    print(`  ✓ ${count} requestMint transactions mined; waiting for the node to render, store and mint…`);
+
+    const mintedAt = new Map<string, { at: number; log: EventLog }>();
+    const deadline = Date.now() + 75_000;
+    while (mintedAt.size < count) {
+      if (Date.now() > deadline) {
+        const pending = [...sentAt.keys()].filter((id) => !mintedAt.has(id));
+        throw new AigcError('TIMEOUT', `requests ${pending.join(', ')} were not minted within 75 s: see ${logFile}`);
+      }
+      const logs = (await collection.queryFilter(collection.filters.MintFulfilled(), deployed.blockNumber)) as EventLog[];
+      for (const log of logs) {
+        const id = log.args.requestId.toString();
+        if (!mintedAt.has(id)) {
+          mintedAt.set(id, { at: performance.now(), log });
+          print(`    minted #${id} (${mintedAt.size}/${count}, ${elapsed()})`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
+    const rows: DemoRow[] = [];
+    for (const id of [...sentAt.keys()].sort((a, b) => Number(a) - Number(b))) {
+      const report = await verifyToken({ provider, collection: deployed.address, tokenId: BigInt(id), download: store.download, fromBlock: deployed.blockNumber });
+      rows.push({
+        requestId: id,
+        tokenId: id,
+        owner: report.owner!,
+        tokenURI: report.tokenURI!,
+        image: report.imageUri!,
+        imageSha256: report.imageSha256!,
+        seconds: (mintedAt.get(id)!.at - sentAt.get(id)!) / 1000,
+        verified: report.ok,
+      });
+      if (!report.ok) print(`  ✗ token ${id}: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+    }
+    provider.destroy();
+
+    print('');
+    print(
+      formatTable(
+        ['request', 'token', 'owner', 'tokenURI', 'image', 'image sha256', 'req→mint', 'provenance'],
+        rows.map((r) => [r.requestId, r.tokenId, r.owner, r.tokenURI, r.image, r.imageSha256, `${r.seconds.toFixed(2)} s`, r.verified ? 'verified' : 'FAILED']),
+      ),
+    );
+    print('');
+    fs.writeFileSync(path.join(dataDir, 'result.json'), JSON.stringify({ collection: deployed.address, rows }, null, 2));
+    const failed = rows.filter((r) => !r.verified).length;
+    if (failed) throw new AigcError('VERIFY_FAILED', `${failed} of ${count} tokens failed verification`);
+    print(`all ${count} tokens minted and verified in ${elapsed()}; results in ${path.resolve(dataDir, 'result.json')}`);
+    return rows;
+  } finally {
+    await stopNode();
+    const redis = new IORedis(stack.redis.url, { maxRetriesPerRequest: 1 });
+    await deleteKeys(redis, prefix).catch(() => 0);
+    await redis.quit().catch(() => undefined);
+    await stack.stop();
+  }
+}

@@ -1,0 +1,23 @@
+import { AigcError, type ErrorCode } from '../errors';
+
+/** Exit codes by error code, in one place: 2 for bad input or settings, 3 for a missing service, 1 otherwise. */
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
+  CONFIG_INVALID: 2,
+  TEMPLATE_INVALID: 2,
+  INVALID_REQUEST: 2,
+  REDIS_UNAVAILABLE: 3,
+  ANVIL_UNAVAILABLE: 3,
+  VERIFY_FAILED: 4,
+};
+
+/** Prints one clear line for `error` (details with --verbose) and returns the exit code. */
+export function reportError(error: unknown, verbose = false): number {
+  if (error instanceof AigcError) {
+    console.error(`error: ${error.shortMessage}`);
+    if (verbose && error.details) console.error(error.details);
+    return EXIT_CODES[error.code] ?? 1;
+  }
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (verbose && error instanceof Error) console.error(error.stack);
+  return 1;
+}

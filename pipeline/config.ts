@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { AigcError } from './errors';
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected 0x followed by 64 hex digits');
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
+ * precedence is defaults < config file < environment < explicit overrides.
+ */
+export const configSchema = z.object({
+  /** Where the node and the embedded stack keep their files (arlocal data, wallets, logs). */
+  dataDir: z.string().min(1).default('.aigc'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  redis: z
+    .object({
+      /** Redis for queues and the listener cursor. Unset: 127.0.0.1:6379, else a spawned redis-server. */
+      url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+      /** Key prefix, so several nodes or test runs can share one Redis. */
+      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('aigc'),
+    })
+    .prefault({}),
+  chain: z
+    .object({
+      rpcUrl: httpUrl.optional(),
+      /** Blocks a request must be buried under before the node serves it. */
+      confirmations: int(0, 10_000).default(0),
+      pollIntervalMs: int(50, 600_000).default(1_000),
+      /** Largest block range asked of eth_getLogs at once (providers cap it). */
+      maxBlockRange: int(1, 1_000_000).default(2_000),
+      /** First block to scan when no cursor is stored yet (the collection's deployment block). */
+      startBlock: int(0).default(0),
+    })
+    .prefault({}),
+  collection: z
+    .object({
+      address: address.optional(),
+      /** The template (templates/collections/<name>) whose render settings the node applies. */
+      template: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and - only').default('genesis'),
+    })
+    .prefault({}),
+  signer: z.object({ privateKey: hex32.optional() }).prefault({}),
+  gateway: z
+    .object({
+      url: httpUrl.optional(),
+      apiKey: z.string().min(1).optional(),
+      timeoutMs: int(1_000, 3_600_000).default(120_000),
+    })
+    .prefault({}),
+  arweave: z
+    .object({
+      url: httpUrl.optional(),
+      /** Path of the JWK wallet that pays for uploads. */
+      walletPath: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  generate: z
+    .object({
+      /** Renders in flight at once on this node (match the backend's capacity). */
+      concurrency: int(1, 256).default(2),
+      attempts: int(1, 100).default(3),
+      backoffMs: int(0, 3_600_000).default(1_000),
+    })
+    .prefault({}),
+  fulfill: z
+    .object({
+      attempts: int(1, 100).default(5),
+      backoffMs: int(0, 3_600_000).default(1_000),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable → dotted setting path. */
+export const ENV_VARS = {
+  AIGC_DATA_DIR: 'dataDir',
+  LOG_LEVEL: 'logLevel',
+  REDIS_URL: 'redis.url',
+  AIGC_REDIS_PREFIX: 'redis.prefix',
+  AIGC_RPC_URL: 'chain.rpcUrl',
+  AIGC_CONFIRMATIONS: 'chain.confirmations',
+  AIGC_POLL_INTERVAL_MS: 'chain.pollIntervalMs',
+  AIGC_MAX_BLOCK_RANGE: 'chain.maxBlockRange',
+  AIGC_START_BLOCK: 'chain.startBlock',
+  AIGC_COLLECTION: 'collection.address',
+  AIGC_TEMPLATE: 'collection.template',
+  AIGC_SIGNER_KEY: 'signer.privateKey',
+  AIGC_GATEWAY_URL: 'gateway.url',
+  AIGC_GATEWAY_API_KEY: 'gateway.apiKey',
+  AIGC_GATEWAY_TIMEOUT_MS: 'gateway.timeoutMs',
+  AIGC_ARWEAVE_URL: 'arweave.url',
+  AIGC_ARWEAVE_WALLET: 'arweave.walletPath',
+  AIGC_GENERATE_CONCURRENCY: 'generate.concurrency',
+  AIGC_GENERATE_ATTEMPTS: 'generate.attempts',
+  AIGC_FULFILL_ATTEMPTS: 'fulfill.attempts',
+} as const satisfies Record<string, string>;
+
+const envVarOf = (path: string) => Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
+
+type Tree = { [key: string]: unknown };
+
+function setPath(target: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    const bothObjects = [prev, value].every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+    out[key] = bothObjects ? merge(prev as Tree, value as Tree) : value;
+  }
+  return out;
+}
+
+export type LoadConfigParameters = {
+  /** A JSON config file; its keys mirror the schema. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigInput;
+};
+
+/**
+ * Reads defaults < file < env < overrides into one validated config; a bad value names the setting, its env
+ * var and what is expected.
+ *
+ * @example
+ * const config = loadConfig({ file: 'aigc.config.json' });
+ */
+export function loadConfig({ file, env = process.env, overrides = {} }: LoadConfigParameters = {}): Config {
+  let fromFile: Tree = {};
+  if (file) {
+    try {
+      fromFile = JSON.parse(fs.readFileSync(file, 'utf8')) as Tree;
+    } catch (cause) {
+      throw new AigcError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  const fromEnv: Tree = {};
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(fromEnv, path, value);
+  }
+  const parsed = configSchema.safeParse(merge(merge(fromFile, fromEnv), overrides as Tree));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const envVar = envVarOf(path);
+      return `${path}${envVar ? ` (${envVar})` : ''}: ${issue.message}`;
+    });
+    throw new AigcError('CONFIG_INVALID', `invalid configuration: ${lines.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Returns the value of a setting the caller cannot run without, or a clear error naming its env var. */
+export function requireSetting<T>(value: T | undefined, path: string): T {
+  if (value === undefined) {
+    const envVar = envVarOf(path);
+    throw new AigcError('CONFIG_INVALID', `missing setting ${path}${envVar ? `: set ${envVar}` : ''}`);
+  }
+  return value;
+}

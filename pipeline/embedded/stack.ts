@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { createGatewayApp } from '../../services/diffusion-gateway/app';
+import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
+import { arweaveClient, loadWallet } from '../storage/arweave';
+import { type Anvil, startAnvil } from './anvil';
+import { type ArlocalHandle, startArlocal } from './arlocal';
+import { freePort } from './ports';
+import { ensureRedis, type RedisHandle } from './redis';
+
+export type EmbeddedStack = {
+  anvil: Anvil;
+  arlocal: ArlocalHandle;
+  redis: RedisHandle;
+  gatewayUrl: string;
+  /** A funded arlocal wallet for the node's uploads. */
+  arweaveWalletPath: string;
+  stop(): Promise<void>;
+};
+
+export type StartEmbeddedStackParameters = {
+  dataDir: string;
+  /** An existing Redis; else DESIGN's order: 127.0.0.1:6379, then a spawned redis-server. */
+  redisUrl?: string;
+  /** Called as each part comes up, for progress output. */
+  onProgress?: (part: string, ms: number) => void;
+};
+
+/**
+ * Everything the node needs, on this machine, with no accounts: anvil, arlocal (in-process, mining every
+ * second), Redis and the diffusion gateway with the `local` backend. `stop()` ends all of it, in reverse order.
+ */
+export async function startEmbeddedStack({ dataDir, redisUrl, onProgress = () => {} }: StartEmbeddedStackParameters): Promise<EmbeddedStack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  const timed = async <T>(part: string, start: () => Promise<T>) => {
+    const t = performance.now();
+    const value = await start();
+    onProgress(part, performance.now() - t);
+    return value;
+  };
+  try {
+    const redis = await timed('redis', () => ensureRedis({ url: redisUrl }));
+    stops.push(redis.stop);
+    const anvil = await timed('anvil', () => startAnvil());
+    stops.push(anvil.stop);
+    const arlocal = await timed('arlocal', () => startArlocal({ dbPath: path.join(dataDir, 'arlocal') }));
+    stops.push(arlocal.stop);
+
+    const arweaveWalletPath = path.join(dataDir, 'arweave-wallet.json');
+    const jwk = await loadWallet(arweaveWalletPath, { create: true });
+    const address = await arweaveClient(arlocal.url).wallets.jwkToAddress(jwk);
+    await fetch(`${arlocal.url}/mint/${address}/1000000000000000`); // 1,000 AR of test tokens
+
+    const server: Server = await timed('gateway', async () => {
+      const port = await freePort();
+      const app = createGatewayApp({ backend: createLocalBackend() });
+      return new Promise<Server>((resolve) => {
+        const s = app.listen(port, '127.0.0.1', () => resolve(s));
+      });
+    });
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const { port } = server.address() as { port: number };
+    return { anvil, arlocal, redis, gatewayUrl: `http://127.0.0.1:${port}`, arweaveWalletPath, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * One error type for the whole project. `code` is stable and machine-readable (the CLI maps it to an exit code,
+ * HTTP routes to a status); `shortMessage` is the one line a user sees; `details` and `cause` go to logs.
+ *
+ * @example
+ * throw new AigcError('CONFIG_INVALID', 'chain.rpcUrl must be an http(s) URL', { details: 'got "foo"' });
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'TEMPLATE_INVALID'
+  | 'REDIS_UNAVAILABLE'
+  | 'ANVIL_UNAVAILABLE'
+  | 'ARWEAVE_FAILED'
+  | 'GATEWAY_FAILED'
+  | 'CHAIN_FAILED'
+  | 'EVENT_INVALID'
+  | 'VERIFY_FAILED'
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'BACKEND_FAILED'
+  | 'TIMEOUT';
+
+export type AigcErrorOptions = { details?: string; cause?: unknown; retryable?: boolean };
+
+export class AigcError extends Error {
+  override readonly name = 'AigcError';
+  readonly code: ErrorCode;
+  readonly shortMessage: string;
+  readonly details?: string;
+  /** Whether trying again later may succeed (network, busy backend) as opposed to a permanent refusal. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, shortMessage: string, options: AigcErrorOptions = {}) {
+    super(options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage, { cause: options.cause });
+    this.code = code;
+    this.shortMessage = shortMessage;
+    this.details = options.details;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The message of any thrown value, for logs. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof AigcError) return error.shortMessage;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

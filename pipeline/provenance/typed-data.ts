@@ -1,0 +1,47 @@
+import { type TypedDataDomain, TypedDataEncoder, type Signer, verifyTypedData } from 'ethers';
+
+/** EIP-712 types of a fulfilment; must match `FULFILLMENT_TYPEHASH` in AIGCCollection.sol. */
+export const FULFILLMENT_TYPES = {
+  Fulfillment: [
+    { name: 'requestId', type: 'uint256' },
+    { name: 'promptHash', type: 'bytes32' },
+    { name: 'seed', type: 'bytes32' },
+    { name: 'imageSha256', type: 'bytes32' },
+    { name: 'manifestId', type: 'bytes32' },
+    { name: 'modelHash', type: 'bytes32' },
+  ],
+};
+
+export type Fulfillment = {
+  requestId: bigint;
+  promptHash: string;
+  seed: string;
+  imageSha256: string;
+  manifestId: string;
+  modelHash: string;
+};
+
+/** The domain binds a signature to one collection on one chain, so it cannot be replayed elsewhere. */
+export function fulfillmentDomain(chainId: bigint | number, collection: string): TypedDataDomain {
+  return { name: 'AIGCCollection', version: '1', chainId, verifyingContract: collection };
+}
+
+/** The digest the contract recovers the signer from. */
+export function fulfillmentDigest(domain: TypedDataDomain, value: Fulfillment): string {
+  return TypedDataEncoder.hash(domain, FULFILLMENT_TYPES, value);
+}
+
+/**
+ * Signs a fulfilment with the operator's key.
+ *
+ * @example
+ * const signature = await signFulfillment(wallet, fulfillmentDomain(31337, collection), fulfillment);
+ */
+export function signFulfillment(signer: Signer, domain: TypedDataDomain, value: Fulfillment): Promise<string> {
+  return signer.signTypedData(domain, FULFILLMENT_TYPES, value);
+}
+
+/** The address that produced `signature` over `value`. */
+export function recoverFulfillmentSigner(domain: TypedDataDomain, value: Fulfillment, signature: string): string {
+  return verifyTypedData(domain, FULFILLMENT_TYPES, value, signature);
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
+import { collectionInterface, connectCollection } from '../chain/collection';
+import { AigcError } from '../errors';
+import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
+import type { TokenManifest } from '../storage/manifest';
+import { modelHash } from './model-hash';
+import { fulfillmentDomain, recoverFulfillmentSigner } from './typed-data';
+
+export type VerifyCheck = { name: string; ok: boolean; detail?: string };
+
+export type VerifyReport = {
+  tokenId: bigint;
+  ok: boolean;
+  owner?: string;
+  tokenURI?: string;
+  imageUri?: string;
+  imageSha256?: string;
+  signer?: string;
+  checks: VerifyCheck[];
+};
+
+export type VerifyTokenParameters = {
+  provider: JsonRpcProvider;
+  collection: string;
+  tokenId: bigint;
+  /** Fetches Arweave data by id (any gateway). */
+  download(id: string): Promise<Uint8Array>;
+  /** First block to search for the token's events. @defaultValue 0 */
+  fromBlock?: number;
+};
+
+async function findEvent(contract: Contract, name: 'MintRequested' | 'MintFulfilled', tokenId: bigint, fromBlock: number) {
+  const logs = (await contract.queryFilter(contract.filters[name](tokenId), fromBlock)) as EventLog[];
+  if (logs.length !== 1) throw new AigcError('VERIFY_FAILED', `expected one ${name} event for token ${tokenId}, found ${logs.length}`);
+  return { log: logs[0], args: logs[0].args };
+}
+
+/**
+ * Checks a token from public data alone: chain events and state, the Arweave manifest and image. Every check is
+ * reported; `ok` is true only if all pass.
+ *
+ * @example
+ * const report = await verifyToken({ provider, collection, tokenId: 1n, download: store.download });
+ * console.log(report.ok ? 'verified' : report.checks.filter((c) => !c.ok));
+ */
+export async function verifyToken({ provider, collection, tokenId, download, fromBlock = 0 }: VerifyTokenParameters): Promise<VerifyReport> {
+  const checks: VerifyCheck[] = [];
+  const check = (name: string, ok: boolean, detail?: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
+  const contract = connectCollection(collection, provider);
+  const report: VerifyReport = { tokenId, ok: false, checks };
+
+  report.owner = (await contract.ownerOf(tokenId)) as string;
+  report.tokenURI = (await contract.tokenURI(tokenId)) as string;
+  const requested = await findEvent(contract, 'MintRequested', tokenId, fromBlock);
+  const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
+  const ev = fulfilled.args;
+  report.signer = ev.signer as string;
+  check('owner is the requester', report.owner.toLowerCase() === (requested.args.requester as string).toLowerCase(), `owner ${report.owner}`);
+  check('tokenURI names the fulfilled manifest', parseArUri(report.tokenURI) === bytes32ToArweaveId(ev.manifestId as string), report.tokenURI);
+
+  const manifestBytes = await download(parseArUri(report.tokenURI));
+  let manifest: TokenManifest;
+  try {
+    manifest = JSON.parse(Buffer.from(manifestBytes).toString('utf8')) as TokenManifest;
+  } catch {
+    check('manifest is JSON', false, 'manifest on Arweave is not valid JSON');
+    return report;
+  }
+  const a = manifest.aigc;
+  check('manifest names this token', a.requestId === tokenId.toString() && a.collection.toLowerCase() === collection.toLowerCase());
+  check('seed matches the request event', a.seed === requested.args.seed, `manifest ${a.seed}, chain ${requested.args.seed}`);
+  check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === requested.args.promptHash);
+  check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
+
+  report.imageUri = manifest.image;
+  const image = await download(parseArUri(manifest.image));
+  const sha = createHash('sha256').update(image).digest('hex');
+  report.imageSha256 = sha;
+  check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `got ${sha}`);
+  check('manifest states the same image hash', a.image.sha256 === sha);
+
+  // The signature is public in the fulfil transaction's calldata; recover the signer independently.
+  const tx = await provider.getTransaction(fulfilled.log.transactionHash);
+  const call = tx ? collectionInterface.parseTransaction({ data: tx.data, value: tx.value }) : null;
+  if (!call || call.name !== 'fulfill') {
+    check('signature found in the fulfil transaction', false, `transaction ${fulfilled.log.transactionHash} is not a fulfill call`);
+  } else {
+    const chainId = (await provider.getNetwork()).chainId;
+    const recovered = recoverFulfillmentSigner(
+      fulfillmentDomain(chainId, collection),
+      { requestId: tokenId, promptHash: requested.args.promptHash, seed: requested.args.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
+      call.args.signature as string,
+    );
+    check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
+  }
+  const [kind] = (await contract.signerInfo(ev.signer)) as [bigint, bigint];
+  check('signer is authorised on chain', kind !== 0n, `signer ${ev.signer} has kind ${kind}`);
+
+  report.ok = checks.every((c) => c.ok);
+  return report;
+}

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { Signer } from 'ethers';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import { renderSeed } from '../chain/request';
+import { AigcError } from '../errors';
+import type { GatewayClient } from '../gateway-client';
+import { modelHash } from '../provenance/model-hash';
+import { fulfillmentDomain, signFulfillment } from '../provenance/typed-data';
+import type { ArweaveStore } from '../storage/arweave';
+import { arweaveIdToBytes32 } from '../storage/ids';
+import { buildManifest, serializeManifest } from '../storage/manifest';
+import type { CollectionTemplate } from '../template';
+import type { FulfillJobData, GenerateJobData } from './jobs';
+
+export const APP_NAME = 'aigc-nft';
+
+export type GenerateStageDeps = {
+  gateway: GatewayClient;
+  store: ArweaveStore;
+  signer: Signer;
+  template: CollectionTemplate;
+  redis: Redis;
+  /** Prefix of the Redis keys that hold each request's stage outputs. */
+  outputKeyPrefix: string;
+  fulfillQueue: Queue<FulfillJobData>;
+  logger: Logger;
+};
+
+/** What the stage has stored so far for one request; a retry resumes from here and never renders twice. */
+type StageOutput = {
+  imageId?: string;
+  imageSha256?: string;
+  mime?: string;
+  width?: string;
+  height?: string;
+  bytes?: string;
+  model?: string;
+  renderedPrompt?: string;
+  generatedAt?: string;
+  manifestId?: string;
+};
+
+/**
+ * The `generate` stage: gateway render with the on-chain seed → image on Arweave → manifest on Arweave →
+ * EIP-712 signature → `fulfill` job. Each output is saved in Redis before the next step, so a retry after a
+ * crash or a failed upload picks up where it stopped.
+ */
+export function createGenerateProcessor(deps: GenerateStageDeps) {
+  const { gateway, store, signer, template, redis, logger } = deps;
+  const frame = (prompt: string) => `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`;
+
+  return async function processGenerate(job: Job<GenerateJobData>): Promise<{ manifestId: string }> {
+    const { chainId, collection, request } = job.data;
+    const log = logger.child({ requestId: request.requestId, jobId: job.id });
+    const key = `${deps.outputKeyPrefix}:${job.id}`;
+    const out = (await redis.hgetall(key)) as StageOutput;
+    const tags = {
+      'App-Name': APP_NAME,
+      Collection: collection,
+      'Chain-Id': String(chainId),
+      'Request-Id': request.requestId,
+    };
+
+    if (!out.imageId) {
+      let generated;
+      try {
+        generated = await gateway.generate({
+          prompt: frame(request.prompt),
+          negativePrompt: template.render.negativePrompt,
+          seed: renderSeed(request.seed),
+          width: template.render.width,
+          height: template.render.height,
+          model: template.render.model,
+        });
+      } catch (error) {
+        // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
+        if (error instanceof AigcError && !error.retryable) throw new UnrecoverableError(error.shortMessage);
+        throw error;
+      }
+      const imageId = await store.upload(generated.image, {
+        'Content-Type': generated.mime,
+        ...tags,
+        'Image-SHA256': generated.sha256,
+        Type: 'image',
+      });
+      Object.assign(out, {
+        imageId,
+        imageSha256: generated.sha256,
+        mime: generated.mime,
+        width: String(generated.width),
+        height: String(generated.height),
+        bytes: String(generated.image.length),
+        model: JSON.stringify(generated.model),
+        renderedPrompt: generated.prompt,
+        generatedAt: new Date().toISOString(),
+      });
+      await redis.hset(key, out);
+      log.info({ imageId, renderMs: generated.timings.renderMs }, 'image stored');
+    }
+
+    const model = JSON.parse(out.model!) as ModelInfo;
+    const mHash = modelHash(model);
+    const imageSha256 = `0x${out.imageSha256}`;
+    const signerAddress = await signer.getAddress();
+
+    if (!out.manifestId) {
+      const manifest = buildManifest({
+        collectionName: template.name,
+        description: template.description,
+        imageId: out.imageId!,
+        provenance: {
+          collection,
+          chainId,
+          requestId: request.requestId,
+          tokenId: request.requestId,
+          prompt: request.prompt,
+          promptHash: request.promptHash,
+          renderedPrompt: out.renderedPrompt!,
+          negativePrompt: template.render.negativePrompt,
+          seed: request.seed,
+          renderSeed: renderSeed(request.seed),
+          model,
+          modelHash: mHash,
+          params: { width: Number(out.width), height: Number(out.height) },
+          image: { sha256: out.imageSha256!, mime: out.mime!, width: Number(out.width), height: Number(out.height), bytes: Number(out.bytes) },
+          generatedAt: out.generatedAt!,
+          signer: signerAddress,
+          attestation: { type: 'operator' },
+          aigc_type: 'image',
+          proof_type: 'eip712-signature',
+        },
+      });
+      const bytes = serializeManifest(manifest);
+      out.manifestId = await store.upload(bytes, {
+        'Content-Type': 'application/json',
+        ...tags,
+        'Image-SHA256': out.imageSha256!,
+        'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
+        Type: 'manifest',
+      });
+      await redis.hset(key, 'manifestId', out.manifestId);
+      log.info({ manifestId: out.manifestId }, 'manifest stored');
+    }
+
+    const manifestId = arweaveIdToBytes32(out.manifestId);
+    const fulfillment = { requestId: BigInt(request.requestId), promptHash: request.promptHash, seed: request.seed, imageSha256, manifestId, modelHash: mHash };
+    const signature = await signFulfillment(signer, fulfillmentDomain(chainId, collection), fulfillment);
+    await deps.fulfillQueue.add(
+      'fulfill',
+      { chainId, collection, request, manifestId, imageSha256, modelHash: mHash, signature },
+      { jobId: job.id },
+    );
+    return { manifestId: out.manifestId };
+  };
+}
+

@@ -1,0 +1,32 @@
+import type { MintRequestJson } from '../chain/request';
+
+/** Queue names. One queue per concern: `generate` is GPU-bound, `fulfill` is the single chain writer. */
+export const QUEUE = { generate: 'generate', fulfill: 'fulfill' } as const;
+
+/** Why a request was rejected on chain (`reason` of `MintRejected`). */
+export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2 } as const;
+
+/** `generate` job: render, store on Arweave, sign. */
+export type GenerateJobData = { chainId: number; collection: string; request: MintRequestJson };
+
+/** `fulfill` job (name `fulfill`): send the signed fulfilment. */
+export type FulfillJobData = {
+  chainId: number;
+  collection: string;
+  request: MintRequestJson;
+  manifestId: string;
+  imageSha256: string;
+  modelHash: string;
+  signature: string;
+};
+
+/** `fulfill` job (name `reject`): end a request that cannot be served, refunding the requester. */
+export type RejectJobData = { chainId: number; collection: string; request: MintRequestJson; reason: number; message: string };
+
+/**
+ * The id every stage uses for one request. Deterministic, so re-enqueueing the same request (after a restart or a
+ * re-read of the chain) is a no-op.
+ */
+export function requestJobId(chainId: number, collection: string, requestId: string | bigint): string {
+  return `${chainId}-${collection.toLowerCase()}-${requestId}`;
+}

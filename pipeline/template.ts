@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AigcError } from './errors';
+
+const side = z.number().int().min(64).max(2048).refine((n) => n % 8 === 0, 'must be a multiple of 8');
+
+/** `templates/collections/<name>/collection.json`: what a creator decides about a collection. */
+export const collectionTemplateSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  symbol: z.string().regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits'),
+  description: z.string().max(2_000),
+  mint: z.strictObject({
+    /** Price of one mint in wei, as a decimal string (wei amounts overflow JSON numbers). */
+    priceWei: z.string().regex(/^\d{1,28}$/, 'a decimal number of wei, as a string'),
+    maxSupply: z.number().int().min(1).max(0xffffffff),
+    maxPromptBytes: z.number().int().min(1).max(0xffff),
+    refundDelaySeconds: z.number().int().min(60).max(0xffffffff),
+  }),
+  render: z.strictObject({
+    width: side,
+    height: side,
+    /** Prepended/appended to every collector prompt: the collection's style. */
+    promptPrefix: z.string().max(500).default(''),
+    promptSuffix: z.string().max(500).default(''),
+    negativePrompt: z.string().max(1_000).default(''),
+    model: z.string().min(1).optional(),
+  }),
+});
+
+export type CollectionTemplate = z.infer<typeof collectionTemplateSchema>;
+
+/** The shipped templates folder, found from pipeline/ (sources) or dist/pipeline/ (compiled). */
+export function templatesDir(): string {
+  const fromSource = path.resolve(__dirname, '..', 'templates', 'collections');
+  return fs.existsSync(fromSource) ? fromSource : path.resolve(__dirname, '..', '..', 'templates', 'collections');
+}
+
+/** Reads and validates `templates/collections/<name>/collection.json` (or a path to such a file). */
+export function loadTemplate(nameOrPath: string): CollectionTemplate {
+  const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(templatesDir(), nameOrPath, 'collection.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new AigcError('TEMPLATE_INVALID', `cannot read collection template ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = collectionTemplateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new AigcError('TEMPLATE_INVALID', `invalid collection template ${file}: ${lines.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './types';
+
+/**
+ * `local-procedural`: a deterministic procedural renderer for development, CI and demos. It is NOT a neural
+ * model: it paints soft colour fields, ripples and blobs whose palette and layout are derived from a SHA-256 of
+ * (prompt, negative prompt, seed, size). The same input gives byte-identical PNGs across runs and processes,
+ * which lets `aigc verify` re-render a token and compare bytes.
+ */
+export const LOCAL_MODEL: ModelInfo = {
+  backend: 'local',
+  id: 'local-procedural',
+  version: '1',
+};
+
+/** mulberry32: a tiny, fast PRNG; enough for layout, and fully determined by its 32-bit state. */
+function prng(state: number): () => number {
+  let a = state >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hslToRgb(h: number, s: number, l: number): [number, number, number] {
+  const k = (n: number) => (n + h * 12) % 12;
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1));
+  return [f(0) * 255, f(8) * 255, f(4) * 255];
+}
+
+/** Hue in [0,1) for each word of the prompt, so words steer the palette. */
+function wordHues(prompt: string): number[] {
+  const words = prompt.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 16);
+  return words.map((w) => createHash('sha256').update(w).digest().readUInt32BE(0) / 4294967296);
+}
+
+/** Paints the raw RGB pixels for `input`. Pure: depends only on its input. */
+export function paintPixels(input: RenderInput): Buffer {
+  const { width, height } = input;
+  const key = createHash('sha256')
+    .update(`local-procedural/1\0${input.prompt}\0${input.negativePrompt}\0${input.seed}\0${width}x${height}`)
+    .digest();
+  const rand = prng(key.readUInt32BE(0));
+  const hues = wordHues(input.prompt);
+  const baseHue = hues.length ? hues[0] : rand();
+  const palette = Array.from({ length: 5 }, (_, i) => {
+    const h = (hues[i + 1] ?? baseHue + 0.08 * (i + 1) + rand() * 0.1) % 1;
+    return hslToRgb(h, 0.55 + rand() * 0.4, 0.35 + rand() * 0.35);
+  });
+  const sky = hslToRgb(baseHue, 0.5, 0.82);
+  const ground = hslToRgb((baseHue + 0.5) % 1, 0.6, 0.18);
+  const blobs = Array.from({ length: 6 + Math.floor(rand() * 5) }, () => ({
+    x: rand() * width,
+    y: rand() * height,
+    r2: (0.05 + rand() * 0.25) ** 2 * width * height,
+    c: palette[Math.floor(rand() * palette.length)],
+  }));
+  const freqX = (2 + rand() * 10) / width;
+  const freqY = (2 + rand() * 10) / height;
+  const phase = rand() * Math.PI * 2;
+
+  const out = Buffer.allocUnsafe(width * height * 3);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    const t = y / (height - 1 || 1);
+    const bgR = sky[0] + (ground[0] - sky[0]) * t;
+    const bgG = sky[1] + (ground[1] - sky[1]) * t;
+    const bgB = sky[2] + (ground[2] - sky[2]) * t;
+    for (let x = 0; x < width; x++) {
+      let r = bgR;
+      let g = bgG;
+      let b = bgB;
+      for (const blob of blobs) {
+        const dx = x - blob.x;
+        const dy = y - blob.y;
+        const w = blob.r2 / (blob.r2 + dx * dx + dy * dy);
+        const a = w * w;
+        r += (blob.c[0] - r) * a;
+        g += (blob.c[1] - g) * a;
+        b += (blob.c[2] - b) * a;
+      }
+      const ripple = 1 + 0.08 * Math.sin(x * freqX * 6.283 + Math.sin(y * freqY * 6.283 + phase) * 2);
+      out[o++] = Math.min(255, Math.max(0, Math.round(r * ripple)));
+      out[o++] = Math.min(255, Math.max(0, Math.round(g * ripple)));
+      out[o++] = Math.min(255, Math.max(0, Math.round(b * ripple)));
+    }
+  }
+  return out;
+}
+
+/**
+ * Renders `input` to a PNG. Encoder settings are fixed so the bytes, not just the pixels, are reproducible.
+ *
+ * @example
+ * const { image } = await renderLocal({ prompt: 'a red fox', negativePrompt: '', seed: 7, width: 512, height: 512 });
+ */
+export async function renderLocal(input: RenderInput): Promise<RenderOutput> {
+  const pixels = paintPixels(input);
+  const image = await sharp(pixels, { raw: { width: input.width, height: input.height, channels: 3 } })
+    .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
+    .toBuffer();
+  return { image, mime: 'image/png', width: input.width, height: input.height, model: LOCAL_MODEL };
+}
+
+/** The `local` backend: deterministic, no GPU, no network. */
+export function createLocalBackend(): DiffusionBackend {
+  return {
+    name: 'local',
+    deterministic: true,
+    models: [LOCAL_MODEL],
+    render: (input) => renderLocal(input),
+  };
+}
