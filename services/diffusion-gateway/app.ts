@@ -63,7 +63,11 @@ export function createGatewayApp({ backend, apiKeys = [] }: GatewayOptions): exp
     try {
       const parsed = generateRequestSchema.safeParse(req.body ?? {});
       if (!parsed.success) {
-        const fields = Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || 'body', i.message]));
+        const fields = Object.fromEntries(
+          parsed.error.issues.flatMap((i) =>
+            i.code === 'unrecognized_keys' ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || 'body', i.message]],
+          ),
+        );
         throw new HttpError(400, 'INVALID_REQUEST', 'invalid generate request', fields);
       }
       const body = parsed.data;

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes, Wallet, ZeroHash } from 'ethers';
+import IORedis from 'ioredis';
+import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
+import { createProvider } from '../../pipeline/chain/provider';
+import { requestStruct } from '../../pipeline/chain/request';
+import { loadConfig } from '../../pipeline/config';
+import { deleteKeys } from '../../pipeline/embedded/redis';
+import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
+import { createLogger } from '../../pipeline/logger';
+import { type RunningNode, startNode } from '../../pipeline/node';
+import { fulfillmentDomain, signFulfillment } from '../../pipeline/provenance/typed-data';
+import { verifyToken } from '../../pipeline/provenance/verify';
+import { type ArweaveStore, createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
+import { bytes32ToArweaveId, parseArUri } from '../../pipeline/storage/ids';
+import { loadTemplate } from '../../pipeline/template';
+
+// The demo's flow on real anvil, arlocal and Redis: three collectors, one operator node.
+jest.setTimeout(120_000);
+
+const template = loadTemplate('genesis');
+const price = BigInt(template.mint.priceWei);
+const PROMPTS = ['a quiet harbour at night', 'zwei "Katzen" im Schnee\nunter Sternen', '灯台と海 🌊'];
+
+let stack: EmbeddedStack;
+let node: RunningNode;
+let provider: JsonRpcProvider;
+let store: ArweaveStore;
+let collection: Contract;
+let deployBlock: number;
+const prefix = `aigc-test-${process.pid}-${Date.now()}`;
+
+async function requestMint(contract: Contract, wallet: Wallet, prompt: string) {
+  const receipt = await (await contract.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), { value: price })).wait();
+  const event = receipt.logs.map((l: EventLog) => collectionInterface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'MintRequested');
+  return event.args;
+}
+
+async function waitForMints(contract: Contract, count: number, fromBlock: number): Promise<EventLog[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const logs = (await contract.queryFilter(contract.filters.MintFulfilled(), fromBlock)) as EventLog[];
+    if (logs.length >= count) return logs;
+    if (Date.now() > deadline) throw new Error(`only ${logs.length} of ${count} minted`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-it-'));
+  stack = await startEmbeddedStack({ dataDir, redisUrl: process.env.REDIS_URL || undefined });
+  provider = createProvider(stack.anvil.rpcUrl, 100);
+  const deployer = new Wallet(stack.anvil.privateKeys[0], provider);
+  const operator = new Wallet(stack.anvil.privateKeys[1]);
+  const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
+  deployBlock = deployed.blockNumber;
+  collection = connectCollection(deployed.address, provider);
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      redis: { url: stack.redis.url, prefix },
+      chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 100, startBlock: deployBlock },
+      collection: { address: deployed.address },
+      signer: { privateKey: stack.anvil.privateKeys[1] },
+      gateway: { url: stack.gatewayUrl },
+      arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
+    },
+  });
+  node = await startNode({ config, template, logger: createLogger({ level: 'silent' }) });
+  store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
+});
+
+afterAll(async () => {
+  await node?.stop();
+  provider?.destroy();
+  if (stack) {
+    const redis = new IORedis(stack.redis.url);
+    await deleteKeys(redis, prefix);
+    await redis.quit();
+    await stack.stop();
+  }
+});
+
+describe('one mint, end to end', () => {
+  let fulfilled: EventLog[];
+  const requesters: string[] = [];
+
+  it('mints every request to its requester with an ar:// manifest whose bytes match what was signed', async () => {
+    const wallets = [2, 3, 4].map((i) => new Wallet(stack.anvil.privateKeys[i], provider));
+    const requests = await Promise.all(PROMPTS.map((p, i) => requestMint(collection, wallets[i], p)));
+    requests.forEach((r, i) => (requesters[Number(r.requestId) - 1] = wallets[i].address));
+    fulfilled = await waitForMints(collection, 3, deployBlock);
+
+    // Exactly one fulfilment per request.
+    expect(fulfilled.map((l) => Number(l.args.requestId)).sort()).toEqual([1, 2, 3]);
+    for (const log of fulfilled) {
+      const id = log.args.requestId as bigint;
+      const request = requests.find((r) => r.requestId === id)!;
+      expect(await collection.ownerOf(id)).toBe(requesters[Number(id) - 1]);
+      expect(log.args.signer).toBe(node.signerAddress);
+
+      const tokenURI: string = await collection.tokenURI(id);
+      expect(tokenURI).toMatch(/^ar:\/\/[A-Za-z0-9_-]{43}$/);
+      expect(parseArUri(tokenURI)).toBe(bytes32ToArweaveId(log.args.manifestId));
+
+      const manifest = JSON.parse(Buffer.from(await store.download(parseArUri(tokenURI))).toString('utf8'));
+      expect(manifest.aigc.prompt).toBe(PROMPTS[requests.indexOf(request)]);
+      expect(keccak256(toUtf8Bytes(manifest.aigc.prompt))).toBe(request.promptHash);
+      expect(manifest.aigc.seed).toBe(request.seed);
+      const image = await store.download(parseArUri(manifest.image));
+      const sha = createHash('sha256').update(image).digest('hex');
+      expect(`0x${sha}`).toBe(log.args.imageSha256);
+      expect(manifest.aigc.image.sha256).toBe(sha);
+      expect(manifest.aigc.image.bytes).toBe(image.length);
+
+      const report = await verifyToken({ provider, collection: await collection.getAddress(), tokenId: id, download: store.download, fromBlock: deployBlock });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(report.ok).toBe(true);
+    }
+  });
+
+  it('reverts a second fulfil of the same request', async () => {
+    const log = fulfilled[0];
+    const tx = await provider.getTransaction(log.transactionHash);
+    const call = collectionInterface.parseTransaction({ data: tx!.data })!;
+    const caller = collection.connect(new Wallet(stack.anvil.privateKeys[5], provider)) as Contract;
+    await expect(caller.fulfill.staticCall(...call.args.toArray(true))).rejects.toMatchObject({ revert: { name: 'AIGCUnknownRequest' } });
+  });
+
+  it('reverts a fulfil signed by a key the collection has not authorised, and accepts the authorised one', async () => {
+    // A second collection with no node serving it, so the request stays pending for this test.
+    const deployer = new Wallet(stack.anvil.privateKeys[0], provider);
+    const operator = new Wallet(stack.anvil.privateKeys[1], provider);
+    const { address } = await deployFromTemplate({ deployer, template, operator: operator.address });
+    const other = connectCollection(address, provider);
+    const collector = new Wallet(stack.anvil.privateKeys[6], provider);
+    const r = await requestMint(other, collector, 'unserved');
+    const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: keccak256('0x01'), manifestId: keccak256('0x02'), modelHash: ZeroHash };
+    const domain = fulfillmentDomain(stack.anvil.chainId, address);
+    const args = (sig: string) => [r.requestId, requestStruct(r), values.manifestId, values.imageSha256, values.modelHash, sig];
+    const sender = other.connect(collector) as Contract;
+
+    const intruder = Wallet.createRandom();
+    await expect(sender.fulfill.staticCall(...args(await signFulfillment(intruder, domain, values)))).rejects.toMatchObject({
+      revert: { name: 'AIGCUnauthorizedSigner', args: [intruder.address] },
+    });
+    // The authorised key's signature for the first collection must not work on this one (domain binding).
+    const foreign = await signFulfillment(operator, fulfillmentDomain(stack.anvil.chainId, await collection.getAddress()), values);
+    await expect(sender.fulfill.staticCall(...args(foreign))).rejects.toMatchObject({ revert: { name: 'AIGCUnauthorizedSigner' } });
+
+    await (await sender.fulfill(...args(await signFulfillment(operator, domain, values)))).wait();
+    expect(await other.ownerOf(r.requestId)).toBe(collector.address);
+    await expect(sender.fulfill.staticCall(...args(await signFulfillment(operator, domain, values)))).rejects.toMatchObject({
+      revert: { name: 'AIGCUnknownRequest' },
+    });
+  });
+});

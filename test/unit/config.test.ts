@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, requireSetting } from '../../pipeline/config';
+import { AigcError } from '../../pipeline/errors';
+import { loadTemplate } from '../../pipeline/template';
+
+describe('config', () => {
+  it('applies defaults, then file, then env, then overrides', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-')), 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ chain: { confirmations: 3, pollIntervalMs: 700 }, generate: { concurrency: 4 } }));
+    const config = loadConfig({ file, env: { AIGC_CONFIRMATIONS: '5', REDIS_URL: 'redis://10.0.0.2:6380' }, overrides: { generate: { concurrency: 8 } } });
+    expect(config.chain.confirmations).toBe(5);
+    expect(config.chain.pollIntervalMs).toBe(700);
+    expect(config.chain.maxBlockRange).toBe(2_000);
+    expect(config.generate.concurrency).toBe(8);
+    expect(config.redis.url).toBe('redis://10.0.0.2:6380');
+    expect(config.redis.prefix).toBe('aigc');
+  });
+
+  it('names the setting and its env var when a value is bad', () => {
+    expect(() => loadConfig({ env: { AIGC_CONFIRMATIONS: 'three', AIGC_RPC_URL: 'ftp://x' } })).toThrow(
+      /chain\.rpcUrl \(AIGC_RPC_URL\): expected an http\(s\) URL.*chain\.confirmations \(AIGC_CONFIRMATIONS\)|chain\.confirmations \(AIGC_CONFIRMATIONS\).*chain\.rpcUrl \(AIGC_RPC_URL\)/,
+    );
+    expect(() => loadConfig({ env: { AIGC_SIGNER_KEY: '0x1234' } })).toThrow(/signer\.privateKey \(AIGC_SIGNER_KEY\): expected 0x followed by 64 hex digits/);
+  });
+
+  it('says which env var to set for a missing required setting', () => {
+    const config = loadConfig({ env: {} });
+    expect(() => requireSetting(config.collection.address, 'collection.address')).toThrow('missing setting collection.address: set AIGC_COLLECTION');
+  });
+
+  it('refuses an unreadable config file with its path', () => {
+    expect(() => loadConfig({ file: '/nonexistent/aigc.json', env: {} })).toThrow(/cannot read config file \/nonexistent\/aigc\.json/);
+  });
+});
+
+describe('collection templates', () => {
+  it('ships a valid default template', () => {
+    const t = loadTemplate('genesis');
+    expect(t.symbol).toBe('DREAM');
+    expect(BigInt(t.mint.priceWei)).toBeGreaterThan(0n);
+  });
+
+  it('refuses a bad template naming every bad field', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-')), 'collection.json');
+    const good = JSON.parse(fs.readFileSync(path.join(__dirname, '../../templates/collections/genesis/collection.json'), 'utf8'));
+    fs.writeFileSync(file, JSON.stringify({ ...good, symbol: 'lower', render: { ...good.render, width: 500 }, extra: 1 }));
+    let error: unknown;
+    try {
+      loadTemplate(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AigcError);
+    expect((error as AigcError).code).toBe('TEMPLATE_INVALID');
+    expect((error as AigcError).message).toMatch(/symbol: 1-11 upper-case/);
+    expect((error as AigcError).message).toMatch(/render\.width: must be a multiple of 8/);
+    expect((error as AigcError).message).toMatch(/extra/);
+  });
+});
