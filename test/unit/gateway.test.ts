@@ -16,6 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (res: Response): Promise<any> => res.json();
+
 const post = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}/v1/generate`, {
     method: 'POST',
@@ -27,7 +30,7 @@ describe('diffusion gateway', () => {
   it('returns the image as JSON with its sha256, model and seed', async () => {
     const res = await post({ prompt: 'a fox', seed: 9, width: 128, height: 128 }, { accept: 'application/json' });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     const bytes = Buffer.from(body.image, 'base64');
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(body.sha256);
     expect(body).toMatchObject({ mime: 'image/png', seed: 9, width: 128, height: 128, model: { id: 'local-procedural' } });
@@ -43,7 +46,7 @@ describe('diffusion gateway', () => {
   it('names every bad field in a 400', async () => {
     const res = await post({ prompt: '', seed: -1, width: 100, height: 99999, extra: true });
     expect(res.status).toBe(400);
-    const { error } = await res.json();
+    const { error } = await json(res);
     expect(error.code).toBe('INVALID_REQUEST');
     expect(Object.keys(error.fields).sort()).toEqual(['extra', 'height', 'prompt', 'seed', 'width']);
     expect(error.fields.extra).toBe('unknown field');
@@ -54,7 +57,7 @@ describe('diffusion gateway', () => {
     expect((await post('{"prompt": ')).status).toBe(400);
     const res = await post({ prompt: '\u0000\u202E \u200B', seed: 1 });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/empty after normalisation/);
+    expect((await json(res)).error.message).toMatch(/empty after normalisation/);
   });
 
   it('requires a known bearer key', async () => {
