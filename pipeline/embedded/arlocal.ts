@@ -17,6 +17,8 @@ export async function startArlocal({ dbPath, mineIntervalMs = 1_000 }: { dbPath:
   fs.mkdirSync(dbPath, { recursive: true });
   const port = await freePort();
   const arlocal = new ArLocal(port, false, dbPath, true);
+  // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.
+  (arlocal as unknown as { log: { logInFile(args: unknown): void } }).log.logInFile = () => {};
   // arlocal prints a start banner unconditionally; keep our own output clean.
   const log = console.log;
   console.log = (...args: unknown[]) => {
