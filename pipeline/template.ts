@@ -16,7 +16,19 @@ export const collectionTemplateSchema = z.strictObject({
     maxSupply: z.number().int().min(1).max(0xffffffff),
     maxPromptBytes: z.number().int().min(1).max(0xffff),
     refundDelaySeconds: z.number().int().min(60).max(0xffffffff),
+    /** Unix seconds the mint opens / closes; absent = open now / never closes. */
+    mintStart: z.number().int().min(0).max(2 ** 40 - 1).optional(),
+    mintEnd: z.number().int().min(1).max(2 ** 40 - 1).optional(),
+    /** Requests per wallet; absent = unlimited. */
+    walletLimit: z.number().int().min(1).max(0xffff).optional(),
   }),
+  royalty: z
+    .strictObject({
+      /** Receives ERC-2981 royalties; absent = the deployer. */
+      receiver: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address').optional(),
+      bps: z.number().int().min(0).max(10_000),
+    })
+    .optional(),
   render: z.strictObject({
     width: side,
     height: side,

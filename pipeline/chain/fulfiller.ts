@@ -43,7 +43,14 @@ export function sendFulfill(
   p: { request: MintRequestJson; manifestId: string; imageSha256: string; modelHash: string; signature: string },
 ): Promise<SendOutcome> {
   return send('fulfill', contract, p.request, () =>
-    contract.fulfill(p.request.requestId, requestStruct(p.request), p.manifestId, p.imageSha256, p.modelHash, p.signature),
+    contract.fulfill({
+      requestId: p.request.requestId,
+      request: requestStruct(p.request),
+      manifestId: p.manifestId,
+      imageSha256: p.imageSha256,
+      modelHash: p.modelHash,
+      signature: p.signature,
+    }),
   );
 }
 

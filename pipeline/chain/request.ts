@@ -2,10 +2,13 @@ import { type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
 
-/** A mint request as emitted by `MintRequested`; the fields after `requester` are the contract's stored preimage. */
+/** A mint request as emitted by `MintRequested`; together the fields form the preimage the contract stores. */
 export type MintRequest = {
   requestId: bigint;
+  /** Paid, and is refunded if the request fails. */
   requester: string;
+  /** Receives the token (differs from `requester` for sponsored mints). */
+  recipient: string;
   paid: bigint;
   requestedAt: bigint;
   seed: string;
@@ -34,6 +37,7 @@ export function parseMintRequested(log: Log): MintRequest {
   return {
     requestId: a.requestId as bigint,
     requester: a.requester as string,
+    recipient: a.recipient as string,
     paid: a.paid as bigint,
     requestedAt: a.requestedAt as bigint,
     seed: a.seed as string,
@@ -55,7 +59,14 @@ export function requestFromJson(r: MintRequestJson): MintRequest {
 
 /** The `Request` struct argument of `fulfill`, `reject` and `refund`. */
 export function requestStruct(r: MintRequest | MintRequestJson) {
-  return { requester: r.requester, paid: r.paid, requestedAt: r.requestedAt, seed: r.seed, promptHash: r.promptHash };
+  return {
+    requester: r.requester,
+    paid: r.paid,
+    recipient: r.recipient,
+    requestedAt: r.requestedAt,
+    seed: r.seed,
+    promptHash: r.promptHash,
+  };
 }
 
 /** The 32-bit integer seed backends receive: the low 32 bits of the on-chain seed. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
-import { collectionInterface, connectCollection } from '../chain/collection';
+import { AbiCoder, type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
+import { connectCollection } from '../chain/collection';
 import { AigcError } from '../errors';
 import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
@@ -30,7 +30,7 @@ export type VerifyTokenParameters = {
   fromBlock?: number;
 };
 
-async function findEvent(contract: Contract, name: 'MintRequested' | 'MintFulfilled', tokenId: bigint, fromBlock: number) {
+async function findEvent(contract: Contract, name: 'MintRequested' | 'MintFulfilled' | 'AigcData', tokenId: bigint, fromBlock: number) {
   const logs = (await contract.queryFilter(contract.filters[name](tokenId), fromBlock)) as EventLog[];
   if (logs.length !== 1) throw new AigcError('VERIFY_FAILED', `expected one ${name} event for token ${tokenId}, found ${logs.length}`);
   return { log: logs[0], args: logs[0].args };
@@ -56,7 +56,7 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
   const ev = fulfilled.args;
   report.signer = ev.signer as string;
-  check('owner is the requester', report.owner.toLowerCase() === (requested.args.requester as string).toLowerCase(), `owner ${report.owner}`);
+  check('owner is the recipient', report.owner.toLowerCase() === (requested.args.recipient as string).toLowerCase(), `owner ${report.owner}`);
   check('tokenURI names the fulfilled manifest', parseArUri(report.tokenURI) === bytes32ToArweaveId(ev.manifestId as string), report.tokenURI);
 
   const manifestBytes = await download(parseArUri(report.tokenURI));
@@ -80,21 +80,26 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `got ${sha}`);
   check('manifest states the same image hash', a.image.sha256 === sha);
 
-  // The signature is public in the fulfil transaction's calldata; recover the signer independently.
-  const tx = await provider.getTransaction(fulfilled.log.transactionHash);
-  const call = tx ? collectionInterface.parseTransaction({ data: tx.data, value: tx.value }) : null;
-  if (!call || call.name !== 'fulfill') {
-    check('signature found in the fulfil transaction', false, `transaction ${fulfilled.log.transactionHash} is not a fulfill call`);
-  } else {
-    const chainId = (await provider.getNetwork()).chainId;
-    const recovered = recoverFulfillmentSigner(
-      fulfillmentDomain(chainId, collection),
-      { requestId: tokenId, promptHash: requested.args.promptHash, seed: requested.args.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
-      call.args.signature as string,
-    );
-    check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
-  }
-  const [kind] = (await contract.signerInfo(ev.signer)) as [bigint, bigint];
+  // ERC-7007: the AigcData event carries (aigcData, proof); recover the signer here, then ask the contract too.
+  const aigc = await findEvent(contract, 'AigcData', tokenId, fromBlock);
+  const [dataId, dataSeed, dataModel, dataImage, dataManifest] = AbiCoder.defaultAbiCoder().decode(
+    ['uint256', 'bytes32', 'bytes32', 'bytes32', 'bytes32'],
+    aigc.args.aigcData as string,
+  );
+  check(
+    'AigcData matches the fulfilment',
+    dataId === tokenId && dataSeed === requested.args.seed && dataModel === ev.modelHash && dataImage === ev.imageSha256 && dataManifest === ev.manifestId,
+  );
+  const chainId = (await provider.getNetwork()).chainId;
+  const recovered = recoverFulfillmentSigner(
+    fulfillmentDomain(chainId, collection),
+    { requestId: tokenId, promptHash: requested.args.promptHash, seed: requested.args.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
+    aigc.args.proof as string,
+  );
+  check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
+  const verified = (await contract.verify(requested.args.prompt, aigc.args.aigcData, aigc.args.proof)) as boolean;
+  check('contract verify(prompt, aigcData, proof) is true (ERC-7007)', verified);
+  const [kind] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
   check('signer is authorised on chain', kind !== 0n, `signer ${ev.signer} has kind ${kind}`);
 
   report.ok = checks.every((c) => c.ok);

@@ -140,7 +140,9 @@ describe('one mint, end to end', () => {
     const r = await requestMint(other, collector, 'unserved');
     const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: keccak256('0x01'), manifestId: keccak256('0x02'), modelHash: ZeroHash };
     const domain = fulfillmentDomain(stack.anvil.chainId, address);
-    const args = (sig: string) => [r.requestId, requestStruct(r), values.manifestId, values.imageSha256, values.modelHash, sig];
+    const args = (signature: string) => [
+      { requestId: r.requestId, request: requestStruct(r), manifestId: values.manifestId, imageSha256: values.imageSha256, modelHash: values.modelHash, signature },
+    ];
     const sender = other.connect(collector) as Contract;
 
     const intruder = Wallet.createRandom();
