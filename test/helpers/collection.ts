@@ -1,0 +1,82 @@
+import { type Contract, type EventLog, hexlify, type JsonRpcProvider, randomBytes, toUtf8Bytes, Wallet } from 'ethers';
+import { type CollectionParams, collectionInterface, connectCollection, createCollection, deployFactory, paramsFromTemplate } from '../../pipeline/chain/collection';
+import { createProvider } from '../../pipeline/chain/provider';
+import { type MintRequest, parseMintRequested, requestStruct } from '../../pipeline/chain/request';
+import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
+import { fulfillmentDomain, signFulfillment } from '../../pipeline/provenance/typed-data';
+import { loadTemplate } from '../../pipeline/template';
+
+/** A chain with a factory, for contract tests: accounts 0 = owner, 1 = operator (authorised), the rest collectors. */
+export type ChainFixture = {
+  anvil: Anvil;
+  provider: JsonRpcProvider;
+  owner: Wallet;
+  operator: Wallet;
+  wallets: Wallet[];
+  factory: string;
+  stop(): Promise<void>;
+};
+
+export async function startChain(accounts = 12): Promise<ChainFixture> {
+  const anvil = await startAnvil({ accounts });
+  const provider = createProvider(anvil.rpcUrl, 50);
+  const wallets = anvil.privateKeys.map((k) => new Wallet(k, provider));
+  const { factory } = await deployFactory(wallets[0]);
+  return {
+    anvil,
+    provider,
+    owner: wallets[0],
+    operator: wallets[1],
+    wallets,
+    factory,
+    async stop() {
+      provider.destroy();
+      await anvil.stop();
+    },
+  };
+}
+
+export const PRICE = BigInt(loadTemplate('genesis').mint.priceWei);
+
+/** Creates a collection with the genesis template's settings, overridden by `override`. */
+export async function newCollection(chain: ChainFixture, override: Partial<CollectionParams> & { mint?: Partial<CollectionParams['mint']> } = {}): Promise<Contract> {
+  const base = paramsFromTemplate(loadTemplate('genesis'), chain.owner.address, chain.operator.address);
+  const params = { ...base, ...override, mint: { ...base.mint, ...override.mint } };
+  const { address } = await createCollection({ deployer: chain.owner, factory: chain.factory, params });
+  return connectCollection(address, chain.provider);
+}
+
+/** Sends requestMint and returns the decoded request. */
+export async function request(collection: Contract, wallet: Wallet, prompt = 'a small red boat', value = PRICE): Promise<MintRequest> {
+  const receipt = await (await (collection.connect(wallet) as Contract).requestMint(toUtf8Bytes(prompt), { value })).wait();
+  const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
+  return parseMintRequested(log);
+}
+
+/** A fulfilment of `r` signed by `signer`, for `collection` on `chainId` (override to forge replays). */
+export async function signedFulfillment(
+  r: MintRequest,
+  signer: Wallet,
+  { collection, chainId = 31337, manifestId = hexlify(randomBytes(32)) }: { collection: string; chainId?: number; manifestId?: string },
+) {
+  const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: hexlify(randomBytes(32)), manifestId, modelHash: hexlify(randomBytes(32)) };
+  return {
+    requestId: r.requestId,
+    request: requestStruct(r),
+    manifestId: values.manifestId,
+    imageSha256: values.imageSha256,
+    modelHash: values.modelHash,
+    signature: await signFulfillment(signer, fulfillmentDomain(chainId, collection), values),
+  };
+}
+
+/** Moves anvil's clock forward and mines a block. */
+export async function advanceTime(provider: JsonRpcProvider, seconds: number): Promise<void> {
+  await provider.send('evm_increaseTime', [seconds]);
+  await provider.send('evm_mine', []);
+}
+
+/** Sends a transaction and returns its receipt (throws on revert, with the decoded custom error in `revert`). */
+export async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]) {
+  return (await (contract.connect(wallet) as Contract).getFunction(method)(...args)).wait();
+}
