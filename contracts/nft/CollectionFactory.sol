@@ -11,8 +11,7 @@ import {AIGCCollection} from "./AIGCCollection.sol";
  * one can initialise it in between; the implementation itself refuses initialisation.
  */
 contract CollectionFactory {
-    /// @notice The AIGCCollection every clone delegates to.
-    address public immutable implementation;
+    address private immutable IMPLEMENTATION;
 
     /// @notice A collection was created; carries its full configuration for indexers.
     event CollectionCreated(address indexed collection, address indexed owner, address indexed creator, AIGCCollection.InitParams params);
@@ -22,7 +21,12 @@ contract CollectionFactory {
     /// @param implementation_ A deployed AIGCCollection (its constructor disables initialisers).
     constructor(address implementation_) {
         if (implementation_ == address(0)) revert FactoryZeroImplementation();
-        implementation = implementation_;
+        IMPLEMENTATION = implementation_;
+    }
+
+    /// @notice The AIGCCollection every clone delegates to.
+    function implementation() external view returns (address) {
+        return IMPLEMENTATION;
     }
 
     /**
@@ -33,7 +37,7 @@ contract CollectionFactory {
      * Emits {CollectionCreated} (and the collection's initialisation events).
      */
     function createCollection(AIGCCollection.InitParams calldata params) external returns (address collection) {
-        collection = Clones.clone(implementation);
+        collection = Clones.clone(IMPLEMENTATION);
         AIGCCollection(collection).initialize(params);
         emit CollectionCreated(collection, params.owner, msg.sender, params);
     }
@@ -46,14 +50,14 @@ contract CollectionFactory {
         external
         returns (address collection)
     {
-        collection = Clones.cloneDeterministic(implementation, _salt(msg.sender, salt));
+        collection = Clones.cloneDeterministic(IMPLEMENTATION, _salt(msg.sender, salt));
         AIGCCollection(collection).initialize(params);
         emit CollectionCreated(collection, params.owner, msg.sender, params);
     }
 
     /// @notice The address {createCollectionDeterministic} gives `creator` for `salt`.
     function predictAddress(address creator, bytes32 salt) external view returns (address) {
-        return Clones.predictDeterministicAddress(implementation, _salt(creator, salt));
+        return Clones.predictDeterministicAddress(IMPLEMENTATION, _salt(creator, salt));
     }
 
     function _salt(address creator, bytes32 salt) private pure returns (bytes32) {

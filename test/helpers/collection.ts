@@ -1,4 +1,4 @@
-import { type Contract, type EventLog, hexlify, type JsonRpcProvider, randomBytes, toUtf8Bytes, Wallet } from 'ethers';
+import { type Contract, type EventLog, hexlify, type JsonRpcProvider, randomBytes, type Signer, toUtf8Bytes, Wallet } from 'ethers';
 import { type CollectionParams, collectionInterface, connectCollection, createCollection, deployFactory, paramsFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type MintRequest, parseMintRequested, requestStruct } from '../../pipeline/chain/request';
@@ -39,7 +39,7 @@ export async function startChain(accounts = 12): Promise<ChainFixture> {
 export const PRICE = BigInt(loadTemplate('genesis').mint.priceWei);
 
 /** Creates a collection with the genesis template's settings, overridden by `override`. */
-export async function newCollection(chain: ChainFixture, override: Partial<CollectionParams> & { mint?: Partial<CollectionParams['mint']> } = {}): Promise<Contract> {
+export async function newCollection(chain: ChainFixture, override: Omit<Partial<CollectionParams>, 'mint'> & { mint?: Partial<CollectionParams['mint']> } = {}): Promise<Contract> {
   const base = paramsFromTemplate(loadTemplate('genesis'), chain.owner.address, chain.operator.address);
   const params = { ...base, ...override, mint: { ...base.mint, ...override.mint } };
   const { address } = await createCollection({ deployer: chain.owner, factory: chain.factory, params });
@@ -56,7 +56,7 @@ export async function request(collection: Contract, wallet: Wallet, prompt = 'a 
 /** A fulfilment of `r` signed by `signer`, for `collection` on `chainId` (override to forge replays). */
 export async function signedFulfillment(
   r: MintRequest,
-  signer: Wallet,
+  signer: Signer,
   { collection, chainId = 31337, manifestId = hexlify(randomBytes(32)) }: { collection: string; chainId?: number; manifestId?: string },
 ) {
   const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: hexlify(randomBytes(32)), manifestId, modelHash: hexlify(randomBytes(32)) };
