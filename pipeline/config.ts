@@ -69,8 +69,24 @@ export const configSchema = z.object({
     .object({
       attempts: int(1, 100).default(5),
       backoffMs: int(0, 3_600_000).default(1_000),
+      /** Most fulfilments per `fulfillBatch` transaction. */
+      batchSize: int(1, 100).default(20),
+      /** How long the first fulfilment of a batch waits for more. */
+      batchWindowMs: int(0, 60_000).default(250),
+      /** A transaction not mined after this long is replaced with higher fees. */
+      stuckAfterMs: int(1_000, 3_600_000).default(30_000),
     })
     .prefault({}),
+  http: z
+    .object({
+      /** Port of /healthz, /readyz and /metrics; 0 picks a free port. */
+      port: int(0, 65_535).default(9464),
+      host: z.string().min(1).default('127.0.0.1'),
+      enabled: z.stringbool().or(z.boolean()).default(true),
+    })
+    .prefault({}),
+  /** Lock TTL of the listener/writer leader election; a dead leader is replaced after this long. */
+  leaderTtlMs: int(1_000, 600_000).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -98,6 +114,13 @@ export const ENV_VARS = {
   AIGC_GENERATE_CONCURRENCY: 'generate.concurrency',
   AIGC_GENERATE_ATTEMPTS: 'generate.attempts',
   AIGC_FULFILL_ATTEMPTS: 'fulfill.attempts',
+  AIGC_BATCH_SIZE: 'fulfill.batchSize',
+  AIGC_BATCH_WINDOW_MS: 'fulfill.batchWindowMs',
+  AIGC_STUCK_AFTER_MS: 'fulfill.stuckAfterMs',
+  AIGC_HTTP_PORT: 'http.port',
+  AIGC_HTTP_HOST: 'http.host',
+  AIGC_HTTP_ENABLED: 'http.enabled',
+  AIGC_LEADER_TTL_MS: 'leaderTtlMs',
 } as const satisfies Record<string, string>;
 
 const envVarOf = (path: string) => Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];

@@ -3,16 +3,22 @@ import { Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { connectCollection } from './chain/collection';
+import { createFulfillBatcher } from './chain/fulfiller';
 import { type Listener, startListener } from './chain/listener';
 import { createProvider } from './chain/provider';
-import { requestToJson } from './chain/request';
+import { findOpenRequests } from './chain/reconcile';
+import { type MintRequest, requestToJson } from './chain/request';
+import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting } from './config';
 import { errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
+import { startHttpServer } from './http/server';
 import { createLogger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor } from './queue/generate';
 import { type FulfillJobData, type GenerateJobData, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
+import { type Leadership, startLeadership } from './queue/leader';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import type { CollectionTemplate } from './template';
 
@@ -21,7 +27,10 @@ export type StartNodeParameters = {
   /** The collection's template (render settings, name, description). */
   template: CollectionTemplate;
   logger?: Logger;
-  /** Run the chain listener here. Nodes that only add worker capacity set false. @defaultValue true */
+  /**
+   * Take part in the leader election (listener, reconciliation, chain writes). Nodes that only add render
+   * capacity set false and run `generate` workers only. @defaultValue true
+   */
   listen?: boolean;
 };
 
@@ -31,14 +40,35 @@ export type RunningNode = {
   signerAddress: string;
   generateQueue: Queue<GenerateJobData>;
   fulfillQueue: Queue<FulfillJobData | RejectJobData>;
-  listener?: Listener;
+  metrics: Metrics;
+  /** Base URL of /healthz, /readyz, /metrics (when enabled). */
+  httpUrl?: string;
+  readonly isLeader: boolean;
   /** Stops listening, lets in-flight jobs finish, closes connections. */
   stop(): Promise<void>;
 };
 
+/** Wraps a stage processor with its latency histogram and failure counter. */
+function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>) => Promise<R>) {
+  return async (job: Job<T>): Promise<R> => {
+    const end = metrics.stageSeconds.startTimer({ stage });
+    try {
+      return await process(job);
+    } catch (error) {
+      metrics.failures.inc({ stage, reason: (error as { code?: string }).code ?? (error as Error).name ?? 'Error' });
+      throw error;
+    } finally {
+      end();
+    }
+  };
+}
+
 /**
  * The composition root of the operator node: listener → `generate` queue → gateway, Arweave, signature →
- * `fulfill` queue → chain. Everything the node does is wired here and nowhere else.
+ * `fulfill` queue → batched chain writes. Everything the node does is wired here and nowhere else.
+ *
+ * One node per collection is leader (a Redis lock): it reconciles open requests from the chain, listens, and is
+ * the only writer for the signer key. Every node runs `generate` workers; that is how an operator scales out.
  *
  * @example
  * const node = await startNode({ config: loadConfig(), template: loadTemplate('genesis') });
@@ -56,12 +86,13 @@ export async function startNode({ config, template, logger = createLogger({ leve
   const provider = createProvider(rpcUrl);
   const chainId = Number((await provider.getNetwork()).chainId);
   const signer = new Wallet(privateKey, provider);
-  const signerAddress = await signer.getAddress();
+  const signerAddress = signer.address;
   const contract = connectCollection(collection, signer);
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const prefix = config.redis.prefix;
   const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
+  const metrics = createMetrics();
 
   const connection = redis;
   const keepDone = { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } };
@@ -76,21 +107,31 @@ export async function startNode({ config, template, logger = createLogger({ leve
     defaultJobOptions: { attempts: config.fulfill.attempts, backoff: { type: 'exponential', delay: config.fulfill.backoffMs }, ...keepDone },
   });
 
+  const enqueue = async (requests: MintRequest[]) => {
+    if (!requests.length) return;
+    await generateQueue.addBulk(
+      requests.map((r) => ({
+        name: 'generate',
+        data: { chainId, collection, request: requestToJson(r) },
+        opts: { jobId: requestJobId(chainId, collection, r.requestId, r.seed) },
+      })),
+    );
+    logger.info({ count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
+  };
+
   const generateWorker = new Worker<GenerateJobData>(
     QUEUE.generate,
-    createGenerateProcessor({ gateway, store, signer, template, redis, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
+    observed(
+      metrics,
+      'generate',
+      createGenerateProcessor({ gateway, store, signer, template, redis, contract, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
+    ),
     { connection, prefix, concurrency: config.generate.concurrency },
   );
-  const fulfillWorker = new Worker<FulfillJobData | RejectJobData>(QUEUE.fulfill, createFulfillProcessor({ contract, logger }), {
-    connection,
-    prefix,
-    concurrency: 1,
-  });
-
   // A request that cannot be rendered ends in a refund on chain, never in silence.
   generateWorker.on('failed', (job: Job<GenerateJobData> | undefined, error: Error) => {
     if (!job) return;
-    const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, err: errorMessage(error) }, 'generate failed');
     if (!final) return;
     const reason = error.name === 'UnrecoverableError' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
@@ -98,35 +139,86 @@ export async function startNode({ config, template, logger = createLogger({ leve
       .add('reject', { ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));
   });
-  for (const worker of [generateWorker, fulfillWorker]) {
-    worker.on('error', (error) => logger.error({ queue: worker.name, err: errorMessage(error) }, 'worker error'));
-  }
 
-  const listener = listen
-    ? startListener({
-        provider,
-        redis,
-        cursorKey: `${prefix}:cursor:${chainId}:${collection.toLowerCase()}`,
-        collection,
-        confirmations: config.chain.confirmations,
-        pollIntervalMs: config.chain.pollIntervalMs,
-        maxBlockRange: config.chain.maxBlockRange,
-        startBlock: config.chain.startBlock,
-        logger,
-        async onRequests(requests) {
-          await generateQueue.addBulk(
-            requests.map((r) => ({
-              name: 'generate',
-              data: { chainId, collection, request: requestToJson(r) },
-              opts: { jobId: requestJobId(chainId, collection, r.requestId) },
-            })),
-          );
-          logger.info({ count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
+  // Leader-only parts: reconciliation, listener, the chain writer.
+  let listener: Listener | undefined;
+  let fulfillWorker: Worker<FulfillJobData | RejectJobData> | undefined;
+  const sender = createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger });
+  const batcher = createFulfillBatcher({
+    contract,
+    sender,
+    batchSize: config.fulfill.batchSize,
+    batchWindowMs: config.fulfill.batchWindowMs,
+    logger,
+    onBatch: ({ minted, gasUsed }) => {
+      metrics.minted.inc(minted);
+      metrics.fulfillGas.inc(Number(gasUsed));
+    },
+  });
+  const cursorKey = `${prefix}:cursor:${chainId}:${collection.toLowerCase()}`;
+
+  const onElected = async () => {
+    metrics.isLeader.set(1);
+    // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
+    const safeHead = (await provider.getBlockNumber()) - config.chain.confirmations;
+    const open = await findOpenRequests({ contract, fromBlock: config.chain.startBlock, toBlock: safeHead, maxBlockRange: config.chain.maxBlockRange });
+    await enqueue(open);
+    if ((await redis.get(cursorKey)) === null) await redis.set(cursorKey, String(Math.max(safeHead, config.chain.startBlock - 1)));
+    logger.info({ open: open.length, safeHead }, 'leader: reconciled open requests from chain');
+    fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
+      QUEUE.fulfill,
+      observed(metrics, 'fulfill', createFulfillProcessor({ contract, sender, batcher, logger })),
+      { connection, prefix, concurrency: config.fulfill.batchSize },
+    );
+    fulfillWorker.on('error', (error) => logger.error({ queue: QUEUE.fulfill, err: errorMessage(error) }, 'worker error'));
+    listener = startListener({
+      provider,
+      redis,
+      cursorKey,
+      collection,
+      confirmations: config.chain.confirmations,
+      pollIntervalMs: config.chain.pollIntervalMs,
+      maxBlockRange: config.chain.maxBlockRange,
+      startBlock: config.chain.startBlock,
+      logger,
+      onRequests: enqueue,
+    });
+  };
+  const onDeposed = async () => {
+    metrics.isLeader.set(0);
+    await listener?.stop();
+    await fulfillWorker?.close();
+    listener = undefined;
+    fulfillWorker = undefined;
+    logger.info('no longer leader');
+  };
+  const leadership: Leadership | undefined = listen
+    ? startLeadership({ redis, key: `${prefix}:leader:${chainId}:${collection.toLowerCase()}`, ttlMs: config.leaderTtlMs, onElected, onDeposed })
+    : undefined;
+  generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
+
+  const http = config.http.enabled
+    ? await startHttpServer({
+        host: config.http.host,
+        port: config.http.port,
+        registry: metrics.registry,
+        checks: [
+          { name: 'redis', check: () => redis.ping() },
+          { name: 'rpc', check: () => provider.getBlockNumber() },
+          { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
+          { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
+        ],
+        async beforeScrape() {
+          for (const queue of [generateQueue, fulfillQueue]) {
+            const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+            for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
+          }
+          metrics.signerBalance.set(Number(await provider.getBalance(signerAddress)));
         },
       })
     : undefined;
 
-  logger.info({ chainId, collection, signer: signerAddress, arweave: store.address }, 'node started');
+  logger.info({ chainId, collection, signer: signerAddress, arweave: store.address, http: http?.url }, 'node started');
 
   return {
     chainId,
@@ -134,11 +226,16 @@ export async function startNode({ config, template, logger = createLogger({ leve
     signerAddress,
     generateQueue,
     fulfillQueue,
-    listener,
+    metrics,
+    httpUrl: http?.url,
+    get isLeader() {
+      return leadership?.isLeader ?? false;
+    },
     async stop() {
-      await listener?.stop();
+      await leadership?.stop();
       await generateWorker.close();
-      await fulfillWorker.close();
+      await batcher.flush();
+      await http?.close();
       await generateQueue.close();
       await fulfillQueue.close();
       await redis.quit();
@@ -146,4 +243,8 @@ export async function startNode({ config, template, logger = createLogger({ leve
       logger.info('node stopped');
     },
   };
+}
+
+function assertOk(res: Response): void {
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
 }

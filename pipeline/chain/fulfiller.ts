@@ -1,16 +1,20 @@
-import type { Contract, TransactionReceipt } from 'ethers';
-import { AigcError } from '../errors';
+import type { Contract, EventLog, TransactionReceipt } from 'ethers';
+import type { Logger } from 'pino';
+import { AigcError, errorMessage } from '../errors';
+import type { FulfillJobData, RejectJobData } from '../queue/jobs';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
+import type { TxSender } from './tx-sender';
 
-export type SendOutcome =
-  | { status: 'sent'; receipt: TransactionReceipt }
+export type FulfillOutcome =
+  | { status: 'minted'; txHash: string; gasUsed: bigint; batchSize: number }
+  | { status: 'rejected'; txHash: string; gasUsed: bigint }
   /** The request had already ended on chain (minted, rejected or refunded): nothing to do. */
   | { status: 'already-closed'; minted: boolean };
 
-async function closedOutcome(contract: Contract, request: MintRequestJson): Promise<SendOutcome | undefined> {
-  const pending = (await contract.isPending(request.requestId, requestStruct(request))) as boolean;
-  if (pending) return undefined;
+/** Whether a request has ended on chain, and how; undefined while it is still pending. */
+export async function closedState(contract: Contract, request: MintRequestJson): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
+  if ((await contract.isPending(request.requestId, requestStruct(request))) as boolean) return undefined;
   const minted = await contract.ownerOf(request.requestId).then(
     () => true,
     () => false,
@@ -18,43 +22,121 @@ async function closedOutcome(contract: Contract, request: MintRequestJson): Prom
   return { status: 'already-closed', minted };
 }
 
-async function send(label: string, contract: Contract, request: MintRequestJson, call: () => Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<SendOutcome> {
-  const closed = await closedOutcome(contract, request);
+/** Sends `reject` (immediate refund) for one request; a request already ended is reported, not retried. */
+export async function sendReject(contract: Contract, sender: TxSender, p: RejectJobData): Promise<FulfillOutcome> {
+  const closed = await closedState(contract, p.request);
   if (closed) return closed;
   try {
-    const tx = await call();
-    const receipt = await tx.wait();
-    if (!receipt || receipt.status !== 1) throw new Error('transaction reverted');
-    return { status: 'sent', receipt };
+    const tx = await contract.reject.populateTransaction(p.request.requestId, requestStruct(p.request), p.reason);
+    const receipt = await sender.send(tx, 'reject');
+    if (receipt.status !== 1) throw new Error(`reject transaction ${receipt.hash} reverted`);
+    return { status: 'rejected', txHash: receipt.hash, gasUsed: receipt.gasUsed };
   } catch (cause) {
-    // Lost a race with another writer, or the request expired and was refunded meanwhile.
-    const after = await closedOutcome(contract, request).catch(() => undefined);
+    const after = await closedState(contract, p.request).catch(() => undefined);
     if (after) return after;
-    throw new AigcError('CHAIN_FAILED', `${label} of request ${request.requestId} failed`, { cause, retryable: true, details: String(cause) });
+    throw new AigcError('CHAIN_FAILED', `reject of request ${p.request.requestId} failed`, { cause, retryable: true, details: String(cause) });
   }
 }
 
-/**
- * Sends `fulfill` for one request and waits for its receipt. Idempotent: a request already ended on chain is
- * reported as such instead of failing.
- */
-export function sendFulfill(
-  contract: Contract,
-  p: { request: MintRequestJson; manifestId: string; imageSha256: string; modelHash: string; signature: string },
-): Promise<SendOutcome> {
-  return send('fulfill', contract, p.request, () =>
-    contract.fulfill({
-      requestId: p.request.requestId,
-      request: requestStruct(p.request),
-      manifestId: p.manifestId,
-      imageSha256: p.imageSha256,
-      modelHash: p.modelHash,
-      signature: p.signature,
-    }),
-  );
-}
+export type FulfillBatcherOptions = {
+  contract: Contract;
+  sender: TxSender;
+  /** Most fulfilments per transaction. @defaultValue 20 */
+  batchSize: number;
+  /** How long the first item of a batch waits for others. @defaultValue 250 */
+  batchWindowMs: number;
+  logger: Logger;
+  /** Called after each mined batch (metrics). */
+  onBatch?: (info: { size: number; minted: number; gasUsed: bigint }) => void;
+};
 
-/** Sends `reject` (immediate refund) for one request. Idempotent like {@link sendFulfill}. */
-export function sendReject(contract: Contract, p: { request: MintRequestJson; reason: number }): Promise<SendOutcome> {
-  return send('reject', contract, p.request, () => contract.reject(p.request.requestId, requestStruct(p.request), p.reason));
+export type FulfillBatcher = {
+  /** Queues one signed fulfilment; resolves when its batch is mined. */
+  add(item: FulfillJobData): Promise<FulfillOutcome>;
+  /** Sends what is queued now. */
+  flush(): Promise<void>;
+};
+
+type Pending = { item: FulfillJobData; resolve: (o: FulfillOutcome) => void; reject: (e: unknown) => void };
+
+/**
+ * Collects fulfilments for up to `batchWindowMs` or `batchSize` items and sends them in one `fulfillBatch`.
+ * The contract skips items that are no longer pending (with `FulfillSkipped`), so each item's outcome is read from
+ * the receipt: minted, already ended on chain, or an error for that item alone.
+ */
+export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
+  let pending: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const iface = o.contract.interface;
+
+  async function settle(batch: Pending[], receipt: TransactionReceipt): Promise<void> {
+    const minted = new Set<string>();
+    const skipped = new Map<string, string>();
+    for (const log of receipt.logs as EventLog[]) {
+      const parsed = iface.parseLog(log);
+      if (parsed?.name === 'MintFulfilled') minted.add(parsed.args.requestId.toString());
+      if (parsed?.name === 'FulfillSkipped') skipped.set(parsed.args.requestId.toString(), parsed.args.reason as string);
+    }
+    o.onBatch?.({ size: batch.length, minted: minted.size, gasUsed: receipt.gasUsed });
+    const unknownRequest = iface.getError('AIGCUnknownRequest')!.selector;
+    for (const p of batch) {
+      const id = p.item.request.requestId;
+      if (minted.has(id)) {
+        minted.delete(id); // a duplicate of the same request in one batch is skipped on chain
+        p.resolve({ status: 'minted', txHash: receipt.hash, gasUsed: receipt.gasUsed, batchSize: batch.length });
+        continue;
+      }
+      const reason = skipped.get(id);
+      if (reason === unknownRequest || reason === undefined) {
+        const closed = await closedState(o.contract, p.item.request).catch(() => undefined);
+        if (closed) p.resolve(closed);
+        else p.reject(new AigcError('CHAIN_FAILED', `request ${id} was neither minted nor closed by batch ${receipt.hash}`, { retryable: true }));
+        continue;
+      }
+      const name = iface.getError(reason)?.name ?? reason;
+      p.reject(new AigcError('CHAIN_FAILED', `fulfilment of request ${id} refused by the contract: ${name}`, { retryable: false }));
+    }
+  }
+
+  async function send(batch: Pending[]): Promise<void> {
+    try {
+      const items = batch.map(({ item }) => ({
+        requestId: item.request.requestId,
+        request: requestStruct(item.request),
+        manifestId: item.manifestId,
+        imageSha256: item.imageSha256,
+        modelHash: item.modelHash,
+        signature: item.signature,
+      }));
+      const tx = await o.contract.fulfillBatch.populateTransaction(items);
+      const receipt = await o.sender.send(tx, 'fulfillBatch');
+      if (receipt.status !== 1) throw new Error(`fulfillBatch ${receipt.hash} reverted`);
+      await settle(batch, receipt);
+    } catch (error) {
+      o.logger.warn({ size: batch.length, err: errorMessage(error) }, 'fulfillBatch failed; items will retry');
+      const wrapped = error instanceof AigcError ? error : new AigcError('CHAIN_FAILED', 'fulfillBatch failed', { cause: error, retryable: true, details: String(error) });
+      for (const p of batch) p.reject(wrapped);
+    }
+  }
+
+  async function flush(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    while (pending.length) {
+      const batch = pending.slice(0, o.batchSize);
+      pending = pending.slice(o.batchSize);
+      await send(batch);
+    }
+  }
+
+  return {
+    add(item) {
+      return new Promise<FulfillOutcome>((resolve, reject) => {
+        pending.push({ item, resolve, reject });
+        if (pending.length >= o.batchSize) void flush();
+        else timer ??= setTimeout(() => void flush(), o.batchWindowMs);
+      });
+    },
+    flush,
+  };
 }

@@ -83,6 +83,7 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
         signer: { privateKey: operatorKey },
         gateway: { url: stack.gatewayUrl },
         arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
+        http: { port: 0 },
       },
     });
     const node = await startNode({ config, template, logger: createLogger({ level: 'info', file: logFile }) });

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type Job, type Queue, UnrecoverableError } from 'bullmq';
-import type { Signer } from 'ethers';
+import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import { closedState } from '../chain/fulfiller';
 import { renderSeed } from '../chain/request';
 import { AigcError } from '../errors';
 import type { GatewayClient } from '../gateway-client';
@@ -26,6 +27,8 @@ export type GenerateStageDeps = {
   /** Prefix of the Redis keys that hold each request's stage outputs. */
   outputKeyPrefix: string;
   fulfillQueue: Queue<FulfillJobData>;
+  /** The collection, to skip requests that ended on chain before their job ran. */
+  contract: Contract;
   logger: Logger;
 };
 
@@ -65,6 +68,12 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     };
 
     if (!out.imageId) {
+      // Re-enqueued after a restart or a wiped Redis: do not render for a request that has already ended.
+      const closed = await closedState(deps.contract, request);
+      if (closed) {
+        log.info({ minted: closed.minted }, 'request already closed on chain; nothing to render');
+        return { manifestId: '' };
+      }
       let generated;
       try {
         generated = await gateway.generate({

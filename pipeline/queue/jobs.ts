@@ -25,8 +25,9 @@ export type RejectJobData = { chainId: number; collection: string; request: Mint
 
 /**
  * The id every stage uses for one request. Deterministic, so re-enqueueing the same request (after a restart or a
- * re-read of the chain) is a no-op.
+ * re-read of the chain) is a no-op. It includes the start of the seed: a request re-mined in another block after a
+ * reorg has a new seed, hence a new preimage, and must be served as a new job.
  */
-export function requestJobId(chainId: number, collection: string, requestId: string | bigint): string {
-  return `${chainId}-${collection.toLowerCase()}-${requestId}`;
+export function requestJobId(chainId: number, collection: string, requestId: string | bigint, seed: string): string {
+  return `${chainId}-${collection.toLowerCase()}-${requestId}-${seed.slice(2, 14)}`;
 }

@@ -67,6 +67,7 @@ beforeAll(async () => {
       signer: { privateKey: stack.anvil.privateKeys[1] },
       gateway: { url: stack.gatewayUrl },
       arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
+        http: { port: 0 },
     },
   });
   node = await startNode({ config, template, logger: createLogger({ level: 'silent' }) });
@@ -125,9 +126,15 @@ describe('one mint, end to end', () => {
   it('reverts a second fulfil of the same request', async () => {
     const log = fulfilled[0];
     const tx = await provider.getTransaction(log.transactionHash);
+    // The node batches: take this request's signed item out of the fulfillBatch calldata and replay it.
     const call = collectionInterface.parseTransaction({ data: tx!.data })!;
+    expect(call.name).toBe('fulfillBatch');
+    const item = call.args[0].toArray(true).find((i: unknown[]) => i[0] === log.args.requestId);
     const caller = collection.connect(new Wallet(stack.anvil.privateKeys[5], provider)) as Contract;
-    await expect(caller.fulfill.staticCall(...call.args.toArray(true))).rejects.toMatchObject({ revert: { name: 'AIGCUnknownRequest' } });
+    await expect(caller.fulfill.staticCall(item)).rejects.toMatchObject({ revert: { name: 'AIGCUnknownRequest' } });
+    // In a batch the same item is skipped, not reverted.
+    const receipt = await (await caller.fulfillBatch([item])).wait();
+    expect(collectionInterface.parseLog(receipt.logs[0])!.name).toBe('FulfillSkipped');
   });
 
   it('reverts a fulfil signed by a key the collection has not authorised, and accepts the authorised one', async () => {

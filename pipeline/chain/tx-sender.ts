@@ -1,0 +1,89 @@
+import type { JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers';
+import type { Logger } from 'pino';
+import { AigcError, errorMessage } from '../errors';
+
+export type TxSenderOptions = {
+  wallet: Wallet;
+  provider: JsonRpcProvider;
+  /** A transaction not mined after this long is re-sent with the same nonce and higher fees. @defaultValue 30_000 */
+  stuckAfterMs?: number;
+  /** Fee increase per replacement, in percent (nodes require ≥ 10). @defaultValue 15 */
+  bumpPercent?: number;
+  /** Replacements before giving up (the nonce is then re-read). @defaultValue 5 */
+  maxBumps?: number;
+  /** Receipt polling interval. @defaultValue 250 */
+  pollMs?: number;
+  logger: Logger;
+};
+
+export type TxSender = {
+  /** Sends `tx` with the next nonce and waits for it (or a replacement) to be mined. Calls are serialised. */
+  send(tx: TransactionRequest, label: string): Promise<TransactionReceipt>;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The node's only way to send transactions for one signer key: its own nonce counter (no per-send lookup race),
+ * EIP-1559 fees from the node, and fee bumping of a transaction stuck past `stuckAfterMs`. Sends run one at a
+ * time, so nonces stay gap-free.
+ *
+ * @example
+ * const sender = createTxSender({ wallet, provider, logger });
+ * const receipt = await sender.send(await contract.fulfillBatch.populateTransaction(items), 'fulfillBatch');
+ */
+export function createTxSender(o: TxSenderOptions): TxSender {
+  const stuckAfterMs = o.stuckAfterMs ?? 30_000;
+  const bump = BigInt(100 + (o.bumpPercent ?? 15));
+  const maxBumps = o.maxBumps ?? 5;
+  const pollMs = o.pollMs ?? 250;
+  let nonce: number | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function sendNow(tx: TransactionRequest, label: string): Promise<TransactionReceipt> {
+    nonce ??= await o.provider.getTransactionCount(o.wallet.address, 'pending');
+    const fee = await o.provider.getFeeData();
+    let maxFeePerGas = fee.maxFeePerGas ?? fee.gasPrice ?? 1_000_000_000n;
+    let maxPriorityFeePerGas = fee.maxPriorityFeePerGas ?? 1_000_000_000n;
+    const gasLimit = tx.gasLimit ?? ((await o.provider.estimateGas({ ...tx, from: o.wallet.address })) * 12n) / 10n;
+    const hashes: string[] = [];
+    for (let attempt = 0; attempt <= maxBumps; attempt++) {
+      try {
+        const sent = await o.wallet.sendTransaction({ ...tx, nonce, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
+        hashes.push(sent.hash);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'NONCE_EXPIRED' && hashes.length === 0) {
+          nonce = undefined; // someone else used this key; re-read and let the caller retry
+          throw new AigcError('CHAIN_FAILED', `${label}: nonce already used`, { cause: error, retryable: true });
+        }
+        if (code !== 'REPLACEMENT_UNDERPRICED' && code !== 'NONCE_EXPIRED') throw error;
+        // NONCE_EXPIRED after a send: an earlier hash of ours was mined; the loop below finds it.
+      }
+      const deadline = Date.now() + stuckAfterMs;
+      while (Date.now() < deadline) {
+        for (const hash of hashes) {
+          const receipt = await o.provider.getTransactionReceipt(hash);
+          if (receipt) {
+            nonce += 1;
+            return receipt;
+          }
+        }
+        await sleep(pollMs);
+      }
+      maxFeePerGas = (maxFeePerGas * bump) / 100n;
+      maxPriorityFeePerGas = (maxPriorityFeePerGas * bump) / 100n;
+      o.logger.warn({ label, nonce, hashes, maxFeePerGas: maxFeePerGas.toString() }, 'transaction stuck; replacing with higher fees');
+    }
+    nonce = undefined;
+    throw new AigcError('CHAIN_FAILED', `${label}: not mined after ${maxBumps} fee bumps`, { retryable: true, details: hashes.join(', ') });
+  }
+
+  return {
+    send(tx, label) {
+      const run = queue.then(() => sendNow(tx, label));
+      queue = run.catch((error) => o.logger.debug({ label, err: errorMessage(error) }, 'send failed'));
+      return run;
+    },
+  };
+}

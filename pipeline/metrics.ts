@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The node's Prometheus metrics, on one registry served at `/metrics`. */
+export function createMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    queueDepth: new Gauge({ name: 'aigc_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'], registers: [registry] }),
+    stageSeconds: new Histogram({
+      name: 'aigc_stage_seconds',
+      help: 'Duration of a pipeline stage',
+      labelNames: ['stage'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    fulfillGas: new Counter({ name: 'aigc_fulfill_gas_total', help: 'Gas used by fulfilment transactions', registers: [registry] }),
+    minted: new Counter({ name: 'aigc_minted_total', help: 'Tokens minted by this node', registers: [registry] }),
+    failures: new Counter({ name: 'aigc_failures_total', help: 'Failed stage attempts by reason', labelNames: ['stage', 'reason'], registers: [registry] }),
+    signerBalance: new Gauge({ name: 'aigc_signer_balance_wei', help: 'Balance of the signer key (pays gas)', registers: [registry] }),
+    isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader', registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
