@@ -58,14 +58,19 @@ export async function ensureRedis({ url }: { url?: string } = {}): Promise<Redis
         '(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) so it can be started for you',
     );
   }
+  return spawnRedisServer();
+}
+
+/** Starts a private, in-memory `redis-server` on a free loopback port (also used by tests that wipe Redis). */
+export async function spawnRedisServer(): Promise<RedisHandle> {
   const port = await freePort();
   const { stop } = spawnOwned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  const spawnedUrl = `redis://127.0.0.1:${port}`;
-  if (!(await waitFor(() => pingRedis(spawnedUrl), 10_000))) {
+  const url = `redis://127.0.0.1:${port}`;
+  if (!(await waitFor(() => pingRedis(url), 10_000))) {
     await stop();
     throw new AigcError('REDIS_UNAVAILABLE', `redis-server did not start on port ${port}`);
   }
-  return { url: spawnedUrl, spawned: true, stop };
+  return { url, spawned: true, stop };
 }
 
 /** Deletes every key under `prefix:` (a demo or test run's queues, cursor and stage outputs). */

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { createGatewayApp } from '../../services/diffusion-gateway/app';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
+import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { arweaveClient, loadWallet } from '../storage/arweave';
 import { type Anvil, startAnvil } from './anvil';
 import { type ArlocalHandle, startArlocal } from './arlocal';
@@ -22,6 +23,10 @@ export type StartEmbeddedStackParameters = {
   dataDir: string;
   /** An existing Redis; else DESIGN's order: 127.0.0.1:6379, then a spawned redis-server. */
   redisUrl?: string;
+  /** Funded anvil accounts. @defaultValue 10 */
+  accounts?: number;
+  /** The gateway's backend. @defaultValue the deterministic `local` renderer */
+  backend?: DiffusionBackend;
   /** Called as each part comes up, for progress output. */
   onProgress?: (part: string, ms: number) => void;
 };
@@ -30,7 +35,7 @@ export type StartEmbeddedStackParameters = {
  * Everything the node needs, on this machine, with no accounts: anvil, arlocal (in-process, mining every
  * second), Redis and the diffusion gateway with the `local` backend. `stop()` ends all of it, in reverse order.
  */
-export async function startEmbeddedStack({ dataDir, redisUrl, onProgress = () => {} }: StartEmbeddedStackParameters): Promise<EmbeddedStack> {
+export async function startEmbeddedStack({ dataDir, redisUrl, backend = createLocalBackend(), accounts, onProgress = () => {} }: StartEmbeddedStackParameters): Promise<EmbeddedStack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -44,7 +49,7 @@ export async function startEmbeddedStack({ dataDir, redisUrl, onProgress = () =>
   try {
     const redis = await timed('redis', () => ensureRedis({ url: redisUrl }));
     stops.push(redis.stop);
-    const anvil = await timed('anvil', () => startAnvil());
+    const anvil = await timed('anvil', () => startAnvil({ accounts }));
     stops.push(anvil.stop);
     const arlocal = await timed('arlocal', () => startArlocal({ dbPath: path.join(dataDir, 'arlocal') }));
     stops.push(arlocal.stop);
@@ -56,7 +61,7 @@ export async function startEmbeddedStack({ dataDir, redisUrl, onProgress = () =>
 
     const server: Server = await timed('gateway', async () => {
       const port = await freePort();
-      const app = createGatewayApp({ backend: createLocalBackend() });
+      const app = createGatewayApp({ backend });
       return new Promise<Server>((resolve) => {
         const s = app.listen(port, '127.0.0.1', () => resolve(s));
       });

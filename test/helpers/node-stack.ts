@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Contract, type EventLog, type JsonRpcProvider, toUtf8Bytes, Wallet } from 'ethers';
+import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
+import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
+import { createProvider } from '../../pipeline/chain/provider';
+import { type MintRequest, parseMintRequested } from '../../pipeline/chain/request';
+import { type Config, type ConfigInput, loadConfig } from '../../pipeline/config';
+import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
+import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
+import { loadTemplate } from '../../pipeline/template';
+
+export const template = loadTemplate('genesis');
+export const PRICE = BigInt(template.mint.priceWei);
+
+/** anvil + arlocal + gateway + a private redis-server + a deployed collection, for node tests. */
+export type NodeFixture = {
+  stack: EmbeddedStack;
+  redis: RedisHandle;
+  provider: JsonRpcProvider;
+  collection: Contract;
+  deployBlock: number;
+  dataDir: string;
+  /** Node settings for this fixture, with `override` merged in. */
+  config(override?: ConfigInput): Config;
+  /** Env vars equivalent to `config()`, for a node run as a separate process. */
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+};
+
+export async function startNodeFixture({ backend, accounts }: { backend?: DiffusionBackend; accounts?: number } = {}): Promise<NodeFixture> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-node-'));
+  const redis = await spawnRedisServer();
+  const stack = await startEmbeddedStack({ dataDir, redisUrl: redis.url, backend, accounts });
+  const provider = createProvider(stack.anvil.rpcUrl, 100);
+  const deployer = new Wallet(stack.anvil.privateKeys[0], provider);
+  const operator = new Wallet(stack.anvil.privateKeys[1]);
+  const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
+  const base: ConfigInput = {
+    logLevel: 'silent',
+    redis: { url: redis.url, prefix: 'aigc' },
+    chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 100, startBlock: deployed.blockNumber },
+    collection: { address: deployed.address },
+    signer: { privateKey: stack.anvil.privateKeys[1] },
+    gateway: { url: stack.gatewayUrl },
+    arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
+    generate: { backoffMs: 100 },
+    fulfill: { backoffMs: 100 },
+    http: { port: 0 },
+    leaderTtlMs: 1_500,
+  };
+  return {
+    stack,
+    redis,
+    provider,
+    collection: connectCollection(deployed.address, provider),
+    deployBlock: deployed.blockNumber,
+    dataDir,
+    config: (override = {}) => loadConfig({ env: {}, overrides: { ...base, ...override } }),
+    env: () => ({
+      LOG_LEVEL: 'info',
+      REDIS_URL: redis.url,
+      AIGC_RPC_URL: stack.anvil.rpcUrl,
+      AIGC_POLL_INTERVAL_MS: '100',
+      AIGC_START_BLOCK: String(deployed.blockNumber),
+      AIGC_COLLECTION: deployed.address,
+      AIGC_SIGNER_KEY: stack.anvil.privateKeys[1],
+      AIGC_GATEWAY_URL: stack.gatewayUrl,
+      AIGC_ARWEAVE_URL: stack.arlocal.url,
+      AIGC_ARWEAVE_WALLET: stack.arweaveWalletPath,
+      AIGC_HTTP_PORT: '0',
+      AIGC_LEADER_TTL_MS: '1500',
+    }),
+    async stop() {
+      provider.destroy();
+      await stack.stop();
+      await redis.stop();
+    },
+  };
+}
+
+/** Sends `count` requestMint transactions from accounts 2…, round robin, and returns the requests. */
+export async function sendRequests(f: NodeFixture, prompts: string[]): Promise<MintRequest[]> {
+  const keys = f.stack.anvil.privateKeys.slice(2);
+  const byWallet = new Map<number, string[]>();
+  prompts.forEach((p, i) => byWallet.set(i % keys.length, [...(byWallet.get(i % keys.length) ?? []), p]));
+  const out: MintRequest[] = [];
+  await Promise.all(
+    [...byWallet].map(async ([k, ps]) => {
+      const wallet = new Wallet(keys[k], f.provider);
+      for (const p of ps) {
+        const receipt = await (await (f.collection.connect(wallet) as Contract).requestMint(toUtf8Bytes(p), { value: PRICE })).wait();
+        const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
+        out.push(parseMintRequested(log));
+      }
+    }),
+  );
+  return out.sort((a, b) => Number(a.requestId - b.requestId));
+}
+
+/** All events `name` of the collection since deployment. */
+export async function events(f: NodeFixture, name: string): Promise<EventLog[]> {
+  return (await f.collection.queryFilter(f.collection.filters[name](), f.deployBlock)) as EventLog[];
+}
+
+/** Polls until `done()` or `timeoutMs`, then throws with `what`. */
+export async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
