@@ -48,6 +48,12 @@ export type RunningNode = {
   stop(): Promise<void>;
 };
 
+/**
+ * Jobs of a process that died are taken back after `lockDuration` (a live worker renews its locks every half of
+ * it). A crash-looping host must not fail work for good, so a job may stall many times.
+ */
+const STALL = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 };
+
 /** Wraps a stage processor with its latency histogram and failure counter. */
 function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>) => Promise<R>) {
   return async (job: Job<T>): Promise<R> => {
@@ -119,6 +125,28 @@ export async function startNode({ config, template, logger = createLogger({ leve
     logger.info({ count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
   };
 
+  /**
+   * Re-enqueues open requests found on chain. New ones are added; a job that failed without ending its request
+   * (e.g. it stalled in processes that were killed) is retried; a completed render whose fulfilment job is gone
+   * or failed is fulfilled again from its stored outputs. Nothing already minted or rejected is touched.
+   */
+  const requeueOpen = async (requests: MintRequest[]) => {
+    await enqueue(requests);
+    for (const r of requests) {
+      const id = requestJobId(chainId, collection, r.requestId, r.seed);
+      const gen = await generateQueue.getJob(id);
+      const genState = await gen?.getState();
+      const ful = await fulfillQueue.getJob(id);
+      const fulState = await ful?.getState();
+      if (fulState === 'failed') await ful!.retry();
+      else if (genState === 'failed' && !ful) await gen!.retry();
+      else if (genState === 'completed' && !ful) {
+        await gen!.remove();
+        await enqueue([r]);
+      }
+    }
+  };
+
   const generateWorker = new Worker<GenerateJobData>(
     QUEUE.generate,
     observed(
@@ -126,7 +154,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       'generate',
       createGenerateProcessor({ gateway, store, signer, template, redis, contract, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
     ),
-    { connection, prefix, concurrency: config.generate.concurrency },
+    { connection, prefix, concurrency: config.generate.concurrency, ...STALL },
   );
   // A request that cannot be rendered ends in a refund on chain, never in silence.
   generateWorker.on('failed', (job: Job<GenerateJobData> | undefined, error: Error) => {
@@ -162,13 +190,13 @@ export async function startNode({ config, template, logger = createLogger({ leve
     // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
     const safeHead = (await provider.getBlockNumber()) - config.chain.confirmations;
     const open = await findOpenRequests({ contract, fromBlock: config.chain.startBlock, toBlock: safeHead, maxBlockRange: config.chain.maxBlockRange });
-    await enqueue(open);
+    await requeueOpen(open);
     if ((await redis.get(cursorKey)) === null) await redis.set(cursorKey, String(Math.max(safeHead, config.chain.startBlock - 1)));
     logger.info({ open: open.length, safeHead }, 'leader: reconciled open requests from chain');
     fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
       QUEUE.fulfill,
       observed(metrics, 'fulfill', createFulfillProcessor({ contract, sender, batcher, logger })),
-      { connection, prefix, concurrency: config.fulfill.batchSize },
+      { connection, prefix, concurrency: config.fulfill.batchSize, ...STALL },
     );
     fulfillWorker.on('error', (error) => logger.error({ queue: QUEUE.fulfill, err: errorMessage(error) }, 'worker error'));
     listener = startListener({
@@ -193,7 +221,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     logger.info('no longer leader');
   };
   const leadership: Leadership | undefined = listen
-    ? startLeadership({ redis, key: `${prefix}:leader:${chainId}:${collection.toLowerCase()}`, ttlMs: config.leaderTtlMs, onElected, onDeposed })
+    ? startLeadership({ redis, key: `${prefix}:leader:${chainId}:${collection.toLowerCase()}`, ttlMs: config.leaderTtlMs, onElected, onDeposed, logger })
     : undefined;
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
 

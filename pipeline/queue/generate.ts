@@ -43,6 +43,8 @@ type StageOutput = {
   model?: string;
   renderedPrompt?: string;
   generatedAt?: string;
+  /** Id of the signed manifest transaction, recorded before its upload starts. */
+  manifestTx?: string;
   manifestId?: string;
 };
 
@@ -142,14 +144,22 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           proof_type: 'eip712-signature',
         },
       });
+      // The manifest's bytes depend only on stored outputs, so after a crash the same transaction can be resumed:
+      // one manifest per request on Arweave, never a second one.
       const bytes = serializeManifest(manifest);
-      out.manifestId = await store.upload(bytes, {
-        'Content-Type': 'application/json',
-        ...tags,
-        'Image-SHA256': out.imageSha256!,
-        'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
-        Type: 'manifest',
-      });
+      if (!(out.manifestTx && (await store.resume(out.manifestTx, bytes)))) {
+        const tx = await store.prepare(bytes, {
+          'Content-Type': 'application/json',
+          ...tags,
+          'Image-SHA256': out.imageSha256!,
+          'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
+          Type: 'manifest',
+        });
+        await redis.hset(key, 'manifestTx', tx.id);
+        await tx.send();
+        out.manifestTx = tx.id;
+      }
+      out.manifestId = out.manifestTx;
       await redis.hset(key, 'manifestId', out.manifestId);
       log.info({ manifestId: out.manifestId }, 'manifest stored');
     }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors';
 
 // KEYS[1] = lock key; ARGV[1] = holder id; ARGV[2] = ttl ms. Extends the lock only if we still hold it.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -18,8 +20,9 @@ export type Leadership = {
  * `onElected` runs when this process becomes leader, `onDeposed` when it loses the lock (e.g. Redis was wiped and
  * another node took it).
  */
-export function startLeadership({ redis, key, ttlMs, onElected, onDeposed }: {
+export function startLeadership({ redis, key, ttlMs, onElected, onDeposed, logger }: {
   redis: Redis;
+  logger: Logger;
   key: string;
   ttlMs: number;
   onElected(): Promise<void> | void;
@@ -41,10 +44,19 @@ export function startLeadership({ redis, key, ttlMs, onElected, onDeposed }: {
       // A wiped Redis also lands here: whoever sets the key first leads.
       if ((await redis.set(key, id, 'PX', ttlMs, 'NX')) === 'OK') {
         leader = true;
-        await onElected();
+        try {
+          await onElected();
+        } catch (error) {
+          // Step down and let the next tick (here or on another node) try again.
+          logger.error({ err: errorMessage(error) }, 'leader start-up failed; stepping down');
+          leader = false;
+          await Promise.resolve(onDeposed()).catch(() => undefined);
+          await redis.eval(RELEASE, 1, key, id).catch(() => undefined);
+        }
       }
-    } catch {
+    } catch (error) {
       // Redis unreachable: keep the current role; the lock expires on its own if we cannot renew it.
+      logger.warn({ err: errorMessage(error) }, 'leader lock check failed');
     }
   };
   const loop = () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Arweave from 'arweave';
+import Transaction from 'arweave/node/lib/transaction';
 import type { JWKInterface } from 'arweave/node/lib/wallet';
 import { AigcError } from '../errors';
 
@@ -9,6 +10,13 @@ export type ArweaveStore = {
   address: string;
   /** Uploads `data` (chunked) with `tags` and returns the transaction id. */
   upload(data: Uint8Array, tags: Record<string, string>): Promise<string>;
+  /**
+   * Signs a transaction for `data` without sending it, so its id can be recorded first; `send()` uploads it, and
+   * `resume(id, data)` finishes an upload of the same bytes after a crash without creating a second transaction.
+   */
+  prepare(data: Uint8Array, tags: Record<string, string>): Promise<{ id: string; send(): Promise<string> }>;
+  /** Re-sends the chunks of a prepared transaction; false if the gateway never received its header. */
+  resume(id: string, data: Uint8Array): Promise<boolean>;
   /** Fetches a transaction's data through the gateway. */
   download(id: string): Promise<Uint8Array>;
 };
@@ -36,19 +44,51 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
   const arweave = arweaveClient(url);
   const address = await arweave.wallets.jwkToAddress(jwk);
   const base = url.replace(/\/+$/, '');
+  const post = async (what: string, path: string, body: unknown) => {
+    let last = '';
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      const res = await arweave.api.post(path, body).catch((e: Error) => ({ status: -1, data: e.message }));
+      if (res.status >= 200 && res.status < 300) return;
+      last = `${res.status} ${typeof res.data === 'string' ? res.data : JSON.stringify(res.data)}`.slice(0, 300);
+    }
+    throw new AigcError('ARWEAVE_FAILED', `upload of ${what} to ${url} failed: ${last}`, { retryable: true });
+  };
+  // Our own send loop: arweave-js's chunk uploader sleeps 40 s after any error, which would stall a pipeline;
+  // here a chunk is retried within seconds and a lasting failure surfaces so the queue can retry the job.
+  const postChunks = async (tx: Transaction, data: Uint8Array, from = 0) => {
+    for (let i = from; i < tx.chunks!.chunks.length; i++) await post(`${tx.id} chunk ${i}`, 'chunk', tx.getChunk(i, data));
+  };
+  const prepare: ArweaveStore['prepare'] = async (data, tags) => {
+    const tx = await arweave.createTransaction({ data }, jwk);
+    for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
+    await arweave.transactions.sign(tx, jwk);
+    return {
+      id: tx.id,
+      send: async () => {
+        const inBody = tx.chunks!.chunks.length <= 1;
+        tx.data = inBody ? data : new Uint8Array(0);
+        await post(`${tx.id} header`, 'tx', tx);
+        tx.data = new Uint8Array(0);
+        if (!inBody) await postChunks(tx, data);
+        return tx.id;
+      },
+    };
+  };
   return {
     address,
+    prepare,
     async upload(data, tags) {
-      try {
-        const tx = await arweave.createTransaction({ data }, jwk);
-        for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
-        await arweave.transactions.sign(tx, jwk);
-        const uploader = await arweave.transactions.getUploader(tx);
-        while (!uploader.isComplete) await uploader.uploadChunk();
-        return tx.id;
-      } catch (cause) {
-        throw new AigcError('ARWEAVE_FAILED', `upload to ${url} failed`, { cause, retryable: true, details: String(cause) });
-      }
+      return (await prepare(data, tags)).send();
+    },
+    async resume(id, data) {
+      const header = await fetch(`${base}/tx/${id}`).catch(() => undefined);
+      if (!header || header.status === 404) return false;
+      if (!header.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${header.status} for tx ${id}`, { retryable: true });
+      const tx = new Transaction((await header.json()) as ConstructorParameters<typeof Transaction>[0]);
+      await tx.prepareChunks(data);
+      if (tx.chunks!.chunks.length > 1) await postChunks(tx, data);
+      return true;
     },
     async download(id) {
       try {

@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
+
+// The operator node as its own process (the compiled `aigc node`), killed with SIGKILL three times at random
+// moments while 100 requests are in flight, and restarted each time.
+jest.setTimeout(300_000);
+
+const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
+let f: NodeFixture;
+let child: ChildProcess | undefined;
+let log: fs.WriteStream;
+
+function startNodeProcess(): ChildProcess {
+  const proc = spawn(process.execPath, [CLI, 'node'], { env: { ...process.env, ...f.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.pipe(log, { end: false });
+  proc.stderr!.pipe(log, { end: false });
+  return proc;
+}
+
+const exited = (proc: ChildProcess) =>
+  new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+/** Manifests the node stored on Arweave, per request id, read back through the gateway's GraphQL. */
+async function manifestsPerRequest(): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let after = '';
+  for (;;) {
+    const query = `{ transactions(first: 100${after ? `, after: "${after}"` : ''}, tags: [{ name: "Type", values: ["manifest"] }, { name: "Collection", values: ["${await f.collection.getAddress()}"] }]) { pageInfo { hasNextPage } edges { cursor node { id tags { name value } } } } }`;
+    const res = await fetch(`${f.stack.arlocal.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const body = (await res.json()) as { data: { transactions: { pageInfo: { hasNextPage: boolean }; edges: { cursor: string; node: { tags: { name: string; value: string }[] } }[] } } };
+    for (const edge of body.data.transactions.edges) {
+      const id = edge.node.tags.find((t) => t.name === 'Request-Id')!.value;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+      after = edge.cursor;
+    }
+    if (!body.data.transactions.pageInfo.hasNextPage) return counts;
+  }
+}
+
+/** Job counts per queue and state, to explain a stuck run. */
+async function queueStates() {
+  const out: Record<string, Record<string, number>> = {};
+  for (const name of ['generate', 'fulfill']) {
+    const queue = new Queue(name, { connection: { url: f.redis.url } as never, prefix: 'aigc' });
+    out[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
+    await queue.close();
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  f = await startNodeFixture({ accounts: 12 });
+  log = fs.createWriteStream(path.join(f.dataDir, 'node.log'));
+});
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  log?.end();
+  await f?.stop();
+});
+
+describe('node killed with SIGKILL three times', () => {
+  it('mints each of 100 requests exactly once, with one manifest each', async () => {
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
+    let state = seed;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+    child = startNodeProcess();
+    const sending = sendRequests(f, Array.from({ length: 100 }, (_, i) => `a paper boat on river ${i}`));
+    for (let kill = 0; kill < 3; kill++) {
+      await new Promise((r) => setTimeout(r, 1_000 + random() * 3_000));
+      child.kill('SIGKILL');
+      expect((await exited(child)).signal).toBe('SIGKILL');
+      child = startNodeProcess();
+    }
+    const requests = await sending;
+    await until('100 mints', async () => (await events(f, 'MintFulfilled')).length >= 100, 180_000).catch(async (error) => {
+      throw new Error(`${(error as Error).message}; queues: ${JSON.stringify(await queueStates())}; node log: ${path.join(f.dataDir, 'node.log')}`);
+    });
+
+    child.kill('SIGTERM'); // graceful stop drains and exits 0
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+
+    const minted = (await events(f, 'MintFulfilled')).map((l) => l.args.requestId as bigint).sort((a, b) => Number(a - b));
+    expect(minted).toEqual(requests.map((r) => r.requestId)); // every request once, none twice
+    expect(await events(f, 'MintRejected')).toEqual([]);
+    for (const r of requests) expect(await f.collection.ownerOf(r.requestId)).toBe(r.recipient);
+    await f.stack.arlocal.mine();
+    const manifests = await manifestsPerRequest();
+    const duplicated = [...manifests].filter(([, n]) => n > 1);
+    expect({ seed, duplicated }).toEqual({ seed, duplicated: [] });
+    expect(manifests.size).toBe(100);
+  });
+});
