@@ -33,6 +33,8 @@ export const configSchema = z.object({
       maxBlockRange: int(1, 1_000_000).default(2_000),
       /** First block to scan when no cursor is stored yet (the collection's deployment block). */
       startBlock: int(0).default(0),
+      /** How often the leader re-reads open requests from the chain to repair lost or reorged work. */
+      reconcileIntervalMs: int(1_000, 86_400_000).default(60_000),
     })
     .prefault({}),
   collection: z
@@ -103,6 +105,7 @@ export const ENV_VARS = {
   AIGC_POLL_INTERVAL_MS: 'chain.pollIntervalMs',
   AIGC_MAX_BLOCK_RANGE: 'chain.maxBlockRange',
   AIGC_START_BLOCK: 'chain.startBlock',
+  AIGC_RECONCILE_INTERVAL_MS: 'chain.reconcileIntervalMs',
   AIGC_COLLECTION: 'collection.address',
   AIGC_TEMPLATE: 'collection.template',
   AIGC_SIGNER_KEY: 'signer.privateKey',
@@ -125,7 +128,7 @@ export const ENV_VARS = {
 
 const envVarOf = (path: string) => Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
 
-type Tree = { [key: string]: unknown };
+export type Tree = { [key: string]: unknown };
 
 function setPath(target: Tree, path: string, value: unknown): void {
   const keys = path.split('.');
@@ -137,13 +140,14 @@ function setPath(target: Tree, path: string, value: unknown): void {
   node[keys[keys.length - 1]] = value;
 }
 
-function merge(base: Tree, over: Tree): Tree {
+/** Deep-merges settings objects; `over` wins, undefined values are skipped. */
+export function mergeConfig(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
     const prev = out[key];
     const bothObjects = [prev, value].every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
-    out[key] = bothObjects ? merge(prev as Tree, value as Tree) : value;
+    out[key] = bothObjects ? mergeConfig(prev as Tree, value as Tree) : value;
   }
   return out;
 }
@@ -176,7 +180,7 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadConf
     const value = env[name];
     if (value !== undefined && value !== '') setPath(fromEnv, path, value);
   }
-  const parsed = configSchema.safeParse(merge(merge(fromFile, fromEnv), overrides as Tree));
+  const parsed = configSchema.safeParse(mergeConfig(mergeConfig(fromFile, fromEnv), overrides as Tree));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');

@@ -119,7 +119,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       requests.map((r) => ({
         name: 'generate',
         data: { chainId, collection, request: requestToJson(r) },
-        opts: { jobId: requestJobId(chainId, collection, r.requestId, r.seed) },
+        opts: { jobId: requestJobId(chainId, collection, r) },
       })),
     );
     logger.info({ count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
@@ -133,14 +133,17 @@ export async function startNode({ config, template, logger = createLogger({ leve
   const requeueOpen = async (requests: MintRequest[]) => {
     await enqueue(requests);
     for (const r of requests) {
-      const id = requestJobId(chainId, collection, r.requestId, r.seed);
+      const id = requestJobId(chainId, collection, r);
       const gen = await generateQueue.getJob(id);
       const genState = await gen?.getState();
       const ful = await fulfillQueue.getJob(id);
       const fulState = await ful?.getState();
       if (fulState === 'failed') await ful!.retry();
       else if (genState === 'failed' && !ful) await gen!.retry();
-      else if (genState === 'completed' && !ful) {
+      else if (genState === 'completed' && (!ful || fulState === 'completed')) {
+        // Rendered (and maybe "minted" in a block that a reorg removed) yet open: sign and fulfil again from the
+        // stored outputs; nothing is rendered or uploaded twice.
+        await ful?.remove();
         await gen!.remove();
         await enqueue([r]);
       }
@@ -185,14 +188,27 @@ export async function startNode({ config, template, logger = createLogger({ leve
   });
   const cursorKey = `${prefix}:cursor:${chainId}:${collection.toLowerCase()}`;
 
+  const reconcile = async () => {
+    const latest = await provider.getBlockNumber();
+    const safeHead = latest - config.chain.confirmations;
+    const open = await findOpenRequests({
+      contract,
+      fromBlock: config.chain.startBlock,
+      toBlock: safeHead,
+      latestBlock: latest,
+      maxBlockRange: config.chain.maxBlockRange,
+    });
+    await requeueOpen(open);
+    return { open: open.length, safeHead };
+  };
+  let reconcileTimer: NodeJS.Timeout | undefined;
+
   const onElected = async () => {
     metrics.isLeader.set(1);
     // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
-    const safeHead = (await provider.getBlockNumber()) - config.chain.confirmations;
-    const open = await findOpenRequests({ contract, fromBlock: config.chain.startBlock, toBlock: safeHead, maxBlockRange: config.chain.maxBlockRange });
-    await requeueOpen(open);
+    const { open, safeHead } = await reconcile();
     if ((await redis.get(cursorKey)) === null) await redis.set(cursorKey, String(Math.max(safeHead, config.chain.startBlock - 1)));
-    logger.info({ open: open.length, safeHead }, 'leader: reconciled open requests from chain');
+    logger.info({ open, safeHead }, 'leader: reconciled open requests from chain');
     fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
       QUEUE.fulfill,
       observed(metrics, 'fulfill', createFulfillProcessor({ contract, sender, batcher, logger })),
@@ -211,9 +227,19 @@ export async function startNode({ config, template, logger = createLogger({ leve
       logger,
       onRequests: enqueue,
     });
+    // Periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again.
+    const again = () => {
+      reconcileTimer = setTimeout(() => {
+        void reconcile()
+          .catch((error) => logger.warn({ err: errorMessage(error) }, 'reconcile failed'))
+          .finally(() => listener && again());
+      }, config.chain.reconcileIntervalMs);
+    };
+    again();
   };
   const onDeposed = async () => {
     metrics.isLeader.set(0);
+    clearTimeout(reconcileTimer);
     await listener?.stop();
     await fulfillWorker?.close();
     listener = undefined;

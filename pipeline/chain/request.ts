@@ -1,4 +1,4 @@
-import { type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
+import { AbiCoder, keccak256, type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
 
@@ -72,4 +72,15 @@ export function requestStruct(r: MintRequest | MintRequestJson) {
 /** The 32-bit integer seed backends receive: the low 32 bits of the on-chain seed. */
 export function renderSeed(seed: string): number {
   return Number(BigInt(seed) & 0xffffffffn);
+}
+
+/** The value the contract stores for a pending request: keccak256(abi.encode(Request)). Identifies it exactly. */
+export function requestKey(r: MintRequest | MintRequestJson): string {
+  const s = requestStruct(r);
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ['tuple(address,uint96,address,uint64,bytes32,bytes32)'],
+      [[s.requester, s.paid, s.recipient, s.requestedAt, s.seed, s.promptHash]],
+    ),
+  );
 }

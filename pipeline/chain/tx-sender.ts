@@ -24,9 +24,9 @@ export type TxSender = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The node's only way to send transactions for one signer key: its own nonce counter (no per-send lookup race),
- * EIP-1559 fees from the node, and fee bumping of a transaction stuck past `stuckAfterMs`. Sends run one at a
- * time, so nonces stay gap-free.
+ * The node's only way to send transactions for one signer key: one at a time (so nonces stay gap-free without a
+ * local counter that a reorg could leave behind), EIP-1559 fees from the node, and fee bumping of a transaction
+ * stuck past `stuckAfterMs` under the same nonce.
  *
  * @example
  * const sender = createTxSender({ wallet, provider, logger });
@@ -37,11 +37,12 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   const bump = BigInt(100 + (o.bumpPercent ?? 15));
   const maxBumps = o.maxBumps ?? 5;
   const pollMs = o.pollMs ?? 250;
-  let nonce: number | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
   async function sendNow(tx: TransactionRequest, label: string): Promise<TransactionReceipt> {
-    nonce ??= await o.provider.getTransactionCount(o.wallet.address, 'pending');
+    // Sends are serial and each waits for its receipt, so the chain's count is the next nonce; reading it each time
+    // also follows a reorg that dropped our earlier transactions. Replacements keep the same nonce.
+    const nonce = await o.provider.getTransactionCount(o.wallet.address, 'pending');
     const fee = await o.provider.getFeeData();
     let maxFeePerGas = fee.maxFeePerGas ?? fee.gasPrice ?? 1_000_000_000n;
     let maxPriorityFeePerGas = fee.maxPriorityFeePerGas ?? 1_000_000_000n;
@@ -54,7 +55,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === 'NONCE_EXPIRED' && hashes.length === 0) {
-          nonce = undefined; // someone else used this key; re-read and let the caller retry
+          // Someone else used this key meanwhile; the caller retries with a fresh nonce.
           throw new AigcError('CHAIN_FAILED', `${label}: nonce already used`, { cause: error, retryable: true });
         }
         if (code !== 'REPLACEMENT_UNDERPRICED' && code !== 'NONCE_EXPIRED') throw error;
@@ -64,10 +65,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       while (Date.now() < deadline) {
         for (const hash of hashes) {
           const receipt = await o.provider.getTransactionReceipt(hash);
-          if (receipt) {
-            nonce += 1;
-            return receipt;
-          }
+          if (receipt) return receipt;
         }
         await sleep(pollMs);
       }
@@ -75,7 +73,6 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       maxPriorityFeePerGas = (maxPriorityFeePerGas * bump) / 100n;
       o.logger.warn({ label, nonce, hashes, maxFeePerGas: maxFeePerGas.toString() }, 'transaction stuck; replacing with higher fees');
     }
-    nonce = undefined;
     throw new AigcError('CHAIN_FAILED', `${label}: not mined after ${maxBumps} fee bumps`, { retryable: true, details: hashes.join(', ') });
   }
 

@@ -1,4 +1,4 @@
-import type { MintRequestJson } from '../chain/request';
+import { type MintRequest, type MintRequestJson, requestKey } from '../chain/request';
 
 /** Queue names. One queue per concern: `generate` is GPU-bound, `fulfill` is the single chain writer. */
 export const QUEUE = { generate: 'generate', fulfill: 'fulfill' } as const;
@@ -25,9 +25,9 @@ export type RejectJobData = { chainId: number; collection: string; request: Mint
 
 /**
  * The id every stage uses for one request. Deterministic, so re-enqueueing the same request (after a restart or a
- * re-read of the chain) is a no-op. It includes the start of the seed: a request re-mined in another block after a
- * reorg has a new seed, hence a new preimage, and must be served as a new job.
+ * re-read of the chain) is a no-op. It includes the start of the request's stored key: after a reorg the same
+ * request id can come back with another prompt, payer or seed, and must then be served as a new job.
  */
-export function requestJobId(chainId: number, collection: string, requestId: string | bigint, seed: string): string {
-  return `${chainId}-${collection.toLowerCase()}-${requestId}-${seed.slice(2, 14)}`;
+export function requestJobId(chainId: number, collection: string, request: MintRequest | MintRequestJson): string {
+  return `${chainId}-${collection.toLowerCase()}-${request.requestId}-${requestKey(request).slice(2, 18)}`;
 }

@@ -6,7 +6,7 @@ import type { DiffusionBackend } from '../../services/diffusion-gateway/backends
 import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type MintRequest, parseMintRequested } from '../../pipeline/chain/request';
-import { type Config, type ConfigInput, loadConfig } from '../../pipeline/config';
+import { type Config, type ConfigInput, loadConfig, mergeConfig, type Tree } from '../../pipeline/config';
 import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
 import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
 import { loadTemplate } from '../../pipeline/template';
@@ -57,7 +57,7 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
     collection: connectCollection(deployed.address, provider),
     deployBlock: deployed.blockNumber,
     dataDir,
-    config: (override = {}) => loadConfig({ env: {}, overrides: { ...base, ...override } }),
+    config: (override = {}) => loadConfig({ env: {}, overrides: mergeConfig(base as Tree, override as Tree) as ConfigInput }),
     env: () => ({
       LOG_LEVEL: 'info',
       REDIS_URL: redis.url,

@@ -1,0 +1,29 @@
+import { AbiCoder, keccak256, toUtf8Bytes } from 'ethers';
+import { type MintRequest, requestKey } from '../../pipeline/chain/request';
+import { requestJobId } from '../../pipeline/queue/jobs';
+import { newCollection, PRICE, request, startChain, type ChainFixture } from '../helpers/collection';
+
+let chain: ChainFixture;
+beforeAll(async () => {
+  chain = await startChain(4);
+});
+afterAll(() => chain?.stop());
+
+describe('request identity', () => {
+  it('requestKey equals what the contract stores as pending', async () => {
+    const c = await newCollection(chain);
+    const r = await request(c, chain.wallets[2], 'a kite over dunes');
+    const slot = await c.isPending(r.requestId, { requester: r.requester, paid: r.paid, recipient: r.recipient, requestedAt: r.requestedAt, seed: r.seed, promptHash: r.promptHash });
+    expect(slot).toBe(true);
+    // _slots sits at storage slot 4: EIP712's two fallback strings, then _config and the counters (the upgradeable
+    // OpenZeppelin bases use namespaced storage).
+    const position = keccak256(AbiCoder.defaultAbiCoder().encode(['uint256', 'uint256'], [r.requestId, 4]));
+    expect(await chain.provider.getStorage(await c.getAddress(), position)).toBe(requestKey(r));
+    // The contract's key is keccak256(abi.encode(Request)); a changed field gives another key and job id.
+    const other: MintRequest = { ...r, promptHash: keccak256(toUtf8Bytes('another prompt')) };
+    expect(requestKey(other)).not.toBe(requestKey(r));
+    expect(requestJobId(31337, await c.getAddress(), other)).not.toBe(requestJobId(31337, await c.getAddress(), r));
+    expect(requestJobId(31337, await c.getAddress(), r)).toMatch(/^31337-0x[0-9a-f]{40}-1-[0-9a-f]{16}$/);
+    expect(PRICE).toBe(r.paid);
+  });
+});
