@@ -40,8 +40,11 @@ export const configSchema = z.object({
   collection: z
     .object({
       address: address.optional(),
-      /** The template (templates/collections/<name>) whose render settings the node applies. */
-      template: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and - only').default('genesis'),
+      /** The template whose render settings the node applies: a name under templates/collections, or a path to a collection.json. */
+      template: z
+        .string()
+        .refine((t) => /^[a-z0-9-]+$/.test(t) || t.endsWith('.json'), 'a template name (lower-case, digits, -) or a path to a .json file')
+        .default('genesis'),
     })
     .prefault({}),
   signer: z.object({ privateKey: hex32.optional() }).prefault({}),

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Contract, type EventLog, toUtf8Bytes, Wallet } from 'ethers';
+import { deployFromTemplate } from '../pipeline/chain/collection';
+import { createProvider } from '../pipeline/chain/provider';
+import { startAnvil } from '../pipeline/embedded/anvil';
+import { startArlocal } from '../pipeline/embedded/arlocal';
+import { freePort, waitFor } from '../pipeline/embedded/ports';
+import { spawnRedisServer } from '../pipeline/embedded/redis';
+import { arweaveClient, loadWallet } from '../pipeline/storage/arweave';
+import { loadTemplate } from '../pipeline/template';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
+const SENDERS = 40;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * The whole node under load: `REQUESTS` requestMint transactions on anvil (automine, 0 confirmations), the
+ * `local` backend at 256×256 in its own gateway process, arlocal, a private Redis, and the node as its own process
+ * (`aigc node`). overhead = request-to-mint time minus the gateway's render time for that request.
+ */
+export async function run(): Promise<Record<string, unknown>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-bench-'));
+  const children: ChildProcess[] = [];
+  const anvil = await startAnvil({ accounts: SENDERS + 2 });
+  const redis = await spawnRedisServer();
+  const arlocal = await startArlocal({ dbPath: path.join(dir, 'arlocal'), mineIntervalMs: 1_000 });
+  try {
+    const cli = path.join(__dirname, '..', 'pipeline', 'cli', 'index.js');
+    const gatewayMain = path.join(__dirname, '..', 'services', 'diffusion-gateway', 'main.js');
+    const gatewayPort = await freePort();
+    children.push(spawn(process.execPath, [gatewayMain], { env: { ...process.env, GATEWAY_PORT: String(gatewayPort) }, stdio: 'ignore' }));
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    await waitFor(async () => (await fetch(`${gatewayUrl}/healthz`)).ok, 10_000);
+
+    const walletPath = path.join(dir, 'arweave-wallet.json');
+    const jwk = await loadWallet(walletPath, { create: true });
+    await fetch(`${arlocal.url}/mint/${await arweaveClient(arlocal.url).wallets.jwkToAddress(jwk)}/1000000000000000000`);
+
+    const base = loadTemplate('genesis');
+    const template = { ...base, render: { ...base.render, width: 256, height: 256 } };
+    const templatePath = path.join(dir, 'collection.json');
+    fs.writeFileSync(templatePath, JSON.stringify(template));
+    const provider = createProvider(anvil.rpcUrl, 50);
+    const [deployer, operator, ...senders] = anvil.privateKeys.map((k) => new Wallet(k, provider));
+    const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
+    const collection = (await import('../pipeline/chain/collection')).connectCollection(deployed.address, provider);
+
+    const logPath = path.join(dir, 'node.log');
+    const node = spawn(process.execPath, [cli, 'node'], {
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'info',
+        REDIS_URL: redis.url,
+        AIGC_RPC_URL: anvil.rpcUrl,
+        AIGC_POLL_INTERVAL_MS: '100',
+        AIGC_START_BLOCK: String(deployed.blockNumber),
+        AIGC_COLLECTION: deployed.address,
+        AIGC_TEMPLATE: templatePath,
+        AIGC_SIGNER_KEY: anvil.privateKeys[1],
+        AIGC_GATEWAY_URL: gatewayUrl,
+        AIGC_ARWEAVE_URL: arlocal.url,
+        AIGC_ARWEAVE_WALLET: walletPath,
+        AIGC_GENERATE_CONCURRENCY: '8',
+        AIGC_BATCH_SIZE: '20',
+        AIGC_BATCH_WINDOW_MS: '200',
+        AIGC_HTTP_PORT: '0',
+      },
+      stdio: ['ignore', 'ignore', fs.openSync(logPath, 'w')], // pino writes to stderr
+    });
+    children.push(node);
+    await new Promise((r) => setTimeout(r, 1_500));
+
+    const requestedAt = new Map<string, number>();
+    const started = performance.now();
+    await Promise.all(
+      senders.map(async (wallet, s) => {
+        const c = collection.connect(wallet) as Contract;
+        for (let i = s; i < REQUESTS; i += senders.length) {
+          const tx = await c.requestMint(toUtf8Bytes(`bench request ${i}: a lighthouse at dawn`), { value: BigInt(template.mint.priceWei) });
+          const receipt = await tx.wait();
+          const id = c.interface.parseLog((receipt.logs as EventLog[])[0])!.args.requestId.toString();
+          requestedAt.set(id, performance.now());
+        }
+      }),
+    );
+    const mintedAt = new Map<string, number>();
+    let from = deployed.blockNumber;
+    const deadline = Date.now() + 20 * 60_000;
+    while (mintedAt.size < REQUESTS && Date.now() < deadline) {
+      const head = await provider.getBlockNumber();
+      if (head >= from) {
+        for (const log of (await collection.queryFilter(collection.filters.MintFulfilled(), from, head)) as EventLog[]) {
+          mintedAt.set(log.args.requestId.toString(), performance.now());
+        }
+        from = head + 1;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const status = fs.readFileSync(`/proc/${node.pid}/status`, 'utf8');
+    const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+
+    const renderMs = new Map<string, number>();
+    for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
+      if (!line.includes('"renderMs"')) continue;
+      const entry = JSON.parse(line) as { requestId: string; renderMs: number };
+      renderMs.set(entry.requestId, entry.renderMs);
+    }
+    const overheads = [...mintedAt.keys()]
+      .filter((id) => requestedAt.has(id) && renderMs.has(id))
+      .map((id) => mintedAt.get(id)! - requestedAt.get(id)! - renderMs.get(id)!)
+      .sort((a, b) => a - b);
+    provider.destroy();
+    return {
+      bench: 'pipeline',
+      requests: REQUESTS,
+      minted: mintedAt.size,
+      mintsPerSec: Number((mintedAt.size / elapsed).toFixed(1)),
+      overheadP50Ms: Math.round(percentile(overheads, 50)),
+      overheadP95Ms: Math.round(percentile(overheads, 95)),
+      overheadP99Ms: Math.round(percentile(overheads, 99)),
+      peakRssMb,
+    };
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    await arlocal.stop();
+    await redis.stop();
+    await anvil.stop();
+  }
+}
