@@ -113,6 +113,8 @@ export function createLocalBackend(): DiffusionBackend {
     name: 'local',
     deterministic: true,
     models: [LOCAL_MODEL],
+    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: true, maxPromptTokens: 1_000 },
     render: (input) => renderLocal(input),
+    ready: async () => {},
   };
 }
