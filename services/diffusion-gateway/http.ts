@@ -13,7 +13,7 @@ export type HttpCall = {
 
 /**
  * One HTTP call to a backend with failures mapped to typed codes: unreachable → BACKEND_UNAVAILABLE,
- * 409/429/503 → BACKEND_BUSY, other 5xx → BACKEND_FAILED (retryable), 4xx → INVALID_REQUEST.
+ * 409/429/503 → BACKEND_BUSY, 500 → BACKEND_FAILED, 502+ → BACKEND_FAILED (retryable), 4xx → INVALID_REQUEST.
  *
  * @example
  * const res = await backendFetch({ backend: 'cog', url: 'http://gpu:5000/health-check' });
@@ -45,7 +45,9 @@ export function statusError({ backend, status, text, retryAfter }: { backend: st
     });
   }
   if (status === 504 || status === 408) return gatewayError({ code: 'BACKEND_TIMEOUT', message: `${backend} timed out (HTTP ${status})`, details });
-  if (status >= 500) return gatewayError({ code: 'BACKEND_FAILED', message: `${backend} failed (HTTP ${status})`, details, retryable: true });
+  // 500: the backend ran the job and it raised (bad input for this model, OOM on this size): retrying won't help.
+  // 502 and the like come from a proxy in front of it: transient.
+  if (status >= 500) return gatewayError({ code: 'BACKEND_FAILED', message: `${backend} failed (HTTP ${status})`, details, retryable: status > 501 });
   if (status === 401 || status === 403) {
     return gatewayError({ code: 'BACKEND_UNAVAILABLE', message: `${backend} refused the gateway's credentials (HTTP ${status})`, details, retryable: false });
   }

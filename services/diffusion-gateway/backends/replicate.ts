@@ -67,9 +67,26 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
         ...(input.sampler ? { scheduler: input.sampler } : {}),
         output_format: 'png',
       };
-      let prediction: Prediction = await call(signal, () =>
-        client.predictions.create({ ...(version ? { version } : { model: ref }), input: modelInput, wait: waitSeconds, signal } as Parameters<typeof client.predictions.create>[0]),
+      // The create call is not given the signal: aborting it mid-`Prefer: wait` would orphan a prediction whose id we
+      // never learnt. On abort we stop waiting for it and cancel the prediction once its id arrives.
+      const creating = call(undefined, () =>
+        client.predictions.create({ ...(version ? { version } : { model: ref }), input: modelInput, wait: waitSeconds } as Parameters<typeof client.predictions.create>[0]),
       );
+      let prediction: Prediction;
+      if (signal) {
+        const aborted = new Promise<never>((_, reject) => {
+          const onAbortCreate = () => {
+            void creating.then((p) => client.predictions.cancel(p.id)).catch(() => undefined);
+            reject(abortError(signal, 'replicate'));
+          };
+          if (signal.aborted) onAbortCreate();
+          else signal.addEventListener('abort', onAbortCreate, { once: true });
+          void creating.finally(() => signal.removeEventListener('abort', onAbortCreate)).catch(() => undefined);
+        });
+        prediction = await Promise.race([creating, aborted]);
+      } else {
+        prediction = await creating;
+      }
       const onAbort = () => void client.predictions.cancel(prediction.id).catch(() => undefined);
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
