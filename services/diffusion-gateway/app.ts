@@ -54,6 +54,8 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
 
   const app = express();
   app.disable('x-powered-by');
+  // Images carry their own sha256 header; a second hash of every body is wasted work.
+  app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, backend: backend.name });

