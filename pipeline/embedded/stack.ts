@@ -56,7 +56,8 @@ export async function startEmbeddedStack({ dataDir, redisUrl, onProgress = () =>
 
     const server: Server = await timed('gateway', async () => {
       const port = await freePort();
-      const app = createGatewayApp({ backend: createLocalBackend() });
+      // CLIP cuts long prompts silently; the embedded stack does the same rather than refusing (and refunding) them.
+      const app = createGatewayApp({ backend: createLocalBackend(), prompt: { overflow: 'truncate' } });
       return new Promise<Server>((resolve) => {
         const s = app.listen(port, '127.0.0.1', () => resolve(s));
       });
