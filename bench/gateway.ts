@@ -73,11 +73,10 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
     }
     return times.sort((a, b) => a - b)[3];
   };
-  const local512Ms = await localMs(512);
-  const local1024Ms = await localMs(1024);
-
   gateway.child.kill();
   backendServer.child.kill();
+  const local512Ms = await localMs(512);
+  const local1024Ms = await localMs(1024);
   return {
     bench: 'gateway',
     overheadP50Ms: round(Math.max(0, percentile(g.latencies, 50) - percentile(d.latencies, 50))),
