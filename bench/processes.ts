@@ -36,4 +36,5 @@ async function runRole(role: Role): Promise<void> {
 if (require.main === module) {
   void runRole(JSON.parse(process.argv[2]) as Role);
   process.on('disconnect', () => process.exit(0));
+  process.on('SIGINT', () => process.exit(0));
 }

@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config';
 import { ERROR_HTTP, gatewayError, isGatewayError } from './errors';
 import { createGate, createRateLimiter } from './limits';
 import { createMetrics } from './metrics';
-import { DEFAULT_PROMPT_POLICY, type PromptPolicy } from './prompt';
+import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';
 import { handleGenerate } from './routes/generate';
 
 export type GatewayOptions = {
@@ -51,6 +51,7 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
   const metrics = createMetrics({ backend: backend.name });
   const inFlight = new Set<AbortController>();
   let draining = false;
+  warmTokenizer();
 
   const app = express();
   app.disable('x-powered-by');
