@@ -134,7 +134,7 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
         if (!ref) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui finished without an image output (does the graph end in SaveImage?)' });
         const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
         const view = await backendFetch({ backend: 'comfyui', url: `${base}/view?${q}`, signal });
-        const image = Buffer.from(await view.arrayBuffer());
+        const image = view.body;
         return { image, mime: 'image/png', width: input.width, height: input.height, seed: input.seed, model };
       } finally {
         ws.close();

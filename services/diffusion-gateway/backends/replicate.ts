@@ -108,7 +108,7 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
         if (typeof output !== 'string') throw gatewayError({ code: 'BACKEND_FAILED', message: `replicate prediction ${prediction.id} has no file output` });
         // Copy now: the file URL expires an hour after the prediction.
         const res = await withBackoff({ backend: 'replicate', signal, ...retry }, () => backendFetch({ backend: 'replicate', url: output, signal }));
-        const image = Buffer.from(await res.arrayBuffer());
+        const image = res.body;
         return {
           image,
           mime: 'image/png',
