@@ -2,7 +2,7 @@ import { renderLocal } from '../services/diffusion-gateway/backends/local';
 import { spawnRole } from './processes';
 
 const CONCURRENCY = 16;
-const REQUESTS = 480;
+const REQUESTS = 800;
 const RENDER_MS = 200;
 
 function percentile(sorted: number[], p: number): number {
@@ -59,7 +59,7 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
     }).then(check);
 
   // Warm up connections, tiktoken, sharp and the JIT.
-  for (let i = 0; i < 32; i++) await Promise.all([direct(), viaGateway()]);
+  for (let i = 0; i < 64; i++) await Promise.all([direct(), viaGateway()]);
   const d = await load(direct);
   const g = await load(viaGateway);
 
