@@ -76,7 +76,9 @@ describe('comfyui', () => {
     server.faults.delayMs = 50;
     try {
       const started = Date.now();
-      await createComfyUIBackend({ url: server.url, pollIntervalMs: 5_000 }).render(input);
+      const backend = createComfyUIBackend({ url: server.url, pollIntervalMs: 5_000 });
+      // Concurrent renders each get their own socket (ComfyUI keeps one per client id).
+      await Promise.all([backend.render(input), backend.render({ ...input, seed: 100 })]);
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       await server.close();

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { abortError, gatewayError } from '../errors';
 import { backendFetch, readJson, sleep, withBackoff, type BackoffOptions } from '../http';
 import { defaultTxt2ImgGraph, fillGraph, type ComfyGraph } from './comfyui-graph';
-import type { DiffusionBackend, ModelInfo } from './types';
+import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './types';
 
 export type ComfyUIOptions = {
   /** Base URL of ComfyUI, e.g. `http://gpu:8188`. */
@@ -49,28 +49,40 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
   const graph: ComfyGraph = options.graph ?? (options.graphPath ? (JSON.parse(readFileSync(options.graphPath, 'utf8')) as ComfyGraph) : defaultTxt2ImgGraph(checkpoint));
   const pollMs = options.pollIntervalMs ?? 500;
   const model: ModelInfo = { backend: 'comfyui', id: checkpoint, version: options.graph || options.graphPath ? 'custom-graph' : 'txt2img-default' };
-  const clientId = randomUUID();
-
-  /** Resolves on the websocket's "done" event for `promptId`; never rejects (polling covers failures). */
-  function waitWs(promptId: string, signal: AbortSignal): { done: Promise<void>; close: () => void } {
-    if (options.websocket === false) return { done: new Promise(() => undefined), close: () => undefined };
+  /**
+   * Listens on `/ws` as `clientId` (one per render: ComfyUI keeps one socket per client id, a second would replace
+   * the first). `done(promptId)` resolves on that prompt's completion event; it never rejects, polling covers failures.
+   */
+  function listen(clientId: string, signal: AbortSignal): { done: (promptId: string) => Promise<void>; close: () => void } {
+    if (options.websocket === false) return { done: () => new Promise(() => undefined), close: () => undefined };
     const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?clientId=${clientId}`);
-    const done = new Promise<void>((resolve) => {
-      ws.on('message', (raw, isBinary) => {
-        if (isBinary) return; // preview frames
-        try {
-          const msg = JSON.parse(String(raw)) as { type?: string; data?: { prompt_id?: string; node?: string | null } };
-          if (msg.data?.prompt_id !== promptId) return;
-          if (msg.type === 'execution_success' || msg.type === 'execution_error' || msg.type === 'execution_interrupted' || (msg.type === 'executing' && msg.data.node === null)) resolve();
-        } catch {
-          // not JSON: ignore
+    let promptId: string | undefined;
+    let finished: string | undefined;
+    let wake: (() => void) | undefined;
+    ws.on('message', (raw, isBinary) => {
+      if (isBinary) return; // preview frames
+      try {
+        const msg = JSON.parse(String(raw)) as { type?: string; data?: { prompt_id?: string; node?: string | null } };
+        const id = msg.data?.prompt_id;
+        if (!id) return;
+        if (msg.type === 'execution_success' || msg.type === 'execution_error' || msg.type === 'execution_interrupted' || (msg.type === 'executing' && msg.data?.node === null)) {
+          finished = id;
+          if (id === promptId) wake?.();
         }
-      });
-      ws.on('error', () => undefined);
+      } catch {
+        // not JSON: ignore
+      }
     });
+    ws.on('error', () => undefined);
     const close = () => ws.terminate();
     signal.addEventListener('abort', close, { once: true });
-    return { done, close };
+    return {
+      done: (id) => {
+        promptId = id;
+        return finished === id ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve));
+      },
+      close,
+    };
   }
 
   async function history(promptId: string, signal: AbortSignal): Promise<HistoryEntry | undefined> {
@@ -86,63 +98,78 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
     capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms'], deterministic: false, maxPromptTokens: 75 },
     async render(input, signal = new AbortController().signal) {
       const prompt = fillGraph({ graph, input });
-      const res = await withBackoff({ backend: 'comfyui', signal, ...options.retry }, async () => {
-        try {
-          return await backendFetch({ backend: 'comfyui', url: `${base}/prompt`, method: 'POST', body: { prompt, client_id: clientId }, signal });
-        } catch (error) {
-          const details = (error as { details?: string }).details;
-          if ((error as { code?: string }).code === 'INVALID_REQUEST' && details) {
-            try {
-              const body = JSON.parse(details) as { error?: { message?: string }; node_errors?: NodeErrors };
-              const nodes = describeNodeErrors(body.node_errors ?? {});
-              throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui rejected the graph: ${body.error?.message ?? 'invalid prompt'}${nodes ? ` (${nodes})` : ''}`, details });
-            } catch (parsed) {
-              if (parsed instanceof SyntaxError) throw error;
-              throw parsed;
-            }
-          }
-          throw error;
-        }
-      });
-      const queued = await readJson<{ prompt_id?: string; node_errors?: NodeErrors }>(res, 'comfyui');
-      const nodes = describeNodeErrors(queued.node_errors ?? {});
-      if (nodes) throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui rejected the graph: ${nodes}` });
-      const promptId = queued.prompt_id;
-      if (!promptId) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui returned no prompt_id' });
-
-      const onAbort = () => {
-        void fetch(`${base}/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete: [promptId] }) }).catch(() => undefined);
-        void fetch(`${base}/interrupt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt_id: promptId }) }).catch(() => undefined);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const ws = waitWs(promptId, signal);
+      const clientId = randomUUID();
+      // Connect before queueing so the completion event can't be missed.
+      const ws = listen(clientId, signal);
       try {
-        let entry: HistoryEntry | undefined;
-        for (;;) {
-          entry = await history(promptId, signal);
-          if (entry?.status?.completed || entry?.status?.status_str === 'error') break;
-          // Wake on the websocket's event or the next poll, whichever comes first.
-          await Promise.race([ws.done, sleep(pollMs, signal)]).catch(() => {
-            throw abortError(signal, 'comfyui');
-          });
-        }
-        if (entry.status?.status_str === 'error') {
-          const err = entry.status.messages?.find(([type]) => type === 'execution_error')?.[1];
-          throw gatewayError({ code: 'BACKEND_FAILED', message: `comfyui execution failed: ${String(err?.exception_message ?? 'see ComfyUI logs')}`, details: JSON.stringify(err ?? {}).slice(0, 2_000) });
-        }
-        const ref = Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? []).find((i) => i.type !== 'temp') ?? Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? [])[0];
-        if (!ref) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui finished without an image output (does the graph end in SaveImage?)' });
-        const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
-        const view = await backendFetch({ backend: 'comfyui', url: `${base}/view?${q}`, signal });
-        const image = view.body;
-        return { image, mime: 'image/png', width: input.width, height: input.height, seed: input.seed, model };
+        return await run(prompt, clientId, ws.done, signal, input);
       } finally {
         ws.close();
-        signal.removeEventListener('abort', onAbort);
       }
     },
     async ready(signal) {
       await backendFetch({ backend: 'comfyui', url: `${base}/system_stats`, signal });
     },
   };
+
+  /** Queues the filled graph, waits for it, fetches its first saved image. */
+  async function run(prompt: ComfyGraph, clientId: string, wsDone: (promptId: string) => Promise<void>, signal: AbortSignal, input: RenderInput): Promise<RenderOutput> {
+    const res = await withBackoff({ backend: 'comfyui', signal, ...options.retry }, async () => {
+      try {
+        return await backendFetch({ backend: 'comfyui', url: `${base}/prompt`, method: 'POST', body: { prompt, client_id: clientId }, signal });
+      } catch (error) {
+        const details = (error as { details?: string }).details;
+        if ((error as { code?: string }).code === 'INVALID_REQUEST' && details) {
+          try {
+            const body = JSON.parse(details) as { error?: { message?: string }; node_errors?: NodeErrors };
+            const nodes = describeNodeErrors(body.node_errors ?? {});
+            throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui rejected the graph: ${body.error?.message ?? 'invalid prompt'}${nodes ? ` (${nodes})` : ''}`, details });
+          } catch (parsed) {
+            if (parsed instanceof SyntaxError) throw error;
+            throw parsed;
+          }
+        }
+        throw error;
+      }
+    });
+    const queued = await readJson<{ prompt_id?: string; node_errors?: NodeErrors }>(res, 'comfyui');
+    const nodes = describeNodeErrors(queued.node_errors ?? {});
+    if (nodes) throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui rejected the graph: ${nodes}` });
+    const promptId = queued.prompt_id;
+    if (!promptId) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui returned no prompt_id' });
+
+    const onAbort = () => {
+      void fetch(`${base}/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete: [promptId] }) }).catch(() => undefined);
+      void fetch(`${base}/interrupt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt_id: promptId }) }).catch(() => undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let fired = false;
+    const done = wsDone(promptId).then(() => {
+      fired = true;
+    });
+    try {
+      let entry: HistoryEntry | undefined;
+      for (;;) {
+        entry = await history(promptId, signal);
+        if (entry?.status?.completed || entry?.status?.status_str === 'error') break;
+        // Wake on the websocket's event or the next poll, whichever comes first; after the event, history may lag
+        // it by a moment: poll briefly instead of spinning.
+        await (fired ? sleep(Math.min(pollMs, 50), signal) : Promise.race([done, sleep(pollMs, signal)])).catch(() => {
+          throw abortError(signal, 'comfyui');
+        });
+      }
+      if (entry.status?.status_str === 'error') {
+        const err = entry.status.messages?.find(([type]) => type === 'execution_error')?.[1];
+        throw gatewayError({ code: 'BACKEND_FAILED', message: `comfyui execution failed: ${String(err?.exception_message ?? 'see ComfyUI logs')}`, details: JSON.stringify(err ?? {}).slice(0, 2_000) });
+      }
+      const ref = Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? []).find((i) => i.type !== 'temp') ?? Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? [])[0];
+      if (!ref) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui finished without an image output (does the graph end in SaveImage?)' });
+      const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
+      const view = await backendFetch({ backend: 'comfyui', url: `${base}/view?${q}`, signal });
+      const image = view.body;
+      return { image, mime: 'image/png', width: input.width, height: input.height, seed: input.seed, model };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
 }
