@@ -47,6 +47,8 @@ export const backendConfigSchema = z.discriminatedUnion('name', [
 ]);
 export type BackendConfig = z.infer<typeof backendConfigSchema>;
 
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
+
 /** The whole gateway configuration: one schema, filled from a JSON file and/or env vars. */
 export const gatewayConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -83,6 +85,9 @@ export const gatewayConfigSchema = z.strictObject({
       quality: z.number().int().min(1).max(100).optional(),
     })
     .prefault({}),
+}).refine((c) => c.apiKeys.length > 0 || LOOPBACK.includes(c.host), {
+  path: ['apiKeys'],
+  message: 'required when host is not a loopback address: set GATEWAY_API_KEYS, or GATEWAY_HOST=127.0.0.1',
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;

@@ -15,8 +15,7 @@ function main(): void {
   } catch (error) {
     return fail(errorMessage(error));
   }
-  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.host);
-  if (!config.apiKeys.length && !loopback) fail(`refusing to listen on ${config.host} without API keys: set GATEWAY_API_KEYS`);
+  // The config refuses a non-loopback host without API keys.
 
   const gateway = createGateway({ backend: createBackend(config.backend), apiKeys: config.apiKeys, limits: config.limits, prompt: config.prompt, output: config.output });
   const server = gateway.app.listen(config.port, config.host, () => {

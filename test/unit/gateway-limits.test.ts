@@ -207,4 +207,9 @@ describe('gateway config', () => {
     expect(() => loadGatewayConfig({ env: { GATEWAY_BACKEND: 'automatic1111' } })).toThrow(/backend\.url/);
     expect(() => loadGatewayConfig({ env: { GATEWAY_API_KEYS: 'short' } })).toThrow(/apiKeys\.0/);
   });
+
+  it('refuses to listen beyond loopback without API keys', () => {
+    expect(() => loadGatewayConfig({ env: { GATEWAY_HOST: '0.0.0.0' } })).toThrow(/apiKeys: required when host is not a loopback address/);
+    expect(loadGatewayConfig({ env: { GATEWAY_HOST: '0.0.0.0', GATEWAY_API_KEYS: 'a-key-of-sixteen-chars' } }).host).toBe('0.0.0.0');
+  });
 });
