@@ -19,7 +19,8 @@ function main(): void {
 
   const gateway = createGateway({ backend: createBackend(config.backend), apiKeys: config.apiKeys, limits: config.limits, prompt: config.prompt, output: config.output });
   const server = gateway.app.listen(config.port, config.host, () => {
-    console.log(`diffusion gateway (backend: ${config.backend.name}) listening on http://${config.host}:${config.port}`);
+    const { port } = server.address() as { port: number };
+    console.log(`diffusion gateway (backend: ${config.backend.name}) listening on http://${config.host}:${port}`);
   });
   const stop = () => {
     console.log('diffusion gateway: shutting down, letting running renders finish');
