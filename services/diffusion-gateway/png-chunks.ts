@@ -1,5 +1,5 @@
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** Ancillary chunks that carry metadata (text, EXIF, time, colour profiles' names); dropped on rewrite. */
+/** Ancillary chunks that carry metadata (text, XMP, EXIF, modification time); dropped on rewrite. */
 const METADATA = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
