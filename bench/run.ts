@@ -1,27 +1,23 @@
 #!/usr/bin/env node
+import { run as gas } from './gas';
+import { benchGateway } from './gateway';
+import { run as pipeline } from './pipeline';
+
 /**
- * `npm run bench -- [name …]`: runs bench/<name>.ts (all when none is named); each prints one JSON line.
- * Benchmarks measure; they do not pass or fail on a number.
+ * `npm run bench -- [name …]`: runs the named benchmarks (all when none is named); each prints one JSON line on
+ * stdout. Benchmarks measure; they do not pass or fail on a number.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { gas, gateway: benchGateway, pipeline };
 
 async function main(): Promise<void> {
-  const available = fs
-    .readdirSync(__dirname)
-    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.startsWith('run.'))
-    .map((f) => f.replace(/\.(js|ts)$/, ''));
   const names = process.argv.slice(2);
-  for (const name of names) {
-    if (!available.includes(name)) {
-      console.error(`error: unknown benchmark "${name}"; available: ${available.join(', ')}`);
-      process.exit(2);
-    }
+  const unknown = names.filter((n) => !BENCHES[n]);
+  if (unknown.length) {
+    console.error(`error: unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
   }
-  for (const name of names.length ? names : available) {
-    const mod = (await import(path.join(__dirname, name))) as { run(): Promise<Record<string, unknown>> };
-    console.log(JSON.stringify(await mod.run()));
-  }
+  for (const name of names.length ? names : Object.keys(BENCHES)) console.log(JSON.stringify(await BENCHES[name]()));
+  process.exit(0);
 }
 
 main().catch((error) => {

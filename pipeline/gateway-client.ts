@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GenerateRequest, GenerateResponse } from '../services/diffusion-gateway/request';
-import { AigcError } from './errors';
+import { AigcError, type ErrorCode } from './errors';
 
 export type GeneratedImage = Omit<GenerateResponse, 'image'> & { image: Buffer };
 
@@ -40,9 +40,16 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
       }
       const text = await res.text();
       if (!res.ok) {
-        throw new AigcError(res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED', `gateway answered ${res.status}`, {
+        // The gateway names a typed code and whether retrying may help; fall back on the status.
+        let error: { code?: ErrorCode; message?: string; retryable?: boolean } = {};
+        try {
+          error = (JSON.parse(text) as { error?: typeof error }).error ?? {};
+        } catch {
+          // not JSON: a proxy in between answered
+        }
+        throw new AigcError(error.code ?? (res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED'), `gateway answered ${res.status}: ${error.message ?? 'no message'}`, {
           details: text.slice(0, 2_000),
-          retryable: res.status >= 500 || res.status === 429,
+          retryable: error.retryable ?? (res.status >= 500 || res.status === 429),
         });
       }
       const body = JSON.parse(text) as GenerateResponse;

@@ -54,6 +54,9 @@ export type RunningNode = {
  */
 const STALL = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 };
 
+/** Error codes that mean the render itself failed (so the request is refunded once attempts run out). */
+const RENDER_FAILURES = new Set(['GATEWAY_FAILED', 'TIMEOUT', 'INVALID_REQUEST', 'BACKEND_FAILED']);
+
 /** Wraps a stage processor with its latency histogram and failure counter. */
 function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>) => Promise<R>) {
   return async (job: Job<T>): Promise<R> => {
@@ -159,13 +162,16 @@ export async function startNode({ config, template, logger = createLogger({ leve
     ),
     { connection, prefix, concurrency: config.generate.concurrency, ...STALL },
   );
-  // A request that cannot be rendered ends in a refund on chain, never in silence.
+  // A request that cannot be rendered ends in a refund on chain, never in silence. Failures of our own
+  // infrastructure (Arweave, RPC, Redis) do not: the job stays failed and reconciliation retries it later.
   generateWorker.on('failed', (job: Job<GenerateJobData> | undefined, error: Error) => {
     if (!job) return;
-    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, err: errorMessage(error) }, 'generate failed');
-    if (!final) return;
-    const reason = error.name === 'UnrecoverableError' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
+    const refused = error.name === 'UnrecoverableError';
+    const final = refused || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const renderFailed = refused || RENDER_FAILURES.has((error as { code?: string }).code ?? '');
+    logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
+    if (!final || !renderFailed) return;
+    const reason = refused ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
     void fulfillQueue
       .add('reject', { ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));

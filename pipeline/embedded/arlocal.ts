@@ -31,9 +31,9 @@ function patchChunkOffsetLookup(): void {
  * Runs arlocal, a local Arweave gateway, inside this process, with its database under `dbPath`, and mines
  * blocks on a timer so uploads confirm like on a real network.
  */
-export async function startArlocal({ dbPath, mineIntervalMs = 1_000 }: { dbPath: string; mineIntervalMs?: number }): Promise<ArlocalHandle> {
+export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_000 }: { dbPath: string; port?: number; mineIntervalMs?: number }): Promise<ArlocalHandle> {
   fs.mkdirSync(dbPath, { recursive: true });
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.

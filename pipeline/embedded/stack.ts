@@ -61,7 +61,8 @@ export async function startEmbeddedStack({ dataDir, redisUrl, backend = createLo
 
     const server: Server = await timed('gateway', async () => {
       const port = await freePort();
-      const app = createGatewayApp({ backend });
+      // CLIP cuts long prompts silently; the embedded stack does the same rather than refusing (and refunding) them.
+      const app = createGatewayApp({ backend, prompt: { overflow: 'truncate' } });
       return new Promise<Server>((resolve) => {
         const s = app.listen(port, '127.0.0.1', () => resolve(s));
       });

@@ -85,6 +85,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           width: template.render.width,
           height: template.render.height,
           model: template.render.model,
+          // Written into the image's XMP provenance by the gateway.
+          requestId: request.requestId,
         });
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.

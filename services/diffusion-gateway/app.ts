@@ -1,8 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { AigcError } from '../../pipeline/errors';
 import type { DiffusionBackend } from './backends/types';
-import { normalizePrompt } from './prompt';
-import { generateRequestSchema, type GenerateResponse } from './request';
+import type { GatewayConfig } from './config';
+import { ERROR_HTTP, gatewayError, isGatewayError } from './errors';
+import { createGate, createRateLimiter } from './limits';
+import { createMetrics } from './metrics';
+import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';
+import { handleGenerate } from './routes/generate';
 
 export type GatewayOptions = {
   /** The backend that renders; `models` of `GET /v1/models` come from it. */
@@ -12,18 +18,16 @@ export type GatewayOptions = {
    * @defaultValue []
    */
   apiKeys?: string[];
+  limits?: Partial<GatewayConfig['limits']>;
+  prompt?: Partial<PromptPolicy>;
+  output?: Partial<GatewayConfig['output']>;
 };
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly fields?: Record<string, string>,
-  ) {
-    super(message);
-  }
-}
+export type Gateway = {
+  app: express.Express;
+  /** Stops taking requests, lets running renders finish for `graceMs`, then cancels the rest and closes `server`. */
+  shutdown(options: { server: Server; graceMs?: number }): Promise<void>;
+};
 
 function keyMatches(given: string, keys: string[]): boolean {
   const digest = createHash('sha256').update(given).digest();
@@ -31,102 +35,133 @@ function keyMatches(given: string, keys: string[]): boolean {
 }
 
 /**
- * The diffusion gateway's HTTP app: `POST /v1/generate`, `GET /v1/models`, `GET /healthz`.
+ * The diffusion gateway: `POST /v1/generate`, `GET /v1/models`, `/healthz`, `/readyz`, `/metrics`, with auth,
+ * per-key rate limit, a per-backend queue, timeouts, cancellation and graceful shutdown.
  *
  * @example
- * const app = createGatewayApp({ backend: createLocalBackend(), apiKeys: ['secret'] });
- * app.listen(8080, '127.0.0.1');
+ * const gateway = createGateway({ backend: createLocalBackend(), apiKeys: ['a-long-secret-key-123'] });
+ * const server = gateway.app.listen(8080, '127.0.0.1');
+ * process.once('SIGTERM', () => gateway.shutdown({ server }));
  */
-export function createGatewayApp({ backend, apiKeys = [] }: GatewayOptions): express.Express {
+export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {}, output = {} }: GatewayOptions): Gateway {
+  const lim = { concurrency: 2, queueLimit: 64, timeoutMs: 120_000, ratePerMinute: 0, burst: 10, shutdownGraceMs: 30_000, ...limits };
+  const policy: PromptPolicy = { ...DEFAULT_PROMPT_POLICY, ...prompt };
+  const gate = createGate({ concurrency: lim.concurrency, queueLimit: lim.queueLimit, backend: backend.name });
+  const limiter = createRateLimiter({ perMinute: lim.ratePerMinute, burst: lim.burst });
+  const metrics = createMetrics({ backend: backend.name });
+  const inFlight = new Set<AbortController>();
+  let draining = false;
+  warmTokenizer();
+
   const app = express();
   app.disable('x-powered-by');
+  // Images carry their own sha256 header; a second hash of every body is wasted work.
+  app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, backend: backend.name });
   });
+  app.get('/readyz', async (_req, res, next) => {
+    try {
+      if (draining) throw gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway is shutting down' });
+      await backend.ready(AbortSignal.timeout(5_000));
+      res.json({ ok: true, backend: backend.name, running: gate.running, queued: gate.queued });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
-  app.use('/v1', (req, _res, next) => {
-    if (apiKeys.length === 0) return next();
-    const header = req.get('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!token || !keyMatches(token, apiKeys)) {
-      return next(new HttpError(401, 'UNAUTHORIZED', 'missing or unknown API key: send Authorization: Bearer <key>'));
+  app.use('/v1', (req, res, next) => {
+    let key = req.ip ?? 'unknown';
+    if (apiKeys.length) {
+      const header = req.get('authorization') ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!token || !keyMatches(token, apiKeys)) {
+        return next(gatewayError({ code: 'UNAUTHORIZED', message: 'missing or unknown API key: send Authorization: Bearer <key>' }));
+      }
+      key = createHash('sha256').update(token).digest('hex');
+    }
+    const waitS = limiter.take(key);
+    if (waitS > 0) {
+      res.set('retry-after', String(waitS));
+      return next(gatewayError({ code: 'RATE_LIMITED', message: `rate limit of ${lim.ratePerMinute}/min for this key; retry in ${waitS} s` }));
     }
     next();
   });
 
   app.get('/v1/models', (_req, res) => {
-    res.json({ backend: backend.name, deterministic: backend.deterministic, models: backend.models });
+    res.json({ backend: backend.name, deterministic: backend.deterministic, capabilities: backend.capabilities, models: backend.models });
   });
 
-  app.post('/v1/generate', express.json({ limit: '64kb' }), async (req, res, next) => {
+  app.post('/v1/generate', express.json({ limit: '2mb' }), async (req, res, next) => {
     try {
-      const parsed = generateRequestSchema.safeParse(req.body ?? {});
-      if (!parsed.success) {
-        const fields = Object.fromEntries(
-          parsed.error.issues.flatMap((i) =>
-            i.code === 'unrecognized_keys' ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || 'body', i.message]],
-          ),
-        );
-        throw new HttpError(400, 'INVALID_REQUEST', 'invalid generate request', fields);
-      }
-      const body = parsed.data;
-      if (body.model && !backend.models.some((m) => m.id === body.model)) {
-        throw new HttpError(400, 'INVALID_REQUEST', `unknown model "${body.model}": see GET /v1/models`);
-      }
-      const prompt = normalizePrompt(body.prompt);
-      if (!prompt) throw new HttpError(400, 'INVALID_REQUEST', 'prompt is empty after normalisation', { prompt: 'no visible text' });
-
-      const started = performance.now();
-      const out = await backend.render({ ...body, prompt, negativePrompt: normalizePrompt(body.negativePrompt) });
-      const renderMs = Math.round(performance.now() - started);
-      const sha256 = createHash('sha256').update(out.image).digest('hex');
-
-      if (req.accepts(['image/*', 'application/json']) === 'application/json') {
-        const payload: GenerateResponse = {
-          image: out.image.toString('base64'),
-          mime: out.mime,
-          sha256,
-          seed: body.seed,
-          width: out.width,
-          height: out.height,
-          prompt,
-          model: out.model,
-          timings: { renderMs },
-        };
-        res.json(payload);
-        return;
-      }
-      res
-        .set({
-          'content-type': out.mime,
-          'x-image-sha256': sha256,
-          'x-seed': String(body.seed),
-          'x-model': JSON.stringify(out.model),
-          'x-render-ms': String(renderMs),
-        })
-        .send(out.image);
+      if (draining) throw gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway is shutting down' });
+      await handleGenerate(
+        {
+          backend,
+          gate,
+          metrics,
+          policy,
+          output: { format: output.format ?? 'png', quality: output.quality },
+          timeoutMs: lim.timeoutMs,
+          track: (c) => {
+            inFlight.add(c);
+            return () => inFlight.delete(c);
+          },
+        },
+        req,
+        res,
+      );
     } catch (error) {
       next(error);
     }
   });
 
-  app.use((_req, _res, next) => next(new HttpError(404, 'NOT_FOUND', 'no such route: see /v1/models, /v1/generate')));
+  app.use((_req, _res, next) => next(gatewayError({ code: 'NOT_FOUND', message: 'no such route: see /v1/models, /v1/generate' })));
 
   // Express 5 needs all four parameters to recognise an error handler.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof HttpError) {
-      res.status(error.status).json({ error: { code: error.code, message: error.message, fields: error.fields } });
-      return;
-    }
-    const status = (error as { status?: number }).status;
-    if (status && status >= 400 && status < 500) {
+    if (res.headersSent || res.destroyed) return;
+    let e: AigcError & { fields?: Record<string, string> };
+    if (isGatewayError(error)) e = error;
+    else if ((error as { status?: number }).status && (error as { status: number }).status < 500) {
       // body-parser: malformed JSON, body too large, wrong content type
-      res.status(status).json({ error: { code: 'INVALID_REQUEST', message: (error as Error).message } });
-      return;
+      e = gatewayError({ code: 'INVALID_REQUEST', message: (error as Error).message });
+    } else {
+      console.error('gateway: unexpected error', error);
+      e = gatewayError({ code: 'BACKEND_FAILED', message: 'the backend failed to render; see gateway logs' });
     }
-    res.status(500).json({ error: { code: 'BACKEND_FAILED', message: 'the backend failed to render; see gateway logs' } });
+    res.status(ERROR_HTTP[e.code as keyof typeof ERROR_HTTP].status).json({ error: { code: e.code, message: e.shortMessage, retryable: e.retryable, fields: e.fields } });
   });
-  return app;
+
+  return {
+    app,
+    async shutdown({ server, graceMs = lim.shutdownGraceMs }) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const c of inFlight) c.abort(gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway shut down before the render finished' }));
+      // Give the cancelled handlers a moment to answer 503, then drop what remains.
+      const until = Date.now() + 1_000;
+      while (inFlight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 200).unref();
+      await closed;
+    },
+  };
 }
 
+/**
+ * The gateway's express app alone (see `createGateway` for shutdown).
+ *
+ * @example
+ * createGatewayApp({ backend: createLocalBackend() }).listen(0, '127.0.0.1');
+ */
+export function createGatewayApp(options: GatewayOptions): express.Express {
+  return createGateway(options).app;
+}

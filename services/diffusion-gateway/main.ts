@@ -1,26 +1,31 @@
 #!/usr/bin/env node
-import { createGatewayApp } from './app';
-import { createLocalBackend } from './backends/local';
+import { errorMessage } from '../../pipeline/errors';
+import { createGateway } from './app';
+import { createBackend } from './backends';
+import { loadGatewayConfig } from './config';
 
 /**
- * Standalone gateway process. Settings from env:
- *   GATEWAY_HOST (127.0.0.1), GATEWAY_PORT (8080), GATEWAY_API_KEYS (comma-separated), GATEWAY_BACKEND (local).
- * Without API keys it only binds to loopback.
+ * Standalone gateway process, configured by `GATEWAY_CONFIG` (JSON file) and `GATEWAY_*` env vars (see config.ts
+ * and the README). Without API keys it only binds to loopback.
  */
 function main(): void {
-  const host = process.env.GATEWAY_HOST ?? '127.0.0.1';
-  const port = Number(process.env.GATEWAY_PORT ?? 8080);
-  const apiKeys = (process.env.GATEWAY_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
-  const backendName = process.env.GATEWAY_BACKEND ?? 'local';
-  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`GATEWAY_PORT must be a port number, got "${process.env.GATEWAY_PORT}"`);
-  if (!apiKeys.length && !loopback) fail(`refusing to listen on ${host} without API keys: set GATEWAY_API_KEYS`);
-  if (backendName !== 'local') fail(`unknown GATEWAY_BACKEND "${backendName}": available: local`);
+  let config;
+  try {
+    config = loadGatewayConfig();
+  } catch (error) {
+    return fail(errorMessage(error));
+  }
+  // The config refuses a non-loopback host without API keys.
 
-  const server = createGatewayApp({ backend: createLocalBackend(), apiKeys }).listen(port, host, () => {
-    console.log(`diffusion gateway (backend: ${backendName}) listening on http://${host}:${port}`);
+  const gateway = createGateway({ backend: createBackend(config.backend), apiKeys: config.apiKeys, limits: config.limits, prompt: config.prompt, output: config.output });
+  const server = gateway.app.listen(config.port, config.host, () => {
+    const { port } = server.address() as { port: number };
+    console.log(`diffusion gateway (backend: ${config.backend.name}) listening on http://${config.host}:${port}`);
   });
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => {
+    console.log('diffusion gateway: shutting down, letting running renders finish');
+    void gateway.shutdown({ server }).then(() => process.exit(0));
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -64,6 +64,17 @@ export function paintPixels(input: RenderInput): Buffer {
   const freqY = (2 + rand() * 10) / height;
   const phase = rand() * Math.PI * 2;
 
+  // Same arithmetic, in the same order, as the straightforward per-pixel loop (so the bytes don't change); what
+  // depends only on the row or the column is computed once.
+  const n = blobs.length;
+  const bx = Float64Array.from(blobs, (b) => b.x);
+  const by = Float64Array.from(blobs, (b) => b.y);
+  const br2 = Float64Array.from(blobs, (b) => b.r2);
+  const cr = Float64Array.from(blobs, (b) => b.c[0]);
+  const cg = Float64Array.from(blobs, (b) => b.c[1]);
+  const cb = Float64Array.from(blobs, (b) => b.c[2]);
+  const dy2 = new Float64Array(n);
+  const colPhase = Float64Array.from({ length: width }, (_, x) => x * freqX * 6.283);
   const out = Buffer.allocUnsafe(width * height * 3);
   let o = 0;
   for (let y = 0; y < height; y++) {
@@ -71,20 +82,24 @@ export function paintPixels(input: RenderInput): Buffer {
     const bgR = sky[0] + (ground[0] - sky[0]) * t;
     const bgG = sky[1] + (ground[1] - sky[1]) * t;
     const bgB = sky[2] + (ground[2] - sky[2]) * t;
+    const rowPhase = Math.sin(y * freqY * 6.283 + phase) * 2;
+    for (let k = 0; k < n; k++) {
+      const dy = y - by[k];
+      dy2[k] = dy * dy;
+    }
     for (let x = 0; x < width; x++) {
       let r = bgR;
       let g = bgG;
       let b = bgB;
-      for (const blob of blobs) {
-        const dx = x - blob.x;
-        const dy = y - blob.y;
-        const w = blob.r2 / (blob.r2 + dx * dx + dy * dy);
+      for (let k = 0; k < n; k++) {
+        const dx = x - bx[k];
+        const w = br2[k] / (br2[k] + dx * dx + dy2[k]);
         const a = w * w;
-        r += (blob.c[0] - r) * a;
-        g += (blob.c[1] - g) * a;
-        b += (blob.c[2] - b) * a;
+        r += (cr[k] - r) * a;
+        g += (cg[k] - g) * a;
+        b += (cb[k] - b) * a;
       }
-      const ripple = 1 + 0.08 * Math.sin(x * freqX * 6.283 + Math.sin(y * freqY * 6.283 + phase) * 2);
+      const ripple = 1 + 0.08 * Math.sin(colPhase[x] + rowPhase);
       out[o++] = Math.min(255, Math.max(0, Math.round(r * ripple)));
       out[o++] = Math.min(255, Math.max(0, Math.round(g * ripple)));
       out[o++] = Math.min(255, Math.max(0, Math.round(b * ripple)));
@@ -113,6 +128,8 @@ export function createLocalBackend(): DiffusionBackend {
     name: 'local',
     deterministic: true,
     models: [LOCAL_MODEL],
+    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: true, maxPromptTokens: 1_000 },
     render: (input) => renderLocal(input),
+    ready: async () => {},
   };
 }

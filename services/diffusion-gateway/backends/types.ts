@@ -8,6 +8,11 @@ export type RenderInput = {
   height: number;
   steps?: number;
   guidance?: number;
+  sampler?: string;
+  /** A model id from the backend's `models`; the backend's default when absent. */
+  model?: string;
+  /** Stable id of this request (derived from its content unless the client gave one); Cog uses it as prediction id. */
+  requestId?: string;
 };
 
 /** Identifies exactly what produced an image; hashed into the signed provenance. */
@@ -24,13 +29,30 @@ export type RenderOutput = {
   width: number;
   height: number;
   model: ModelInfo;
+  /** The seed the backend reports it used (backends may echo a different one for seed -1; we never send that). */
+  seed?: number;
+};
+
+/** What a backend can do; the gateway refuses requests outside it with a named field. */
+export type BackendCapabilities = {
+  sizes: { min: number; max: number; multipleOf: number };
+  /** Accepted sampler names; empty: the backend ignores `sampler`. */
+  samplers: string[];
+  /** True when the same input always yields the same bytes, so a verifier can re-render and compare. */
+  deterministic: boolean;
+  /** Token budget of the text encoder (CLIP: 77 with start/end tokens; A1111 chunks by 75). */
+  maxPromptTokens: number;
 };
 
 /** One diffusion backend (local renderer, Replicate, A1111, ComfyUI, Cog) behind one interface. */
 export type DiffusionBackend = {
   readonly name: string;
-  /** True when the same input always yields the same bytes, so a verifier can re-render and compare. */
+  /** Same as `capabilities.deterministic`; kept for existing callers. */
   readonly deterministic: boolean;
   readonly models: ModelInfo[];
+  readonly capabilities: BackendCapabilities;
+  /** Renders one image. Aborting `signal` cancels the backend's job where the backend supports it. */
   render(input: RenderInput, signal?: AbortSignal): Promise<RenderOutput>;
+  /** Resolves when the backend is reachable and ready; throws a typed error otherwise. */
+  ready(signal?: AbortSignal): Promise<void>;
 };

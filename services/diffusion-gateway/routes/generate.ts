@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { AigcError } from '../../../pipeline/errors';
+import type { DiffusionBackend } from '../backends/types';
+import { gatewayError } from '../errors';
+import type { Gate } from '../limits';
+import type { Metrics } from '../metrics';
+import { postprocess } from '../postprocess';
+import { applyPromptPolicy, type PromptPolicy } from '../prompt';
+import { generateRequestSchema, type GenerateResponse, type OutputFormat } from '../request';
+
+export type GenerateDeps = {
+  backend: DiffusionBackend;
+  gate: Gate;
+  metrics: Metrics;
+  policy: PromptPolicy;
+  output: { format: OutputFormat; quality?: number };
+  timeoutMs: number;
+  /** Registers the request's controller so shutdown can cancel it; returns the unregister function. */
+  track(controller: AbortController): () => void;
+};
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Zod issues → { field: message }, unknown keys named one by one. */
+function fieldErrors(issues: { code: string; path: PropertyKey[]; message: string; keys?: string[] }[]): Record<string, string> {
+  return Object.fromEntries(
+    issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || 'body', i.message]])),
+  );
+}
+
+/**
+ * `POST /v1/generate`: validate → prompt policy → queue → backend → post-process → bytes (or JSON).
+ * A client that disconnects cancels its backend job; the whole request is bounded by `timeoutMs`.
+ */
+export async function handleGenerate(deps: GenerateDeps, req: Request, res: Response): Promise<void> {
+  const { backend, gate, metrics, policy, output } = deps;
+  const parsed = generateRequestSchema.safeParse(req.body ?? {});
+  if (!parsed.success) throw gatewayError({ code: 'INVALID_REQUEST', message: 'invalid generate request', fields: fieldErrors(parsed.error.issues as never) });
+  const body = parsed.data;
+
+  const caps = backend.capabilities;
+  const fields: Record<string, string> = {};
+  for (const side of ['width', 'height'] as const) {
+    const v = body[side];
+    if (v < caps.sizes.min || v > caps.sizes.max || v % caps.sizes.multipleOf) {
+      fields[side] = `${backend.name} renders ${caps.sizes.min}–${caps.sizes.max} in steps of ${caps.sizes.multipleOf}`;
+    }
+  }
+  if (body.sampler && caps.samplers.length && !caps.samplers.includes(body.sampler)) fields.sampler = `one of: ${caps.samplers.join(', ')}`;
+  if (body.model && !backend.models.some((m) => m.id === body.model)) fields.model = `unknown model: see GET /v1/models`;
+  if (Object.keys(fields).length) throw gatewayError({ code: 'INVALID_REQUEST', message: `request outside what ${backend.name} supports`, fields });
+
+  const prompt = applyPromptPolicy({ prompt: body.prompt, negativePrompt: body.negativePrompt, policy: { ...policy, maxTokens: Math.min(policy.maxTokens, caps.maxPromptTokens) } });
+  const format = body.format ?? output.format;
+  const quality = body.quality ?? output.quality;
+  const params = { negativePrompt: prompt.negativePrompt, steps: body.steps, guidance: body.guidance, sampler: body.sampler, format, quality, promptTokens: prompt.promptTokens, truncated: prompt.truncated };
+  // Derived from the content so the same inputs give the same bytes (XMP included) and the same Cog prediction id.
+  const requestId = body.requestId ?? sha256(JSON.stringify({ p: prompt.prompt, s: body.seed, w: body.width, h: body.height, m: body.model, params })).slice(0, 32);
+
+  const controller = new AbortController();
+  const untrack = deps.track(controller);
+  const timer = setTimeout(
+    () => controller.abort(gatewayError({ code: 'BACKEND_TIMEOUT', message: `${backend.name}: no image within ${deps.timeoutMs} ms` })),
+    deps.timeoutMs,
+  );
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(gatewayError({ code: 'BACKEND_FAILED', message: 'client disconnected; backend job cancelled' }));
+  };
+  res.once('close', onClose);
+  try {
+    metrics.queued.set(gate.queued + 1);
+    const { value: out, queueMs } = await gate.run(controller.signal, async () => {
+      metrics.queued.set(gate.queued);
+      metrics.inFlight.set(gate.running);
+      const started = performance.now();
+      const rendered = await backend.render(
+        { prompt: prompt.prompt, negativePrompt: prompt.negativePrompt, seed: body.seed, width: body.width, height: body.height, steps: body.steps, guidance: body.guidance, sampler: body.sampler, model: body.model, requestId },
+        controller.signal,
+      );
+      return { rendered, renderMs: performance.now() - started };
+    });
+    metrics.inFlight.set(gate.running);
+    if (controller.signal.aborted) throw controller.signal.reason;
+    const postStart = performance.now();
+    const post = await postprocess({
+      image: out.rendered.image,
+      width: body.width,
+      height: body.height,
+      format,
+      quality,
+      provenance: { requestId, seed: body.seed, model: `${out.rendered.model.backend}/${out.rendered.model.id}@${out.rendered.model.version}`, promptSha256: sha256(prompt.prompt) },
+    }).catch((cause: unknown) => {
+      throw gatewayError({ code: 'BACKEND_FAILED', message: `${backend.name} returned an image that cannot be decoded`, cause, details: String(cause) });
+    });
+    const timings = { queueMs: round(queueMs), renderMs: round(out.renderMs), postMs: round(performance.now() - postStart) };
+    metrics.seconds.observe({ stage: 'queue' }, timings.queueMs / 1000);
+    metrics.seconds.observe({ stage: 'render' }, timings.renderMs / 1000);
+    metrics.seconds.observe({ stage: 'post' }, timings.postMs / 1000);
+    metrics.requests.inc({ code: 'OK' });
+    const meta = { mime: post.mime, sha256: sha256(post.image), bytes: post.bytes, requestId, seed: body.seed, width: body.width, height: body.height, prompt: prompt.prompt, model: out.rendered.model, params, timings };
+
+    if (req.accepts(['image/*', 'application/json']) === 'application/json') {
+      const payload: GenerateResponse = { image: post.image.toString('base64'), ...meta };
+      res.json(payload);
+      return;
+    }
+    res
+      .set({
+        'content-type': post.mime,
+        'x-image-sha256': meta.sha256,
+        'x-request-id': requestId,
+        'x-seed': String(body.seed),
+        'x-width': String(body.width),
+        'x-height': String(body.height),
+        'x-model': JSON.stringify(meta.model),
+        // Header values must be Latin-1: the prompt is left out, params are ASCII-escaped JSON.
+        'x-params': JSON.stringify(params).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+        'x-timings': JSON.stringify(timings),
+        'x-render-ms': String(timings.renderMs),
+      })
+      .send(post.image);
+  } catch (error) {
+    const reason = controller.signal.aborted ? controller.signal.reason : error;
+    metrics.requests.inc({ code: reason instanceof AigcError ? reason.code : 'INTERNAL' });
+    throw reason;
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+    untrack();
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
