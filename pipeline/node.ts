@@ -55,7 +55,16 @@ export type RunningNode = {
 const STALL = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 };
 
 /** Error codes that mean the render itself failed (so the request is refunded once attempts run out). */
-const RENDER_FAILURES = new Set(['GATEWAY_FAILED', 'TIMEOUT', 'INVALID_REQUEST', 'BACKEND_FAILED']);
+const RENDER_FAILURES = new Set([
+  'GATEWAY_FAILED',
+  'TIMEOUT',
+  'INVALID_REQUEST',
+  'CONTENT_REJECTED',
+  'BACKEND_FAILED',
+  'BACKEND_BUSY',
+  'BACKEND_TIMEOUT',
+  'BACKEND_UNAVAILABLE',
+]);
 
 /** Wraps a stage processor with its latency histogram and failure counter. */
 function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>) => Promise<R>) {
@@ -166,12 +175,13 @@ export async function startNode({ config, template, logger = createLogger({ leve
   // infrastructure (Arweave, RPC, Redis) do not: the job stays failed and reconciliation retries it later.
   generateWorker.on('failed', (job: Job<GenerateJobData> | undefined, error: Error) => {
     if (!job) return;
-    const refused = error.name === 'UnrecoverableError';
-    const final = refused || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const renderFailed = refused || RENDER_FAILURES.has((error as { code?: string }).code ?? '');
+    const code = (error as { code?: string }).code ?? '';
+    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const renderFailed = RENDER_FAILURES.has(code);
     logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
     if (!final || !renderFailed) return;
-    const reason = refused ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
+    const reason =
+      code === 'CONTENT_REJECTED' ? REJECT_REASON.CONTENT_REJECTED : code === 'INVALID_REQUEST' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
     void fulfillQueue
       .add('reject', { ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));

@@ -43,7 +43,8 @@ type StageOutput = {
   model?: string;
   renderedPrompt?: string;
   generatedAt?: string;
-  /** Id of the signed manifest transaction, recorded before its upload starts. */
+  /** Ids of the signed image and manifest transactions, recorded before their uploads start. */
+  imageTx?: string;
   manifestTx?: string;
   manifestId?: string;
 };
@@ -62,6 +63,18 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     const log = logger.child({ requestId: request.requestId, jobId: job.id });
     const key = `${deps.outputKeyPrefix}:${job.id}`;
     const out = (await redis.hgetall(key)) as StageOutput;
+    /**
+     * Uploads `bytes` once per request: the signed transaction's id is recorded under `field` before any byte is
+     * sent, and a retry with the same bytes finishes that transaction instead of creating another.
+     */
+    const uploadOnce = async (field: 'imageTx' | 'manifestTx', bytes: Uint8Array, txTags: Record<string, string>) => {
+      const recorded = out[field];
+      if (recorded && (await store.resume(recorded, bytes))) return recorded;
+      const tx = await store.prepare(bytes, txTags);
+      await redis.hset(key, field, tx.id);
+      out[field] = tx.id;
+      return tx.send();
+    };
     const tags = {
       'App-Name': APP_NAME,
       Collection: collection,
@@ -90,10 +103,10 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         });
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
-        if (error instanceof AigcError && !error.retryable) throw new UnrecoverableError(error.shortMessage);
+        if (error instanceof AigcError && !error.retryable) throw Object.assign(new UnrecoverableError(error.shortMessage), { code: error.code });
         throw error;
       }
-      const imageId = await store.upload(generated.image, {
+      const imageId = await uploadOnce('imageTx', generated.image, {
         'Content-Type': generated.mime,
         ...tags,
         'Image-SHA256': generated.sha256,
@@ -146,22 +159,16 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           proof_type: 'eip712-signature',
         },
       });
-      // The manifest's bytes depend only on stored outputs, so after a crash the same transaction can be resumed:
+      // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:
       // one manifest per request on Arweave, never a second one.
       const bytes = serializeManifest(manifest);
-      if (!(out.manifestTx && (await store.resume(out.manifestTx, bytes)))) {
-        const tx = await store.prepare(bytes, {
-          'Content-Type': 'application/json',
-          ...tags,
-          'Image-SHA256': out.imageSha256!,
-          'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
-          Type: 'manifest',
-        });
-        await redis.hset(key, 'manifestTx', tx.id);
-        await tx.send();
-        out.manifestTx = tx.id;
-      }
-      out.manifestId = out.manifestTx;
+      out.manifestId = await uploadOnce('manifestTx', bytes, {
+        'Content-Type': 'application/json',
+        ...tags,
+        'Image-SHA256': out.imageSha256!,
+        'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
+        Type: 'manifest',
+      });
       await redis.hset(key, 'manifestId', out.manifestId);
       log.info({ manifestId: out.manifestId }, 'manifest stored');
     }

@@ -4,7 +4,7 @@ import { type MintRequest, type MintRequestJson, requestKey } from '../chain/req
 export const QUEUE = { generate: 'generate', fulfill: 'fulfill' } as const;
 
 /** Why a request was rejected on chain (`reason` of `MintRejected`). */
-export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2 } as const;
+export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2, CONTENT_REJECTED: 3 } as const;
 
 /** `generate` job: render, store on Arweave, sign. */
 export type GenerateJobData = { chainId: number; collection: string; request: MintRequestJson };

@@ -15,7 +15,7 @@ export type ArweaveStore = {
    * `resume(id, data)` finishes an upload of the same bytes after a crash without creating a second transaction.
    */
   prepare(data: Uint8Array, tags: Record<string, string>): Promise<{ id: string; send(): Promise<string> }>;
-  /** Re-sends the chunks of a prepared transaction; false if the gateway never received its header. */
+  /** Re-sends the chunks of a prepared transaction; false if the gateway never received its header or `data` differs. */
   resume(id: string, data: Uint8Array): Promise<boolean>;
   /** Fetches a transaction's data through the gateway. */
   download(id: string): Promise<Uint8Array>;
@@ -86,7 +86,9 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
       if (!header || header.status === 404) return false;
       if (!header.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${header.status} for tx ${id}`, { retryable: true });
       const tx = new Transaction((await header.json()) as ConstructorParameters<typeof Transaction>[0]);
+      const signedRoot = tx.data_root;
       await tx.prepareChunks(data);
+      if (tx.data_root !== signedRoot) return false; // other bytes (a backend that is not deterministic): new tx
       if (tx.chunks!.chunks.length > 1) await postChunks(tx, data);
       return true;
     },

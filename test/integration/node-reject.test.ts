@@ -39,9 +39,10 @@ describe('a request whose generation fails for good', () => {
     expect(rejected.args.refunded).toBe(PRICE);
     expect(await f.provider.getBalance(bad.requester)).toBe(before + PRICE);
     expect(await f.collection.ownerOf(ok.requestId)).toBe(ok.requester);
-    // Three attempts were made before giving up.
+    // The gateway reports BACKEND_FAILED as permanent, so the node gave up after one attempt instead of three.
     const job = (await node.generateQueue.getFailed())[0];
-    expect(job.attemptsMade).toBe(3);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toMatch(/gateway answered 502/);
     expect(await f.provider.getBalance(await f.collection.getAddress())).toBe(PRICE); // only the minted one's escrow (now earnings)
   });
 });
