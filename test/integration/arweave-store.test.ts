@@ -27,13 +27,14 @@ describe('Arweave store', () => {
     expect(sha(await store.download(id))).toBe(sha(data));
   });
 
-  it('resumes a prepared upload under the same id, and says when the gateway never saw it', async () => {
-    const data = randomBytes(700_000);
+  it.each([[2_000], [700_000]])('resumes a prepared upload of %i bytes under the same id, and says when the gateway never saw it', async (size) => {
+    const data = randomBytes(size);
     const tx = await store.prepare(data, { 'Content-Type': 'application/octet-stream' });
     expect(await store.resume(tx.id, data)).toBe(false); // never sent
     await tx.send();
     expect(await store.resume(tx.id, data)).toBe(true); // sending the chunks again is harmless
     await arlocal.mine();
     expect(sha(await store.download(tx.id))).toBe(sha(data));
+    expect(await store.resume(tx.id, randomBytes(size))).toBe(false); // other bytes: not the same transaction
   });
 });

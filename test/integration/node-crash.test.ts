@@ -28,18 +28,18 @@ const exited = (proc: ChildProcess) =>
 
 /** Manifests the node stored on Arweave, per request id, read back through the gateway's GraphQL. */
 async function manifestsPerRequest(): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+  const ids = new Map<string, Set<string>>(); // distinct transaction ids: pages may overlap
   let after = '';
   for (;;) {
     const query = `{ transactions(first: 100${after ? `, after: "${after}"` : ''}, tags: [{ name: "Type", values: ["manifest"] }, { name: "Collection", values: ["${await f.collection.getAddress()}"] }]) { pageInfo { hasNextPage } edges { cursor node { id tags { name value } } } } }`;
     const res = await fetch(`${f.stack.arlocal.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-    const body = (await res.json()) as { data: { transactions: { pageInfo: { hasNextPage: boolean }; edges: { cursor: string; node: { tags: { name: string; value: string }[] } }[] } } };
+    const body = (await res.json()) as { data: { transactions: { pageInfo: { hasNextPage: boolean }; edges: { cursor: string; node: { id: string; tags: { name: string; value: string }[] } }[] } } };
     for (const edge of body.data.transactions.edges) {
-      const id = edge.node.tags.find((t) => t.name === 'Request-Id')!.value;
-      counts.set(id, (counts.get(id) ?? 0) + 1);
+      const requestId = edge.node.tags.find((t) => t.name === 'Request-Id')!.value;
+      ids.set(requestId, (ids.get(requestId) ?? new Set()).add(edge.node.id));
       after = edge.cursor;
     }
-    if (!body.data.transactions.pageInfo.hasNextPage) return counts;
+    if (!body.data.transactions.pageInfo.hasNextPage) return new Map([...ids].map(([k, v]) => [k, v.size]));
   }
 }
 
