@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { startNode } from '../node';
 import { loadTemplate } from '../template';
 import { runDemo } from './demo';
+import { verifyCommand } from './verify';
 import { reportError } from './exit';
 
 const program = new Command()
@@ -48,6 +49,24 @@ program
     });
     console.log('stopping: finishing in-flight jobs…');
     await node.stop();
+  });
+
+program
+  .command('verify')
+  .description('check a token from public data: events, signature, manifest and image on Arweave')
+  .argument('<tokenId>', 'token (= request) id', (v) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a whole number');
+    return BigInt(v);
+  })
+  .requiredOption('--collection <address>', 'collection contract (or AIGC_COLLECTION)', process.env.AIGC_COLLECTION)
+  .option('--rpc <url>', 'JSON-RPC endpoint (or AIGC_RPC_URL)', process.env.AIGC_RPC_URL ?? 'http://127.0.0.1:8545')
+  .option('--arweave <url>', 'Arweave gateway (or AIGC_ARWEAVE_URL)', process.env.AIGC_ARWEAVE_URL ?? 'https://arweave.net')
+  .option('--from-block <n>', 'first block to search for the token events', (v) => Number(v), 0)
+  .option('--json', 'print the report as JSON')
+  .addHelpText('after', '\nExample:\n  $ aigc verify 3 --collection 0x… --rpc https://rpc.example --arweave https://arweave.net')
+  .action(async (tokenId: bigint, opts: { collection: string; rpc: string; arweave: string; fromBlock: number; json?: boolean }) => {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(opts.collection)) throw new InvalidArgumentError('--collection must be a 0x address');
+    await verifyCommand(tokenId, opts);
   });
 
 program.parseAsync().then(

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -121,6 +122,23 @@ describe('one mint, end to end', () => {
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
       expect(report.ok).toBe(true);
     }
+  });
+
+  it('`aigc verify` confirms a minted token from public data and fails clearly for a missing one', async () => {
+    const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
+    const args = (id: string) => [cli, 'verify', id, '--collection', fulfilled[0].address, '--rpc', stack.anvil.rpcUrl, '--arweave', stack.arlocal.url, '--from-block', String(deployBlock)];
+    // Asynchronous: arlocal runs in this process and must keep answering while the CLI runs.
+    const run = (id: string) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, args(id), (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      });
+    const ok = await run('2');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/✓ image bytes hash to the signed imageSha256/);
+    expect(ok.stdout.trim().split('\n').pop()).toBe('verified');
+    const missing = await run('99');
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/^error: /);
   });
 
   it('reverts a second fulfil of the same request', async () => {
