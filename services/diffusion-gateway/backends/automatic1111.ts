@@ -1,6 +1,6 @@
 import { gatewayError } from '../errors';
 import { backendFetch, readJson, withBackoff, type BackoffOptions } from '../http';
-import type { DiffusionBackend, ModelInfo } from './types';
+import { type DiffusionBackend, type ModelInfo, remoteCapabilities } from './types';
 
 export type Automatic1111Options = {
   /** Base URL of the web UI started with `--api`, e.g. `http://gpu:7860`. */
@@ -34,7 +34,7 @@ export function createAutomatic1111Backend({ url, username, password, checkpoint
     name: 'automatic1111',
     deterministic: false,
     models: [model],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: A1111_SAMPLERS, deterministic: false, maxPromptTokens: 75 },
+    capabilities: remoteCapabilities(A1111_SAMPLERS),
     async render(input, signal) {
       const body = {
         prompt: input.prompt,

@@ -1,6 +1,6 @@
 import { gatewayError } from '../errors';
 import { backendFetch, readJson, withBackoff, type BackoffOptions } from '../http';
-import type { DiffusionBackend, ModelInfo } from './types';
+import { type DiffusionBackend, type ModelInfo, remoteCapabilities } from './types';
 
 export type CogOptions = {
   /** Base URL of the Cog container, e.g. `http://gpu:5000`. */
@@ -36,7 +36,7 @@ export function createCogBackend({ url, model = 'cog-model', version = 'unknown'
     name: 'cog',
     deterministic: false,
     models: [info],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: false, maxPromptTokens: 75 },
+    capabilities: remoteCapabilities(),
     async render(input, signal) {
       const id = `aigc-${input.requestId ?? `${input.seed}-${Date.now()}`}`.slice(0, 64);
       const body = {

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { abortError, gatewayError } from '../errors';
 import { backendFetch, readJson, sleep, withBackoff, type BackoffOptions } from '../http';
 import { defaultTxt2ImgGraph, fillGraph, type ComfyGraph } from './comfyui-graph';
-import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './types';
+import { type DiffusionBackend, type ModelInfo, type RenderInput, type RenderOutput, remoteCapabilities } from './types';
 
 export type ComfyUIOptions = {
   /** Base URL of ComfyUI, e.g. `http://gpu:8188`. */
@@ -95,7 +95,7 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
     name: 'comfyui',
     deterministic: false,
     models: [model],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms'], deterministic: false, maxPromptTokens: 75 },
+    capabilities: remoteCapabilities(['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms']),
     async render(input, signal = new AbortController().signal) {
       const prompt = fillGraph({ graph, input });
       const clientId = randomUUID();

@@ -2,7 +2,7 @@ import Replicate, { type Prediction } from 'replicate';
 import { AigcError } from '../../../pipeline/errors';
 import { abortError, gatewayError } from '../errors';
 import { backendFetch, sleep, statusError, withBackoff, type BackoffOptions } from '../http';
-import type { DiffusionBackend, ModelInfo } from './types';
+import { type DiffusionBackend, type ModelInfo, remoteCapabilities } from './types';
 
 export type ReplicateOptions = {
   token: string;
@@ -54,7 +54,7 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
     name: 'replicate',
     deterministic: false,
     models: [info],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: false, maxPromptTokens: 75 },
+    capabilities: remoteCapabilities(),
     async render(input, signal) {
       const modelInput = {
         prompt: input.prompt,

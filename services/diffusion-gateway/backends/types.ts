@@ -56,3 +56,11 @@ export type DiffusionBackend = {
   /** Resolves when the backend is reachable and ready; throws a typed error otherwise. */
   ready(signal?: AbortSignal): Promise<void>;
 };
+
+/**
+ * Capabilities of a remote Stable Diffusion backend: sizes up to 2048 in steps of 8, not byte-deterministic, CLIP's
+ * 75-token prompt window. Backends differ only in the samplers they name.
+ */
+export function remoteCapabilities(samplers: string[] = []): BackendCapabilities {
+  return { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers, deterministic: false, maxPromptTokens: 75 };
+}
