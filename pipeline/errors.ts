@@ -26,7 +26,13 @@ export type ErrorCode =
   | 'BACKEND_FAILED'
   | 'TIMEOUT';
 
-export type AigcErrorOptions = { details?: string; cause?: unknown; retryable?: boolean };
+export type AigcErrorOptions = {
+  details?: string;
+  cause?: unknown;
+  retryable?: boolean;
+  /** How long the other side asked us to wait before trying again (its Retry-After). */
+  retryAfterMs?: number;
+};
 
 export class AigcError extends Error {
   override readonly name = 'AigcError';
@@ -35,6 +41,7 @@ export class AigcError extends Error {
   readonly details?: string;
   /** Whether trying again later may succeed (network, busy backend) as opposed to a permanent refusal. */
   readonly retryable: boolean;
+  readonly retryAfterMs?: number;
 
   constructor(code: ErrorCode, shortMessage: string, options: AigcErrorOptions = {}) {
     super(options.details ? `${shortMessage}\n\nDetails: ${options.details}` : shortMessage, { cause: options.cause });
@@ -42,6 +49,7 @@ export class AigcError extends Error {
     this.shortMessage = shortMessage;
     this.details = options.details;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -50,6 +50,7 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
         throw new AigcError(error.code ?? (res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED'), `gateway answered ${res.status}: ${error.message ?? 'no message'}`, {
           details: text.slice(0, 2_000),
           retryable: error.retryable ?? (res.status >= 500 || res.status === 429),
+          retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
         });
       }
       const body = JSON.parse(text) as GenerateResponse;
@@ -61,4 +62,12 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
       return { ...body, image };
     },
   };
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1_000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }

@@ -1,4 +1,4 @@
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import { Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
@@ -67,12 +67,13 @@ const RENDER_FAILURES = new Set([
 ]);
 
 /** Wraps a stage processor with its latency histogram and failure counter. */
-function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>) => Promise<R>) {
-  return async (job: Job<T>): Promise<R> => {
+function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>, token?: string) => Promise<R>) {
+  return async (job: Job<T>, token?: string): Promise<R> => {
     const end = metrics.stageSeconds.startTimer({ stage });
     try {
-      return await process(job);
+      return await process(job, token);
     } catch (error) {
+      if (error instanceof DelayedError) throw error; // waiting as the gateway asked; not a failure
       metrics.failures.inc({ stage, reason: (error as { code?: string }).code ?? (error as Error).name ?? 'Error' });
       throw error;
     } finally {

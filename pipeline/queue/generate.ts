@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -17,6 +17,9 @@ import type { CollectionTemplate } from '../template';
 import type { FulfillJobData, GenerateJobData } from './jobs';
 
 export const APP_NAME = 'aigc-nft';
+
+/** Gateway answers that ask the caller to come back later. */
+const BACK_OFF = new Set(['RATE_LIMITED', 'BACKEND_BUSY']);
 
 export type GenerateStageDeps = {
   gateway: GatewayClient;
@@ -58,7 +61,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
   const { gateway, store, signer, template, redis, logger } = deps;
   const frame = (prompt: string) => `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`;
 
-  return async function processGenerate(job: Job<GenerateJobData>): Promise<{ manifestId: string }> {
+  return async function processGenerate(job: Job<GenerateJobData>, token?: string): Promise<{ manifestId: string }> {
     const { chainId, collection, request } = job.data;
     const log = logger.child({ requestId: request.requestId, jobId: job.id });
     const key = `${deps.outputKeyPrefix}:${job.id}`;
@@ -104,6 +107,11 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
         if (error instanceof AigcError && !error.retryable) throw Object.assign(new UnrecoverableError(error.shortMessage), { code: error.code });
+        // "Busy, come back later" is not a failed render: wait as asked without spending an attempt.
+        if (error instanceof AigcError && BACK_OFF.has(error.code) && token) {
+          await job.moveToDelayed(Date.now() + (error.retryAfterMs ?? 1_000), token);
+          throw new DelayedError();
+        }
         throw error;
       }
       const imageId = await uploadOnce('imageTx', generated.image, {

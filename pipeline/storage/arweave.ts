@@ -54,13 +54,24 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
     }
     throw new AigcError('ARWEAVE_FAILED', `upload of ${what} to ${url} failed: ${last}`, { retryable: true });
   };
+  // An anchor stays valid for 50 blocks (~100 min) and prices move slowly: fetching both once a minute instead of
+  // per upload saves two gateway round trips per transaction.
+  const anchor = memoize(60_000, () => arweave.transactions.getTransactionAnchor());
+  const priceOfChunks = new Map<number, () => Promise<string>>();
+  /** The price of `bytes`, asked for whole 256 KiB chunks so one answer serves every size up to it. */
+  const price = (bytes: number) => {
+    const chunks = Math.max(1, Math.ceil(bytes / CHUNK_SIZE));
+    if (!priceOfChunks.has(chunks)) priceOfChunks.set(chunks, memoize(60_000, () => arweave.transactions.getPrice(chunks * CHUNK_SIZE)));
+    return priceOfChunks.get(chunks)!();
+  };
   // Our own send loop: arweave-js's chunk uploader sleeps 40 s after any error, which would stall a pipeline;
   // here a chunk is retried within seconds and a lasting failure surfaces so the queue can retry the job.
   const postChunks = async (tx: Transaction, data: Uint8Array, from = 0) => {
     for (let i = from; i < tx.chunks!.chunks.length; i++) await post(`${tx.id} chunk ${i}`, 'chunk', tx.getChunk(i, data));
   };
   const prepare: ArweaveStore['prepare'] = async (data, tags) => {
-    const tx = await arweave.createTransaction({ data }, jwk);
+    const [last_tx, reward] = await Promise.all([anchor(), price(data.length)]);
+    const tx = await arweave.createTransaction({ data, last_tx, reward }, jwk);
     for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
     await arweave.transactions.sign(tx, jwk);
     return {
@@ -109,6 +120,22 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
         throw new AigcError('ARWEAVE_FAILED', `cannot fetch ${id} from ${url}`, { cause, retryable: true, details: String(cause) });
       }
     },
+  };
+}
+
+const CHUNK_SIZE = 256 * 1024;
+
+/** `load()`'s result, fetched again once older than `ttlMs`; a failed load is not kept. */
+function memoize<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  let at = 0;
+  return () => {
+    if (!value || Date.now() - at > ttlMs) {
+      at = Date.now();
+      value = load();
+      value.catch(() => (value = undefined));
+    }
+    return value;
   };
 }
 

@@ -86,8 +86,7 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
     }
     const waitS = limiter.take(key);
     if (waitS > 0) {
-      res.set('retry-after', String(waitS));
-      return next(gatewayError({ code: 'RATE_LIMITED', message: `rate limit of ${lim.ratePerMinute}/min for this key; retry in ${waitS} s` }));
+      return next(gatewayError({ code: 'RATE_LIMITED', message: `rate limit of ${lim.ratePerMinute}/min for this key; retry in ${waitS} s`, retryAfterMs: waitS * 1_000 }));
     }
     next();
   });
@@ -134,6 +133,7 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
       console.error('gateway: unexpected error', error);
       e = gatewayError({ code: 'BACKEND_FAILED', message: 'the backend failed to render; see gateway logs' });
     }
+    if (e.retryAfterMs !== undefined) res.set('retry-after', String(Math.max(1, Math.ceil(e.retryAfterMs / 1_000))));
     res.status(ERROR_HTTP[e.code as keyof typeof ERROR_HTTP].status).json({ error: { code: e.code, message: e.shortMessage, retryable: e.retryable, fields: e.fields } });
   });
 

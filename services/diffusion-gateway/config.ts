@@ -63,8 +63,11 @@ export const gatewayConfigSchema = z.strictObject({
       queueLimit: z.number().int().min(0).default(64),
       /** Whole request (queue + render + post-processing). */
       timeoutMs: z.number().int().min(100).default(120_000),
-      /** Per API key (or client address without keys); 0 = unlimited. */
-      ratePerMinute: z.number().min(0).default(60),
+      /**
+       * Per API key (or client address without keys); 0 = unlimited. Off by default: the node is usually the only
+       * client and paces itself; set it when keys are handed to other services.
+       */
+      ratePerMinute: z.number().min(0).default(0),
       burst: z.number().int().min(1).default(10),
       /** How long shutdown waits for running renders before cancelling them. */
       shutdownGraceMs: z.number().int().min(0).default(30_000),

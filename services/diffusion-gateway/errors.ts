@@ -39,6 +39,7 @@ export function gatewayError({
   details,
   cause,
   retryable,
+  retryAfterMs,
   fields,
 }: {
   code: GatewayErrorCode;
@@ -46,9 +47,11 @@ export function gatewayError({
   details?: string;
   cause?: unknown;
   retryable?: boolean;
+  /** When trying again makes sense (sent to the client as Retry-After). */
+  retryAfterMs?: number;
   fields?: Record<string, string>;
 }): AigcError & { fields?: Record<string, string> } {
-  const error = new AigcError(code, message, { details, cause, retryable: retryable ?? ERROR_HTTP[code].retryable });
+  const error = new AigcError(code, message, { details, cause, retryable: retryable ?? ERROR_HTTP[code].retryable, retryAfterMs });
   return Object.assign(error, { fields });
 }
 

@@ -73,7 +73,10 @@ export async function backendFetch({ backend, url, method = 'GET', headers = {},
 export function statusError({ backend, status, text, retryAfter }: { backend: string; status: number; text: string; retryAfter?: string | null }): AigcError {
   const details = text.slice(0, 2_000);
   if (status === 409 || status === 429 || status === 503) {
-    return Object.assign(gatewayError({ code: 'BACKEND_BUSY', message: `${backend} is busy (HTTP ${status})`, details }), {
+    return gatewayError({
+      code: 'BACKEND_BUSY',
+      message: `${backend} is busy (HTTP ${status})`,
+      details,
       retryAfterMs: retryAfter && Number.isFinite(Number(retryAfter)) ? Number(retryAfter) * 1000 : undefined,
     });
   }
@@ -137,7 +140,7 @@ export async function withBackoff<T>({ backend, attempts = 4, baseMs = 250, sign
       if (signal?.aborted) throw abortError(signal, backend);
       const retryable = error instanceof AigcError && error.retryable && error.code !== 'BACKEND_TIMEOUT';
       if (!retryable || attempt >= attempts) throw error;
-      const hinted = (error as { retryAfterMs?: number }).retryAfterMs;
+      const hinted = (error as AigcError).retryAfterMs;
       const delay = hinted ?? baseMs * 2 ** (attempt - 1) * (1 + Math.random() * 0.5);
       try {
         await sleep(Math.min(delay, 10_000), signal);
