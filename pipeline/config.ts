@@ -6,6 +6,31 @@ const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected 0x followed by 6
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const templateRef = z
+  .string()
+  .refine((t) => /^[a-z0-9-]+$/.test(t) || t.endsWith('.json'), 'a template name (lower-case, digits, -) or a path to a .json file');
+
+/** How the node reads one chain (no defaults: also used for per-collection overrides). */
+const chainFields = {
+  rpcUrl: httpUrl,
+  /** Blocks a request must be buried under before the node serves it. */
+  confirmations: int(0, 10_000),
+  pollIntervalMs: int(50, 600_000),
+  /** Largest block range asked of eth_getLogs at once (providers cap it). */
+  maxBlockRange: int(1, 1_000_000),
+  /** First block to scan when no cursor is stored yet (the collection's deployment block). */
+  startBlock: int(0),
+  /** How often the leader re-reads open requests from the chain to repair lost or reorged work. */
+  reconcileIntervalMs: int(1_000, 86_400_000),
+};
+const chainSchema = z.object({
+  rpcUrl: chainFields.rpcUrl.optional(),
+  confirmations: chainFields.confirmations.default(0),
+  pollIntervalMs: chainFields.pollIntervalMs.default(1_000),
+  maxBlockRange: chainFields.maxBlockRange.default(2_000),
+  startBlock: chainFields.startBlock.default(0),
+  reconcileIntervalMs: chainFields.reconcileIntervalMs.default(60_000),
+});
 
 /**
  * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
@@ -23,30 +48,28 @@ export const configSchema = z.object({
       prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('aigc'),
     })
     .prefault({}),
-  chain: z
-    .object({
-      rpcUrl: httpUrl.optional(),
-      /** Blocks a request must be buried under before the node serves it. */
-      confirmations: int(0, 10_000).default(0),
-      pollIntervalMs: int(50, 600_000).default(1_000),
-      /** Largest block range asked of eth_getLogs at once (providers cap it). */
-      maxBlockRange: int(1, 1_000_000).default(2_000),
-      /** First block to scan when no cursor is stored yet (the collection's deployment block). */
-      startBlock: int(0).default(0),
-      /** How often the leader re-reads open requests from the chain to repair lost or reorged work. */
-      reconcileIntervalMs: int(1_000, 86_400_000).default(60_000),
-    })
-    .prefault({}),
+  chain: chainSchema.prefault({}),
   collection: z
     .object({
       address: address.optional(),
       /** The template whose render settings the node applies: a name under templates/collections, or a path to a collection.json. */
-      template: z
-        .string()
-        .refine((t) => /^[a-z0-9-]+$/.test(t) || t.endsWith('.json'), 'a template name (lower-case, digits, -) or a path to a .json file')
-        .default('genesis'),
+      template: templateRef.default('genesis'),
     })
     .prefault({}),
+  /**
+   * More collections served by this node (config file only). Each may name its own chain settings, merged over
+   * `chain`; `startBlock` is the collection's deployment block.
+   */
+  collections: z
+    .array(
+      z.strictObject({
+        address,
+        template: templateRef.default('genesis'),
+        startBlock: int(0).optional(),
+        chain: z.strictObject(chainFields).partial().optional(),
+      }),
+    )
+    .default([]),
   signer: z.object({ privateKey: hex32.optional() }).prefault({}),
   gateway: z
     .object({
@@ -60,6 +83,15 @@ export const configSchema = z.object({
       url: httpUrl.optional(),
       /** Path of the JWK wallet that pays for uploads. */
       walletPath: z.string().min(1).optional(),
+      /**
+       * `transactions`: one Arweave transaction per image and per manifest. `bundle`: both as ANS-104 data items
+       * signed by the node's signer key, published in bundles shared by concurrent requests (one transaction for many).
+       */
+      mode: z.enum(['transactions', 'bundle']).default('transactions'),
+      /** Bundle mode: how long the first item waits for others while no bundle is uploading. */
+      bundleWindowMs: int(0, 60_000).default(50),
+      /** Bundle mode: largest bundle in bytes. */
+      bundleMaxBytes: int(1_024, 1_073_741_824).default(8 * 1024 * 1024),
     })
     .prefault({}),
   generate: z
@@ -117,6 +149,9 @@ export const ENV_VARS = {
   AIGC_GATEWAY_TIMEOUT_MS: 'gateway.timeoutMs',
   AIGC_ARWEAVE_URL: 'arweave.url',
   AIGC_ARWEAVE_WALLET: 'arweave.walletPath',
+  AIGC_ARWEAVE_MODE: 'arweave.mode',
+  AIGC_BUNDLE_WINDOW_MS: 'arweave.bundleWindowMs',
+  AIGC_BUNDLE_MAX_BYTES: 'arweave.bundleMaxBytes',
   AIGC_GENERATE_CONCURRENCY: 'generate.concurrency',
   AIGC_GENERATE_ATTEMPTS: 'generate.attempts',
   AIGC_FULFILL_ATTEMPTS: 'fulfill.attempts',
@@ -202,4 +237,33 @@ export function requireSetting<T>(value: T | undefined, path: string): T {
     throw new AigcError('CONFIG_INVALID', `missing setting ${path}${envVar ? `: set ${envVar}` : ''}`);
   }
   return value;
+}
+
+export type ChainSettings = Config['chain'];
+
+/** One collection the node serves, with the chain settings that apply to it. */
+export type CollectionTarget = { address: string; template: string; chain: ChainSettings & { rpcUrl: string } };
+
+/**
+ * The collections this node serves: `collection.address` (with `chain`) first, then each `collections` entry
+ * with its chain settings merged over `chain`. A collection listed twice on one RPC URL is an error.
+ */
+export function resolveCollections(config: Config): CollectionTarget[] {
+  const targets: CollectionTarget[] = [];
+  if (config.collection.address) {
+    targets.push({ address: config.collection.address, template: config.collection.template, chain: { ...config.chain, rpcUrl: requireSetting(config.chain.rpcUrl, 'chain.rpcUrl') } });
+  }
+  config.collections.forEach((entry, i) => {
+    const chain = { ...config.chain, ...entry.chain, ...(entry.startBlock !== undefined ? { startBlock: entry.startBlock } : {}) };
+    if (!chain.rpcUrl) throw new AigcError('CONFIG_INVALID', `collections.${i}: no RPC URL: set collections.${i}.chain.rpcUrl or chain.rpcUrl (AIGC_RPC_URL)`);
+    targets.push({ address: entry.address, template: entry.template, chain: { ...chain, rpcUrl: chain.rpcUrl } });
+  });
+  if (!targets.length) throw new AigcError('CONFIG_INVALID', 'missing setting collection.address: set AIGC_COLLECTION (or list collections in the config file)');
+  const seen = new Set<string>();
+  for (const t of targets) {
+    const key = `${t.chain.rpcUrl} ${t.address.toLowerCase()}`;
+    if (seen.has(key)) throw new AigcError('CONFIG_INVALID', `collection ${t.address} is configured twice for ${t.chain.rpcUrl}`);
+    seen.add(key);
+  }
+  return targets;
 }

@@ -16,8 +16,8 @@ export function createMetrics() {
     fulfillGas: new Counter({ name: 'aigc_fulfill_gas_total', help: 'Gas used by fulfilment transactions', registers: [registry] }),
     minted: new Counter({ name: 'aigc_minted_total', help: 'Tokens minted by this node', registers: [registry] }),
     failures: new Counter({ name: 'aigc_failures_total', help: 'Failed stage attempts by reason', labelNames: ['stage', 'reason'], registers: [registry] }),
-    signerBalance: new Gauge({ name: 'aigc_signer_balance_wei', help: 'Balance of the signer key (pays gas)', registers: [registry] }),
-    isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader', registers: [registry] }),
+    signerBalance: new Gauge({ name: 'aigc_signer_balance_wei', help: 'Balance of the signer key (pays gas) per chain', labelNames: ['chain'], registers: [registry] }),
+    isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader of a chain', labelNames: ['chain'], registers: [registry] }),
   };
 }
 

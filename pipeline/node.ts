@@ -1,48 +1,56 @@
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import { Wallet } from 'ethers';
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Contract, type JsonRpcProvider, Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { connectCollection } from './chain/collection';
-import { createFulfillBatcher } from './chain/fulfiller';
+import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
 import { type Listener, startListener } from './chain/listener';
 import { createProvider } from './chain/provider';
 import { findOpenRequests } from './chain/reconcile';
 import { type MintRequest, requestToJson } from './chain/request';
-import { createTxSender } from './chain/tx-sender';
-import { type Config, requireSetting } from './config';
-import { errorMessage } from './errors';
+import { createTxSender, type TxSender } from './chain/tx-sender';
+import { type CollectionTarget, type Config, requireSetting, resolveCollections } from './config';
+import { AigcError, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
 import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
-import { createGenerateProcessor } from './queue/generate';
+import { createGenerateProcessor, type Publishing } from './queue/generate';
 import { type FulfillJobData, type GenerateJobData, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
 import { type Leadership, startLeadership } from './queue/leader';
 import { createArweaveStore, loadWallet } from './storage/arweave';
-import type { CollectionTemplate } from './template';
+import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
+import { type CollectionTemplate, loadTemplate } from './template';
+import { APP_NAME, APP_VERSION } from './version';
 
 export type StartNodeParameters = {
   config: Config;
-  /** The collection's template (render settings, name, description). */
-  template: CollectionTemplate;
+  /** Template of `collection.address`, instead of loading `collection.template` (tests, the demo). */
+  template?: CollectionTemplate;
   logger?: Logger;
   /**
-   * Take part in the leader election (listener, reconciliation, chain writes). Nodes that only add render
+   * Take part in the leader elections (listeners, reconciliation, chain writes). Nodes that only add render
    * capacity set false and run `generate` workers only. @defaultValue true
    */
   listen?: boolean;
 };
 
+export type ServedCollection = { chainId: number; address: string; template: CollectionTemplate };
+
 export type RunningNode = {
+  /** Chain and address of the first collection served (see `collections` for all). */
   chainId: number;
   collection: string;
+  collections: ServedCollection[];
   signerAddress: string;
   generateQueue: Queue<GenerateJobData>;
+  /** The `fulfill` queue of the first collection's chain. */
   fulfillQueue: Queue<FulfillJobData | RejectJobData>;
   metrics: Metrics;
   /** Base URL of /healthz, /readyz, /metrics (when enabled). */
   httpUrl?: string;
+  /** Leader of the first collection's chain. */
   readonly isLeader: boolean;
   /** Stops listening, lets in-flight jobs finish, closes connections. */
   stop(): Promise<void>;
@@ -82,60 +90,166 @@ function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>, 
   };
 }
 
+/** One collection as the node serves it. */
+type CollectionRuntime = {
+  target: CollectionTarget;
+  chainId: number;
+  address: string;
+  template: CollectionTemplate;
+  contract: Contract;
+  batcher: FulfillBatcher;
+  cursorKey: string;
+  generate: (job: Job<GenerateJobData>, token?: string) => Promise<unknown>;
+  fulfill: (job: Job<FulfillJobData | RejectJobData>) => Promise<unknown>;
+  listener?: Listener;
+  reconcileTimer?: NodeJS.Timeout;
+};
+
+/** One chain: its provider, the signer key's serial sender, the `fulfill` queue and the leader election. */
+type ChainRuntime = {
+  chainId: number;
+  provider: JsonRpcProvider;
+  signer: Wallet;
+  sender: TxSender;
+  fulfillQueue: Queue<FulfillJobData | RejectJobData>;
+  fulfillWorker?: Worker<FulfillJobData | RejectJobData>;
+  collections: CollectionRuntime[];
+  leadership?: Leadership;
+};
+
+/** Dispatch key of a collection: jobs carry chain id and address. */
+const collectionKey = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`;
+
 /**
- * The composition root of the operator node: listener → `generate` queue → gateway, Arweave, signature →
- * `fulfill` queue → batched chain writes. Everything the node does is wired here and nowhere else.
+ * The composition root of the operator node: listeners → `generate` queue → gateway, Arweave, signature →
+ * per-chain `fulfill` queue → batched chain writes. Everything the node does is wired here and nowhere else.
  *
- * One node per collection is leader (a Redis lock): it reconciles open requests from the chain, listens, and is
- * the only writer for the signer key. Every node runs `generate` workers; that is how an operator scales out.
+ * One node serves any number of collections on any number of chains. Per chain, one node is leader (a Redis lock
+ * per chain and signer key): it reconciles open requests from the chain, listens to every collection, and is the
+ * only writer for the signer key there. Every node runs `generate` workers; that is how an operator scales out.
  *
  * @example
- * const node = await startNode({ config: loadConfig(), template: loadTemplate('genesis') });
+ * const node = await startNode({ config: loadConfig() });
  * process.once('SIGTERM', () => node.stop());
  */
 export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true }: StartNodeParameters): Promise<RunningNode> {
-  const rpcUrl = requireSetting(config.chain.rpcUrl, 'chain.rpcUrl');
-  const collection = requireSetting(config.collection.address, 'collection.address');
+  const targets = resolveCollections(config);
   const privateKey = requireSetting(config.signer.privateKey, 'signer.privateKey');
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
   const walletPath = requireSetting(config.arweave.walletPath, 'arweave.walletPath');
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
+  const signerAddress = new Wallet(privateKey).address;
 
-  const provider = createProvider(rpcUrl);
-  const chainId = Number((await provider.getNetwork()).chainId);
-  const signer = new Wallet(privateKey, provider);
-  const signerAddress = signer.address;
-  const contract = connectCollection(collection, signer);
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = redis;
   const prefix = config.redis.prefix;
   const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
   const metrics = createMetrics();
+  const publishing: Publishing =
+    config.arweave.mode === 'bundle'
+      ? {
+          mode: 'bundle',
+          signer: ethereumItemSigner(privateKey),
+          publisher: createBundlePublisher({
+            store,
+            signer: ethereumItemSigner(privateKey),
+            tags: { 'App-Name': APP_NAME, 'App-Version': APP_VERSION },
+            windowMs: config.arweave.bundleWindowMs,
+            maxBytes: config.arweave.bundleMaxBytes,
+          }),
+        }
+      : { mode: 'transactions' };
 
-  const connection = redis;
   const keepDone = { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } };
   const generateQueue = new Queue<GenerateJobData>(QUEUE.generate, {
     connection,
     prefix,
     defaultJobOptions: { attempts: config.generate.attempts, backoff: { type: 'exponential', delay: config.generate.backoffMs }, ...keepDone },
   });
-  const fulfillQueue = new Queue<FulfillJobData | RejectJobData>(QUEUE.fulfill, {
-    connection,
-    prefix,
-    defaultJobOptions: { attempts: config.fulfill.attempts, backoff: { type: 'exponential', delay: config.fulfill.backoffMs }, ...keepDone },
-  });
 
-  const enqueue = async (requests: MintRequest[]) => {
+  // Chains first (one provider and one sender per chain id), then each collection on its chain.
+  const chains = new Map<number, ChainRuntime>();
+  const byKey = new Map<string, CollectionRuntime>();
+  for (const target of targets) {
+    const provider = createProvider(target.chain.rpcUrl);
+    const chainId = Number((await provider.getNetwork()).chainId);
+    let chain = chains.get(chainId);
+    if (chain) provider.destroy();
+    else {
+      const signer = new Wallet(privateKey, provider);
+      chain = {
+        chainId,
+        provider,
+        signer,
+        sender: createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger: logger.child({ chainId }) }),
+        fulfillQueue: new Queue<FulfillJobData | RejectJobData>(`${QUEUE.fulfill}-${chainId}`, {
+          connection,
+          prefix,
+          defaultJobOptions: { attempts: config.fulfill.attempts, backoff: { type: 'exponential', delay: config.fulfill.backoffMs }, ...keepDone },
+        }),
+        collections: [],
+      };
+      chains.set(chainId, chain);
+    }
+    const address = target.address;
+    if (byKey.has(collectionKey(chainId, address))) throw new AigcError('CONFIG_INVALID', `collection ${address} on chain ${chainId} is configured twice`);
+    const contract = connectCollection(address, chain.signer);
+    const collectionTemplate = template && target === targets[0] && config.collection.address ? template : loadTemplate(target.template);
+    const log = logger.child({ chainId, collection: address });
+    const batcher = createFulfillBatcher({
+      contract,
+      sender: chain.sender,
+      batchSize: config.fulfill.batchSize,
+      batchWindowMs: config.fulfill.batchWindowMs,
+      logger: log,
+      onBatch: ({ minted, gasUsed }) => {
+        metrics.minted.inc(minted);
+        metrics.fulfillGas.inc(Number(gasUsed));
+      },
+    });
+    const runtime: CollectionRuntime = {
+      target,
+      chainId,
+      address,
+      template: collectionTemplate,
+      contract,
+      batcher,
+      cursorKey: `${prefix}:cursor:${chainId}:${address.toLowerCase()}`,
+      generate: createGenerateProcessor({
+        gateway,
+        store,
+        publishing,
+        signer: chain.signer,
+        template: collectionTemplate,
+        redis,
+        contract,
+        outputKeyPrefix: `${prefix}:out`,
+        fulfillQueue: chain.fulfillQueue as Queue<FulfillJobData>,
+        logger: log,
+      }),
+      fulfill: createFulfillProcessor({ contract, sender: chain.sender, batcher, logger: log }),
+    };
+    chain.collections.push(runtime);
+    byKey.set(collectionKey(chainId, address), runtime);
+  }
+  const runtimeOf = (data: { chainId: number; collection: string }) => {
+    const runtime = byKey.get(collectionKey(data.chainId, data.collection));
+    if (!runtime) throw new UnrecoverableError(`collection ${data.collection} on chain ${data.chainId} is not in this node's configuration`);
+    return runtime;
+  };
+
+  const enqueue = async (c: CollectionRuntime, requests: MintRequest[]) => {
     if (!requests.length) return;
     await generateQueue.addBulk(
       requests.map((r) => ({
         name: 'generate',
-        data: { chainId, collection, request: requestToJson(r) },
-        opts: { jobId: requestJobId(chainId, collection, r) },
+        data: { chainId: c.chainId, collection: c.address, request: requestToJson(r) },
+        opts: { jobId: requestJobId(c.chainId, c.address, r) },
       })),
     );
-    logger.info({ count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
+    logger.info({ chainId: c.chainId, collection: c.address, count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
   };
 
   /**
@@ -143,10 +257,10 @@ export async function startNode({ config, template, logger = createLogger({ leve
    * (e.g. it stalled in processes that were killed) is retried; a completed render whose fulfilment job is gone
    * or failed is fulfilled again from its stored outputs. Nothing already minted or rejected is touched.
    */
-  const requeueOpen = async (requests: MintRequest[]) => {
-    await enqueue(requests);
+  const requeueOpen = async (c: CollectionRuntime, fulfillQueue: Queue, requests: MintRequest[]) => {
+    await enqueue(c, requests);
     for (const r of requests) {
-      const id = requestJobId(chainId, collection, r);
+      const id = requestJobId(c.chainId, c.address, r);
       const gen = await generateQueue.getJob(id);
       const genState = await gen?.getState();
       const ful = await fulfillQueue.getJob(id);
@@ -158,18 +272,14 @@ export async function startNode({ config, template, logger = createLogger({ leve
         // stored outputs; nothing is rendered or uploaded twice.
         await ful?.remove();
         await gen!.remove();
-        await enqueue([r]);
+        await enqueue(c, [r]);
       }
     }
   };
 
   const generateWorker = new Worker<GenerateJobData>(
     QUEUE.generate,
-    observed(
-      metrics,
-      'generate',
-      createGenerateProcessor({ gateway, store, signer, template, redis, contract, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
-    ),
+    observed(metrics, 'generate', (job, token) => runtimeOf(job.data).generate(job, token)),
     { connection, prefix, concurrency: config.generate.concurrency, ...STALL },
   );
   // A request that cannot be rendered ends in a refund on chain, never in silence. Failures of our own
@@ -180,93 +290,86 @@ export async function startNode({ config, template, logger = createLogger({ leve
     const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     const renderFailed = RENDER_FAILURES.has(code);
     logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
-    if (!final || !renderFailed) return;
+    const chain = chains.get(job.data.chainId);
+    if (!final || !renderFailed || !chain) return;
     const reason =
       code === 'CONTENT_REJECTED' ? REJECT_REASON.CONTENT_REJECTED : code === 'INVALID_REQUEST' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
-    void fulfillQueue
+    void chain.fulfillQueue
       .add('reject', { ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));
   });
+  generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
 
-  // Leader-only parts: reconciliation, listener, the chain writer.
-  let listener: Listener | undefined;
-  let fulfillWorker: Worker<FulfillJobData | RejectJobData> | undefined;
-  const sender = createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger });
-  const batcher = createFulfillBatcher({
-    contract,
-    sender,
-    batchSize: config.fulfill.batchSize,
-    batchWindowMs: config.fulfill.batchWindowMs,
-    logger,
-    onBatch: ({ minted, gasUsed }) => {
-      metrics.minted.inc(minted);
-      metrics.fulfillGas.inc(Number(gasUsed));
-    },
-  });
-  const cursorKey = `${prefix}:cursor:${chainId}:${collection.toLowerCase()}`;
-
-  const reconcile = async () => {
-    const latest = await provider.getBlockNumber();
-    const safeHead = latest - config.chain.confirmations;
-    const open = await findOpenRequests({
-      contract,
-      fromBlock: config.chain.startBlock,
-      toBlock: safeHead,
-      latestBlock: latest,
-      maxBlockRange: config.chain.maxBlockRange,
-    });
-    await requeueOpen(open);
+  const reconcile = async (chain: ChainRuntime, c: CollectionRuntime) => {
+    const settings = c.target.chain;
+    const latest = await chain.provider.getBlockNumber();
+    const safeHead = latest - settings.confirmations;
+    const open = await findOpenRequests({ contract: c.contract, fromBlock: settings.startBlock, toBlock: safeHead, latestBlock: latest, maxBlockRange: settings.maxBlockRange });
+    await requeueOpen(c, chain.fulfillQueue, open);
     return { open: open.length, safeHead };
   };
-  let reconcileTimer: NodeJS.Timeout | undefined;
 
-  const onElected = async () => {
-    metrics.isLeader.set(1);
-    // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
-    const { open, safeHead } = await reconcile();
-    if ((await redis.get(cursorKey)) === null) await redis.set(cursorKey, String(Math.max(safeHead, config.chain.startBlock - 1)));
-    logger.info({ open, safeHead }, 'leader: reconciled open requests from chain');
-    fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
-      QUEUE.fulfill,
-      observed(metrics, 'fulfill', createFulfillProcessor({ contract, sender, batcher, logger })),
-      { connection, prefix, concurrency: config.fulfill.batchSize, ...STALL },
+  // Leader-only parts, per chain: reconciliation and a listener per collection, and the chain writer.
+  const onElected = async (chain: ChainRuntime) => {
+    metrics.isLeader.set({ chain: String(chain.chainId) }, 1);
+    chain.fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
+      chain.fulfillQueue.name,
+      observed(metrics, 'fulfill', (job) => runtimeOf(job.data).fulfill(job)),
+      { connection, prefix, concurrency: config.fulfill.batchSize * chain.collections.length, ...STALL },
     );
-    fulfillWorker.on('error', (error) => logger.error({ queue: QUEUE.fulfill, err: errorMessage(error) }, 'worker error'));
-    listener = startListener({
-      provider,
-      redis,
-      cursorKey,
-      collection,
-      confirmations: config.chain.confirmations,
-      pollIntervalMs: config.chain.pollIntervalMs,
-      maxBlockRange: config.chain.maxBlockRange,
-      startBlock: config.chain.startBlock,
-      logger,
-      onRequests: enqueue,
-    });
-    // Periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again.
-    const again = () => {
-      reconcileTimer = setTimeout(() => {
-        void reconcile()
-          .catch((error) => logger.warn({ err: errorMessage(error) }, 'reconcile failed'))
-          .finally(() => listener && again());
-      }, config.chain.reconcileIntervalMs);
-    };
-    again();
+    chain.fulfillWorker.on('error', (error) => logger.error({ queue: chain.fulfillQueue.name, err: errorMessage(error) }, 'worker error'));
+    for (const c of chain.collections) {
+      const settings = c.target.chain;
+      // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
+      const { open, safeHead } = await reconcile(chain, c);
+      if ((await redis.get(c.cursorKey)) === null) await redis.set(c.cursorKey, String(Math.max(safeHead, settings.startBlock - 1)));
+      logger.info({ chainId: chain.chainId, collection: c.address, open, safeHead }, 'leader: reconciled open requests from chain');
+      c.listener = startListener({
+        provider: chain.provider,
+        redis,
+        cursorKey: c.cursorKey,
+        collection: c.address,
+        confirmations: settings.confirmations,
+        pollIntervalMs: settings.pollIntervalMs,
+        maxBlockRange: settings.maxBlockRange,
+        startBlock: settings.startBlock,
+        logger: logger.child({ chainId: chain.chainId, collection: c.address }),
+        onRequests: (requests) => enqueue(c, requests),
+      });
+      // Periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again.
+      const again = () => {
+        c.reconcileTimer = setTimeout(() => {
+          void reconcile(chain, c)
+            .catch((error) => logger.warn({ collection: c.address, err: errorMessage(error) }, 'reconcile failed'))
+            .finally(() => c.listener && again());
+        }, settings.reconcileIntervalMs);
+      };
+      again();
+    }
   };
-  const onDeposed = async () => {
-    metrics.isLeader.set(0);
-    clearTimeout(reconcileTimer);
-    await listener?.stop();
-    await fulfillWorker?.close();
-    listener = undefined;
-    fulfillWorker = undefined;
-    logger.info('no longer leader');
+  const onDeposed = async (chain: ChainRuntime) => {
+    metrics.isLeader.set({ chain: String(chain.chainId) }, 0);
+    for (const c of chain.collections) {
+      clearTimeout(c.reconcileTimer);
+      await c.listener?.stop();
+      c.listener = undefined;
+    }
+    await chain.fulfillWorker?.close();
+    chain.fulfillWorker = undefined;
+    logger.info({ chainId: chain.chainId }, 'no longer leader');
   };
-  const leadership: Leadership | undefined = listen
-    ? startLeadership({ redis, key: `${prefix}:leader:${chainId}:${collection.toLowerCase()}`, ttlMs: config.leaderTtlMs, onElected, onDeposed, logger })
-    : undefined;
-  generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
+  if (listen) {
+    for (const chain of chains.values()) {
+      chain.leadership = startLeadership({
+        redis,
+        key: `${prefix}:leader:${chain.chainId}:${signerAddress.toLowerCase()}`,
+        ttlMs: config.leaderTtlMs,
+        onElected: () => onElected(chain),
+        onDeposed: () => onDeposed(chain),
+        logger,
+      });
+    }
+  }
 
   const http = config.http.enabled
     ? await startHttpServer({
@@ -275,42 +378,45 @@ export async function startNode({ config, template, logger = createLogger({ leve
         registry: metrics.registry,
         checks: [
           { name: 'redis', check: () => redis.ping() },
-          { name: 'rpc', check: () => provider.getBlockNumber() },
+          ...[...chains.values()].map((chain) => ({ name: `rpc:${chain.chainId}`, check: () => chain.provider.getBlockNumber() })),
           { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
           { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
         ],
         async beforeScrape() {
-          for (const queue of [generateQueue, fulfillQueue]) {
+          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue)]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
           }
-          metrics.signerBalance.set(Number(await provider.getBalance(signerAddress)));
+          for (const chain of chains.values()) metrics.signerBalance.set({ chain: String(chain.chainId) }, Number(await chain.provider.getBalance(signerAddress)));
         },
       })
     : undefined;
 
-  logger.info({ chainId, collection, signer: signerAddress, arweave: store.address, http: http?.url }, 'node started');
+  const served = [...byKey.values()].map((c) => ({ chainId: c.chainId, address: c.address, template: c.template }));
+  const first = chains.get(served[0].chainId)!;
+  logger.info({ collections: served.map((c) => `${c.chainId}:${c.address}`), signer: signerAddress, arweave: store.address, arweaveMode: publishing.mode, http: http?.url }, 'node started');
 
   return {
-    chainId,
-    collection,
+    chainId: served[0].chainId,
+    collection: served[0].address,
+    collections: served,
     signerAddress,
     generateQueue,
-    fulfillQueue,
+    fulfillQueue: first.fulfillQueue,
     metrics,
     httpUrl: http?.url,
     get isLeader() {
-      return leadership?.isLeader ?? false;
+      return first.leadership?.isLeader ?? false;
     },
     async stop() {
-      await leadership?.stop();
+      for (const chain of chains.values()) await chain.leadership?.stop();
       await generateWorker.close();
-      await batcher.flush();
+      for (const c of byKey.values()) await c.batcher.flush();
       await http?.close();
       await generateQueue.close();
-      await fulfillQueue.close();
+      for (const chain of chains.values()) await chain.fulfillQueue.close();
       await redis.quit();
-      provider.destroy();
+      for (const chain of chains.values()) chain.provider.destroy();
       logger.info('node stopped');
     },
   };

@@ -2,7 +2,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config';
 import { startNode } from '../node';
-import { loadTemplate } from '../template';
 import { runDemo } from './demo';
 import { verifyCommand } from './verify';
 import { reportError } from './exit';
@@ -41,8 +40,9 @@ program
   )
   .action(async (opts: { config?: string }) => {
     const config = loadConfig({ file: opts.config });
-    const node = await startNode({ config, template: loadTemplate(config.collection.template) });
-    console.log(`node running for collection ${node.collection} on chain ${node.chainId}; Ctrl-C to stop`);
+    const node = await startNode({ config });
+    const served = node.collections.map((c) => `${c.address} (${c.template.name}) on chain ${c.chainId}`).join(', ');
+    console.log(`node running for ${served}; metrics at ${node.httpUrl ?? 'off'}/metrics; Ctrl-C to stop`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

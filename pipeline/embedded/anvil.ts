@@ -38,9 +38,9 @@ export function anvilBinary(): string {
  * // … use anvil.rpcUrl …
  * await anvil.stop();
  */
-export async function startAnvil({ accounts = 10, blockTime }: { accounts?: number; blockTime?: number } = {}): Promise<Anvil> {
+export async function startAnvil({ accounts = 10, blockTime, chainId = 31337 }: { accounts?: number; blockTime?: number; chainId?: number } = {}): Promise<Anvil> {
   const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--accounts', String(accounts), '--silent'];
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--accounts', String(accounts), '--chain-id', String(chainId), '--silent'];
   if (blockTime) args.push('--block-time', String(blockTime));
   const { child, stop } = spawnOwned(anvilBinary(), args);
   let stderr = '';
@@ -63,5 +63,5 @@ export async function startAnvil({ accounts = 10, blockTime }: { accounts?: numb
     { length: accounts },
     (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey,
   );
-  return { rpcUrl, chainId: 31337, privateKeys, stop };
+  return { rpcUrl, chainId, privateKeys, stop };
 }

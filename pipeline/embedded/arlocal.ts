@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
+import { TransactionDB } from 'arlocal/bin/db/transaction';
 import { freePort, waitFor } from './ports';
 
 export type ArlocalHandle = {
@@ -10,7 +11,14 @@ export type ArlocalHandle = {
   stop(): Promise<void>;
 };
 
-type Knex = (table: string) => { orderBy(col: string, dir: string): { first(col: string): Promise<{ offset?: number } | undefined> } };
+/** The slice of knex (arlocal's query builder) the patches below use. */
+type Query = PromiseLike<unknown[]> & {
+  where(match: object): Query;
+  orderBy(column: string, direction: string): Query;
+  first(column: string): Promise<{ offset?: number } | undefined>;
+  countDistinct(columns: Record<string, string>): Promise<unknown[]>;
+};
+type Knex = (table: string) => Query;
 
 /**
  * arlocal finds the end of its chunk store by loading every stored chunk, data included, on every chunk upload,
@@ -27,6 +35,46 @@ function patchChunkOffsetLookup(): void {
   proto.__aigcPatched = true;
 }
 
+const CHUNK_SIZE = 256 * 1024;
+
+/**
+ * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle, but it mines a
+ * bundle whose chunks have not all arrived yet (or none yet) and then never indexes its items. Hold every
+ * transaction back from mining until its chunks are complete, as a miner needs the data anyway.
+ */
+function patchMiningOfIncompleteUploads(): void {
+  type Row = { id: string; bundledIn?: string; data_root?: string; data_size: string };
+  const proto = TransactionDB.prototype as unknown as {
+    connection: Knex;
+    getUnminedTxsRaw(): Promise<Row[]>;
+    mineTxs(block: string, held: string[]): Promise<unknown>;
+    __aigcPatched?: boolean;
+  };
+  if (proto.__aigcPatched) return;
+  const incomplete = async (connection: Knex, rows: Row[]) => {
+    const held = new Set<string>();
+    for (const row of rows) {
+      const size = Number(row.data_size);
+      // Data items of a bundle have no chunks of their own; in-body uploads get theirs from arlocal at once.
+      if (row.bundledIn || !row.data_root || !size) continue;
+      const [{ n }] = (await connection('chunks').where({ data_root: row.data_root }).countDistinct({ n: 'data_path' })) as { n: number }[];
+      if (Number(n) < Math.ceil(size / CHUNK_SIZE)) held.add(row.id);
+    }
+    return held;
+  };
+  const { getUnminedTxsRaw, mineTxs } = proto;
+  proto.getUnminedTxsRaw = async function () {
+    const rows = await getUnminedTxsRaw.call(this);
+    const held = await incomplete(this.connection, rows);
+    return rows.filter((r) => !held.has(r.id));
+  };
+  proto.mineTxs = async function (block, held) {
+    const rows = (await this.connection('transactions').where({ block: '' })) as unknown as Row[];
+    return mineTxs.call(this, block, [...held, ...(await incomplete(this.connection, rows))]);
+  };
+  proto.__aigcPatched = true;
+}
+
 /**
  * Runs arlocal, a local Arweave gateway, inside this process, with its database under `dbPath`, and mines
  * blocks on a timer so uploads confirm like on a real network.
@@ -35,6 +83,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   fs.mkdirSync(dbPath, { recursive: true });
   const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
+  patchMiningOfIncompleteUploads();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.
   (arlocal as unknown as { log: { logInFile(args: unknown): void } }).log.logInFile = () => {};

@@ -12,18 +12,25 @@ import { modelHash } from '../provenance/model-hash';
 import { fulfillmentDomain, signFulfillment } from '../provenance/typed-data';
 import type { ArweaveStore } from '../storage/arweave';
 import { arweaveIdToBytes32 } from '../storage/ids';
+import { type BundlePublisher, type ItemSigner, signItem } from '../storage/bundle';
 import { buildManifest, serializeManifest } from '../storage/manifest';
+import { APP_NAME, APP_VERSION } from '../version';
 import type { CollectionTemplate } from '../template';
 import type { FulfillJobData, GenerateJobData } from './jobs';
-
-export const APP_NAME = 'aigc-nft';
 
 /** Gateway answers that ask the caller to come back later. */
 const BACK_OFF = new Set(['RATE_LIMITED', 'BACKEND_BUSY']);
 
+/**
+ * How outputs reach Arweave: one transaction per file, or ANS-104 data items signed at once and published in
+ * bundles shared by concurrent requests.
+ */
+export type Publishing = { mode: 'transactions' } | { mode: 'bundle'; signer: ItemSigner; publisher: BundlePublisher };
+
 export type GenerateStageDeps = {
   gateway: GatewayClient;
   store: ArweaveStore;
+  publishing: Publishing;
   signer: Signer;
   template: CollectionTemplate;
   redis: Redis;
@@ -50,6 +57,8 @@ type StageOutput = {
   imageTx?: string;
   manifestTx?: string;
   manifestId?: string;
+  /** Bundle mode: the transaction that carried the image and manifest items. */
+  bundleId?: string;
 };
 
 /**
@@ -58,7 +67,7 @@ type StageOutput = {
  * crash or a failed upload picks up where it stopped.
  */
 export function createGenerateProcessor(deps: GenerateStageDeps) {
-  const { gateway, store, signer, template, redis, logger } = deps;
+  const { gateway, store, signer, template, redis, logger, publishing } = deps;
   const frame = (prompt: string) => `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`;
 
   return async function processGenerate(job: Job<GenerateJobData>, token?: string): Promise<{ manifestId: string }> {
@@ -78,8 +87,17 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       out[field] = tx.id;
       return tx.send();
     };
+    const itemsKey = `${key}:items`;
+    /** Bundle mode: signs `bytes` as a data item and keeps it in Redis until it is published; returns its id. */
+    const keepItem = async (field: 'image' | 'manifest', bytes: Uint8Array, itemTags: Record<string, string>) => {
+      if (publishing.mode !== 'bundle') throw new Error('keepItem outside bundle mode');
+      const item = await signItem(publishing.signer, bytes, itemTags);
+      await redis.hset(itemsKey, field, item.raw);
+      return item.id;
+    };
     const tags = {
       'App-Name': APP_NAME,
+      'App-Version': APP_VERSION,
       Collection: collection,
       'Chain-Id': String(chainId),
       'Request-Id': request.requestId,
@@ -114,12 +132,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         }
         throw error;
       }
-      const imageId = await uploadOnce('imageTx', generated.image, {
-        'Content-Type': generated.mime,
-        ...tags,
-        'Image-SHA256': generated.sha256,
-        Type: 'image',
-      });
+      const imageTags = { 'Content-Type': generated.mime, ...tags, 'Image-SHA256': generated.sha256, Type: 'image' };
+      const imageId = publishing.mode === 'bundle' ? await keepItem('image', generated.image, imageTags) : await uploadOnce('imageTx', generated.image, imageTags);
       Object.assign(out, {
         imageId,
         imageSha256: generated.sha256,
@@ -132,7 +146,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         generatedAt: new Date().toISOString(),
       });
       await redis.hset(key, out);
-      log.info({ imageId, renderMs: generated.timings.renderMs }, 'image stored');
+      log.info({ imageId, renderMs: generated.timings.renderMs }, publishing.mode === 'bundle' ? 'image signed' : 'image stored');
     }
 
     const model = JSON.parse(out.model!) as ModelInfo;
@@ -170,15 +184,25 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:
       // one manifest per request on Arweave, never a second one.
       const bytes = serializeManifest(manifest);
-      out.manifestId = await uploadOnce('manifestTx', bytes, {
+      const manifestTags = {
         'Content-Type': 'application/json',
         ...tags,
         'Image-SHA256': out.imageSha256!,
         'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
         Type: 'manifest',
-      });
+      };
+      out.manifestId = publishing.mode === 'bundle' ? await keepItem('manifest', bytes, manifestTags) : await uploadOnce('manifestTx', bytes, manifestTags);
       await redis.hset(key, 'manifestId', out.manifestId);
-      log.info({ manifestId: out.manifestId }, 'manifest stored');
+      log.info({ manifestId: out.manifestId }, publishing.mode === 'bundle' ? 'manifest signed' : 'manifest stored');
+    }
+
+    if (publishing.mode === 'bundle' && !out.bundleId) {
+      // Signed once, kept until published: a retry publishes the very same items (same ids) again.
+      const [image, manifestItem] = await redis.hmgetBuffer(itemsKey, 'image', 'manifest');
+      if (!image || !manifestItem) throw new AigcError('ARWEAVE_FAILED', `signed items of request ${request.requestId} are missing from Redis`, { retryable: false });
+      out.bundleId = await publishing.publisher.publish([image, manifestItem]);
+      await redis.multi().hset(key, 'bundleId', out.bundleId).del(itemsKey).exec();
+      log.info({ bundleId: out.bundleId, imageId: out.imageId, manifestId: out.manifestId }, 'bundle stored');
     }
 
     const manifestId = arweaveIdToBytes32(out.manifestId);

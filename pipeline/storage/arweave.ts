@@ -105,14 +105,16 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
     },
     async download(id) {
       try {
-        // The gateway's data route first (one request); its length is checked against the transaction's
-        // data_size because some gateways (arlocal) truncate large data there. Then arweave-js's chunk reader.
+        // The gateway's data route first (one request). For a transaction its length is checked against the
+        // header's data_size, because some gateways (arlocal) truncate large data there; an ANS-104 data item has
+        // no header (404) and is only served there. Then arweave-js's chunk reader.
         const [meta, raw] = await Promise.all([fetch(`${base}/tx/${id}`), fetch(`${base}/${id}`)]);
-        if (meta.ok && raw.ok) {
-          const size = Number(((await meta.json()) as { data_size?: string }).data_size);
+        if (raw.ok) {
           const bytes = new Uint8Array(await raw.arrayBuffer());
-          if (bytes.length === size) return bytes;
+          if (meta.status === 404) return bytes;
+          if (meta.ok && bytes.length === Number(((await meta.json()) as { data_size?: string }).data_size)) return bytes;
         }
+        if (meta.status === 404) throw new Error(`${id} not found (a data item in a bundle appears once the gateway has indexed it)`);
         const data = await arweave.transactions.getData(id, { decode: true });
         // arweave-js returns a Uint8Array, or an ArrayBuffer when it falls back to the gateway's cache.
         return typeof data === 'string' ? Buffer.from(data) : new Uint8Array(data as unknown as ArrayBuffer);

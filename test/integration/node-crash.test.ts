@@ -46,7 +46,7 @@ async function manifestsPerRequest(): Promise<Map<string, number>> {
 /** Job counts per queue and state, to explain a stuck run. */
 async function queueStates() {
   const out: Record<string, Record<string, number>> = {};
-  for (const name of ['generate', 'fulfill']) {
+  for (const name of ['generate', 'fulfill-31337']) { // anvil's chain id
     const queue = new Queue(name, { connection: { url: f.redis.url } as never, prefix: 'aigc' });
     out[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
     await queue.close();

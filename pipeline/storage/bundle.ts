@@ -1,0 +1,117 @@
+import { bundleAndSignData, createData, DataItem, EthereumSigner, SignatureConfig } from 'arbundles';
+import { getBytes, Wallet } from 'ethers';
+import { AigcError } from '../errors';
+import type { ArweaveStore } from './arweave';
+
+/** An ANS-104 data item, signed: its id is final before any byte is published. */
+export type SignedItem = { id: string; raw: Buffer };
+
+/** The tags that make an Arweave transaction an ANS-104 bundle (gateways index the items inside). */
+export const BUNDLE_TAGS = { 'Bundle-Format': 'binary', 'Bundle-Version': '2.0.0' } as const;
+
+export type ItemSigner = Parameters<typeof createData>[1];
+
+/**
+ * Signs data items with an Ethereum key (ANS-104 signature type 3: EIP-191 over the item's deep hash), so an
+ * item's owner is the operator's signer address. ethers signs in ~0.4 ms; an RSA-4096 Arweave key takes ~5 ms.
+ */
+class EthereumItemSigner {
+  readonly signatureType = SignatureConfig.ETHEREUM;
+  readonly signatureLength = 65;
+  readonly ownerLength = 65;
+  readonly publicKey: Buffer;
+  static readonly verify = EthereumSigner.verify;
+
+  constructor(private readonly wallet: Wallet) {
+    this.publicKey = Buffer.from(getBytes(wallet.signingKey.publicKey)); // uncompressed, 65 bytes
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    return getBytes(this.wallet.signMessageSync(message));
+  }
+}
+
+/** A data item signer for `privateKey` (0x-prefixed secp256k1 key). */
+export function ethereumItemSigner(privateKey: string): ItemSigner {
+  return new EthereumItemSigner(new Wallet(privateKey));
+}
+
+/**
+ * Signs one data item with `tags`.
+ *
+ * @example
+ * const item = await signItem(signer, png, { 'Content-Type': 'image/png' });
+ * console.log(`ar://${item.id}`);
+ */
+export async function signItem(signer: ItemSigner, data: Uint8Array, tags: Record<string, string>): Promise<SignedItem> {
+  const item = createData(data, signer, { tags: Object.entries(tags).map(([name, value]) => ({ name, value })) });
+  await item.sign(signer);
+  return { id: item.id, raw: item.getRaw() };
+}
+
+export type BundlePublisher = {
+  /**
+   * Publishes signed items in a shared bundle transaction; resolves with that transaction's id once uploaded.
+   * Items from concurrent calls are grouped, so many requests cost one Arweave transaction.
+   */
+  publish(items: Buffer[]): Promise<string>;
+};
+
+export type BundlePublisherOptions = {
+  store: ArweaveStore;
+  signer: ItemSigner;
+  /** Tags of every bundle transaction (App-Name, App-Version, …). */
+  tags: Record<string, string>;
+  /** How long the first waiting item waits for others while no bundle is uploading. @defaultValue 50 */
+  windowMs?: number;
+  /** Largest bundle; larger batches are split. @defaultValue 8 MiB */
+  maxBytes?: number;
+};
+
+type Waiting = { items: Buffer[]; bytes: number; resolve(id: string): void; reject(error: unknown): void };
+
+/**
+ * Group commit for Arweave uploads: one bundle uploads at a time and everything that arrives meanwhile goes into
+ * the next one, so batches grow with load and an idle node waits only `windowMs`.
+ *
+ * @example
+ * const publisher = createBundlePublisher({ store, signer, tags: { 'App-Name': 'aigc-nft' } });
+ * const bundleId = await publisher.publish([image.raw, manifest.raw]);
+ */
+export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxBytes = 8 * 1024 * 1024 }: BundlePublisherOptions): BundlePublisher {
+  const waiting: Waiting[] = [];
+  let uploading = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function uploadNext(): Promise<void> {
+    timer = undefined;
+    if (uploading || !waiting.length) return;
+    uploading = true;
+    let bytes = 0;
+    const take = waiting.findIndex((w) => (bytes += w.bytes) > maxBytes);
+    const batch = waiting.splice(0, take <= 0 ? waiting.length : take);
+    try {
+      const bundle = await bundleAndSignData(
+        batch.flatMap((w) => w.items.map((raw) => new DataItem(raw))),
+        signer,
+      );
+      const id = await store.upload(bundle.getRaw(), { ...BUNDLE_TAGS, ...tags, Type: 'bundle' });
+      for (const w of batch) w.resolve(id);
+    } catch (cause) {
+      const error = cause instanceof AigcError ? cause : new AigcError('ARWEAVE_FAILED', 'bundle upload failed', { cause, retryable: true, details: String(cause) });
+      for (const w of batch) w.reject(error);
+    } finally {
+      uploading = false;
+      if (waiting.length) void uploadNext();
+    }
+  }
+
+  return {
+    publish(items) {
+      return new Promise<string>((resolve, reject) => {
+        waiting.push({ items, bytes: items.reduce((n, b) => n + b.length, 0), resolve, reject });
+        if (!uploading) timer ??= setTimeout(() => void uploadNext(), windowMs);
+      });
+    },
+  };
+}
