@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, requireSetting } from '../../pipeline/config';
+import { loadConfig, requireSetting, resolveCollections } from '../../pipeline/config';
 import { AigcError } from '../../pipeline/errors';
 import { loadTemplate } from '../../pipeline/template';
 
@@ -57,5 +57,43 @@ describe('collection templates', () => {
     expect((error as AigcError).message).toMatch(/symbol: 1-11 upper-case/);
     expect((error as AigcError).message).toMatch(/render\.width: must be a multiple of 8/);
     expect((error as AigcError).message).toMatch(/extra/);
+  });
+
+  describe('collections', () => {
+    const A = `0x${'a'.repeat(40)}`;
+    const B = `0x${'b'.repeat(40)}`;
+    const C = `0x${'c'.repeat(40)}`;
+
+    it('serves collection.address first, then each entry with its chain settings merged over chain', () => {
+      const config = loadConfig({
+        env: { AIGC_RPC_URL: 'http://rpc-one', AIGC_COLLECTION: A, AIGC_CONFIRMATIONS: '2', AIGC_START_BLOCK: '10' },
+        overrides: {
+          collections: [
+            { address: B, template: 'genesis', startBlock: 50 },
+            { address: C, chain: { rpcUrl: 'http://rpc-two', confirmations: 7, startBlock: 99 } },
+          ],
+        },
+      });
+      const targets = resolveCollections(config);
+      expect(targets.map((t) => [t.address, t.chain.rpcUrl, t.chain.confirmations, t.chain.startBlock])).toEqual([
+        [A, 'http://rpc-one', 2, 10],
+        [B, 'http://rpc-one', 2, 50],
+        [C, 'http://rpc-two', 7, 99],
+      ]);
+      // Unset per-collection values keep the node-wide ones, not the schema defaults.
+      expect(targets[2].chain.pollIntervalMs).toBe(config.chain.pollIntervalMs);
+    });
+
+    it('refuses a collection without any RPC URL, a duplicate, and an empty list, saying what to set', () => {
+      expect(() => resolveCollections(loadConfig({ env: {}, overrides: { collections: [{ address: B }] } }))).toThrow(
+        'collections.0: no RPC URL: set collections.0.chain.rpcUrl or chain.rpcUrl (AIGC_RPC_URL)',
+      );
+      expect(() => resolveCollections(loadConfig({ env: { AIGC_RPC_URL: 'http://rpc', AIGC_COLLECTION: A }, overrides: { collections: [{ address: A }] } }))).toThrow(
+        /configured twice/,
+      );
+      expect(() => resolveCollections(loadConfig({ env: {} }))).toThrow(/set AIGC_COLLECTION/);
+      expect(() => loadConfig({ env: {}, overrides: { collections: [{ address: 'nope' } as never] } })).toThrow(/collections\.0\.address: expected a 0x-prefixed 20-byte address/);
+      expect(() => loadConfig({ env: { AIGC_ARWEAVE_MODE: 'ipfs' } })).toThrow(/arweave\.mode \(AIGC_ARWEAVE_MODE\)/);
+    });
   });
 });
