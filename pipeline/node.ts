@@ -1,7 +1,8 @@
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import { Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
+import { createAttester } from './attest/create';
+import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
 import { createFulfillBatcher } from './chain/fulfiller';
 import { type Listener, startListener } from './chain/listener';
@@ -32,6 +33,8 @@ export type StartNodeParameters = {
    * capacity set false and run `generate` workers only. @defaultValue true
    */
   listen?: boolean;
+  /** The provenance signer; else made from `config.signer` by `createAttester`. */
+  attester?: Attester;
 };
 
 export type RunningNode = {
@@ -93,10 +96,9 @@ function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>, 
  * const node = await startNode({ config: loadConfig(), template: loadTemplate('genesis') });
  * process.once('SIGTERM', () => node.stop());
  */
-export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true }: StartNodeParameters): Promise<RunningNode> {
+export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true, ...given }: StartNodeParameters): Promise<RunningNode> {
   const rpcUrl = requireSetting(config.chain.rpcUrl, 'chain.rpcUrl');
   const collection = requireSetting(config.collection.address, 'collection.address');
-  const privateKey = requireSetting(config.signer.privateKey, 'signer.privateKey');
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
   const walletPath = requireSetting(config.arweave.walletPath, 'arweave.walletPath');
@@ -104,12 +106,13 @@ export async function startNode({ config, template, logger = createLogger({ leve
 
   const provider = createProvider(rpcUrl);
   const chainId = Number((await provider.getNetwork()).chainId);
-  const signer = new Wallet(privateKey, provider);
+  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
+  const attester = given.attester ?? (await createAttester(config, { store, logger }));
+  const signer = attester.wallet.connect(provider);
   const signerAddress = signer.address;
   const contract = connectCollection(collection, signer);
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const prefix = config.redis.prefix;
-  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
   const metrics = createMetrics();
 
@@ -168,7 +171,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     observed(
       metrics,
       'generate',
-      createGenerateProcessor({ gateway, store, signer, template, redis, contract, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
+      createGenerateProcessor({ gateway, store, signer, attestation: attester.attestation, template, redis, contract, outputKeyPrefix: `${prefix}:out`, fulfillQueue: fulfillQueue as Queue<FulfillJobData>, logger }),
     ),
     { connection, prefix, concurrency: config.generate.concurrency, ...STALL },
   );
