@@ -25,9 +25,12 @@ program
   .option('-n, --count <n>', 'number of mints (1-8)', positiveInt, 5)
   .option('--template <name>', 'collection template under templates/collections', 'genesis')
   .option('--data-dir <dir>', 'working folder (wiped first)', '.aigc/demo')
-  .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo')
-  .action(async (opts: { count: number; template: string; dataDir: string }) => {
-    await runDemo({ count: opts.count, template: opts.template, dataDir: opts.dataDir });
+  .addOption(
+    new Option('--attester <kind>', 'who signs: the operator key, a simulated attester, or a TEE key (TDX/SEV-SNP guest)').choices(['operator', 'simulated', 'tee']).default('operator'),
+  )
+  .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo\n  $ aigc demo --attester simulated')
+  .action(async (opts: { count: number; template: string; dataDir: string; attester: 'operator' | 'simulated' | 'tee' }) => {
+    await runDemo({ count: opts.count, template: opts.template, dataDir: opts.dataDir, attester: opts.attester });
   });
 
 program
