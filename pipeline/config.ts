@@ -70,7 +70,23 @@ export const configSchema = z.object({
       }),
     )
     .default([]),
-  signer: z.object({ privateKey: hex32.optional() }).prefault({}),
+  signer: z
+    .object({
+      /** Who holds the signing key and vouches for it: see pipeline/attest/. */
+      attester: z.enum(['operator', 'tee', 'simulated']).default('operator'),
+      /** operator: the key itself… */
+      privateKey: hex32.optional(),
+      /** …or an encrypted JSON keystore (geth / ethers / `cast wallet new`), with its password in a file or env. */
+      keystorePath: z.string().min(1).optional(),
+      keystorePasswordFile: z.string().min(1).optional(),
+      /** tee: the configfs-tsm report directory of a confidential VM (TDX, SEV-SNP). */
+      tsmPath: z.string().min(1).default('/sys/kernel/config/tsm/report'),
+    })
+    .superRefine((s, ctx) => {
+      if (s.privateKey && s.keystorePath)
+        ctx.addIssue({ code: 'custom', path: ['keystorePath'], message: 'set either signer.privateKey (AIGC_SIGNER_KEY) or a keystore, not both' });
+    })
+    .prefault({}),
   gateway: z
     .object({
       url: httpUrl.optional(),
@@ -143,7 +159,11 @@ export const ENV_VARS = {
   AIGC_RECONCILE_INTERVAL_MS: 'chain.reconcileIntervalMs',
   AIGC_COLLECTION: 'collection.address',
   AIGC_TEMPLATE: 'collection.template',
+  AIGC_ATTESTER: 'signer.attester',
   AIGC_SIGNER_KEY: 'signer.privateKey',
+  AIGC_SIGNER_KEYSTORE: 'signer.keystorePath',
+  AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: 'signer.keystorePasswordFile',
+  AIGC_TSM_PATH: 'signer.tsmPath',
   AIGC_GATEWAY_URL: 'gateway.url',
   AIGC_GATEWAY_API_KEY: 'gateway.apiKey',
   AIGC_GATEWAY_TIMEOUT_MS: 'gateway.timeoutMs',

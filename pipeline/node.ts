@@ -2,6 +2,8 @@ import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullm
 import { type Contract, type JsonRpcProvider, Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
+import { createAttester } from './attest/create';
+import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
 import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
 import { type Listener, startListener } from './chain/listener';
@@ -34,6 +36,8 @@ export type StartNodeParameters = {
    * capacity set false and run `generate` workers only. @defaultValue true
    */
   listen?: boolean;
+  /** The provenance signer; else made from `config.signer` by `createAttester`. */
+  attester?: Attester;
 };
 
 export type ServedCollection = { chainId: number; address: string; template: CollectionTemplate };
@@ -132,29 +136,29 @@ const collectionKey = (chainId: number, address: string) => `${chainId}:${addres
  * const node = await startNode({ config: loadConfig() });
  * process.once('SIGTERM', () => node.stop());
  */
-export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true }: StartNodeParameters): Promise<RunningNode> {
+export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true, ...given }: StartNodeParameters): Promise<RunningNode> {
   const targets = resolveCollections(config);
-  const privateKey = requireSetting(config.signer.privateKey, 'signer.privateKey');
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
   const walletPath = requireSetting(config.arweave.walletPath, 'arweave.walletPath');
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
-  const signerAddress = new Wallet(privateKey).address;
 
+  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
+  const attester = given.attester ?? (await createAttester(config, { store, logger }));
+  const signerAddress = attester.wallet.address;
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const connection = redis;
   const prefix = config.redis.prefix;
-  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
   const metrics = createMetrics();
   const publishing: Publishing =
     config.arweave.mode === 'bundle'
       ? {
           mode: 'bundle',
-          signer: ethereumItemSigner(privateKey),
+          signer: ethereumItemSigner(attester.wallet.privateKey),
           publisher: createBundlePublisher({
             store,
-            signer: ethereumItemSigner(privateKey),
+            signer: ethereumItemSigner(attester.wallet.privateKey),
             tags: { 'App-Name': APP_NAME, 'App-Version': APP_VERSION },
             windowMs: config.arweave.bundleWindowMs,
             maxBytes: config.arweave.bundleMaxBytes,
@@ -178,7 +182,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     let chain = chains.get(chainId);
     if (chain) provider.destroy();
     else {
-      const signer = new Wallet(privateKey, provider);
+      const signer = attester.wallet.connect(provider);
       chain = {
         chainId,
         provider,
@@ -222,6 +226,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
         store,
         publishing,
         signer: chain.signer,
+        attestation: attester.attestation,
         template: collectionTemplate,
         redis,
         contract,

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type EventLog, toUtf8Bytes, Wallet } from 'ethers';
+import { type EventLog, parseEther, toUtf8Bytes, Wallet } from 'ethers';
 import IORedis from 'ioredis';
+import { createAttester } from '../attest/create';
+import { registerSigner } from '../attest/register';
+import type { AttesterKind } from '../attest/types';
 import { connectCollection, deployFromTemplate } from '../chain/collection';
 import { createProvider } from '../chain/provider';
 import { loadConfig } from '../config';
@@ -32,6 +35,8 @@ export type DemoRow = {
   imageSha256: string;
   seconds: number;
   verified: boolean;
+  /** The manifest's attestation type: operator, tee or simulated. */
+  attestation?: string;
 };
 
 export type RunDemoParameters = {
@@ -40,6 +45,12 @@ export type RunDemoParameters = {
   /** Working folder, wiped first. @defaultValue .aigc/demo */
   dataDir?: string;
   template?: string;
+  /**
+   * Who signs: the `operator` anvil key, a `simulated` attester (manifests say so) or a `tee` attester (needs a
+   * TDX / SEV-SNP guest; `AIGC_TSM_PATH`). Non-operator keys are registered and funded by the deployer.
+   * @defaultValue 'operator'
+   */
+  attester?: AttesterKind;
   print?: (line: string) => void;
 };
 
@@ -47,7 +58,7 @@ export type RunDemoParameters = {
  * The whole pipeline on the embedded stack: deploy a collection, send `count` requestMint transactions, wait for
  * every mint, print a table, verify each token from public data, shut everything down.
  */
-export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'), template: templateName = 'genesis', print = console.log }: RunDemoParameters = {}): Promise<DemoRow[]> {
+export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'), template: templateName = 'genesis', attester: attesterKind = 'operator', print = console.log }: RunDemoParameters = {}): Promise<DemoRow[]> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const template = loadTemplate(templateName);
@@ -70,7 +81,7 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
     const deployer = new Wallet(deployerKey, provider);
     const operator = new Wallet(operatorKey);
     const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
-    print(`  ✓ collection deployed at ${deployed.address}; signer ${operator.address} authorised`);
+    print(`  ✓ collection deployed at ${deployed.address}`);
 
     const config = loadConfig({
       env: {},
@@ -80,13 +91,22 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
         redis: { url: stack.redis.url, prefix },
         chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 200, startBlock: deployed.blockNumber },
         collection: { address: deployed.address, template: templateName },
-        signer: { privateKey: operatorKey },
+        signer: { attester: attesterKind, privateKey: attesterKind === 'operator' ? operatorKey : undefined, tsmPath: process.env.AIGC_TSM_PATH || undefined },
         gateway: { url: stack.gatewayUrl },
         arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
         http: { port: 0 },
       },
     });
-    const node = await startNode({ config, template, logger: createLogger({ level: 'info', file: logFile }) });
+    const logger = createLogger({ level: 'info', file: logFile });
+    const store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
+    const attester = await createAttester(config, { store, logger });
+    if (attester.kind !== 'operator') {
+      await registerSigner({ collection: deployed.address, owner: deployer, registration: attester.registration });
+      await (await deployer.sendTransaction({ to: attester.wallet.address, value: parseEther('10') })).wait();
+    }
+    const label = { operator: 'operator key', simulated: 'SIMULATED attester: manifests say "simulated"', tee: `TEE attester (${attester.attestation.provider})` }[attester.kind];
+    print(`  ✓ signer ${attester.wallet.address} authorised (${label})`);
+    const node = await startNode({ config, template, attester, logger });
     stopNode = () => node.stop();
     print(`  ✓ operator node running (redis ${stack.redis.url}${stack.redis.spawned ? ', started for this run' : ''})`);
 
@@ -123,7 +143,6 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
     const rows: DemoRow[] = [];
     for (const id of [...sentAt.keys()].sort((a, b) => Number(a) - Number(b))) {
       const report = await verifyToken({ provider, collection: deployed.address, tokenId: BigInt(id), download: store.download, fromBlock: deployed.blockNumber });
@@ -136,6 +155,7 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
         imageSha256: report.imageSha256!,
         seconds: (mintedAt.get(id)!.at - sentAt.get(id)!) / 1000,
         verified: report.ok,
+        attestation: report.attestation?.type,
       });
       if (!report.ok) print(`  ✗ token ${id}: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
     }
@@ -145,7 +165,7 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
     print(
       formatTable(
         ['request', 'token', 'owner', 'tokenURI', 'image', 'image sha256', 'req→mint', 'provenance'],
-        rows.map((r) => [r.requestId, r.tokenId, r.owner, r.tokenURI, r.image, r.imageSha256, `${r.seconds.toFixed(2)} s`, r.verified ? 'verified' : 'FAILED']),
+        rows.map((r) => [r.requestId, r.tokenId, r.owner, r.tokenURI, r.image, r.imageSha256, `${r.seconds.toFixed(2)} s`, `${r.verified ? 'verified' : 'FAILED'}${r.attestation && r.attestation !== 'operator' ? ` (${r.attestation})` : ''}`]),
       ),
     );
     print('');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config';
 import { startNode } from '../node';
 import { runDemo } from './demo';
+import { quoteCommand, type QuoteCommandOptions } from './quote';
 import { verifyCommand } from './verify';
 import { reportError } from './exit';
 
@@ -23,9 +24,12 @@ program
   .option('-n, --count <n>', 'number of mints (1-8)', positiveInt, 5)
   .option('--template <name>', 'collection template under templates/collections', 'genesis')
   .option('--data-dir <dir>', 'working folder (wiped first)', '.aigc/demo')
-  .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo')
-  .action(async (opts: { count: number; template: string; dataDir: string }) => {
-    await runDemo({ count: opts.count, template: opts.template, dataDir: opts.dataDir });
+  .addOption(
+    new Option('--attester <kind>', 'who signs: the operator key, a simulated attester, or a TEE key (TDX/SEV-SNP guest)').choices(['operator', 'simulated', 'tee']).default('operator'),
+  )
+  .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo\n  $ aigc demo --attester simulated')
+  .action(async (opts: { count: number; template: string; dataDir: string; attester: 'operator' | 'simulated' | 'tee' }) => {
+    await runDemo({ count: opts.count, template: opts.template, dataDir: opts.dataDir, attester: opts.attester });
   });
 
 program
@@ -68,6 +72,36 @@ program
   .action(async (tokenId: bigint, opts: { collection: string; rpc: string; arweave: string; fromBlock: number; json?: boolean }) => {
     if (!/^0x[0-9a-fA-F]{40}$/.test(opts.collection)) throw new InvalidArgumentError('--collection must be a 0x address');
     await verifyCommand(tokenId, opts);
+  });
+
+const httpUrl = (value: string) => {
+  if (!/^https?:\/\/[^\s/]+/.test(value)) throw new InvalidArgumentError('expected an http(s) URL');
+  return value;
+};
+const address = (value: string) => {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidArgumentError('expected a 0x-prefixed 20-byte address');
+  return value;
+};
+
+program
+  .command('quote')
+  .description('estimate the cost of minting N tokens of a template: Arweave fees and gas, per token and in total')
+  .option('--template <name|path>', 'collection template name, or path to a collection.json', 'genesis')
+  .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
+  .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
+  .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
+  .option('--arweave <url>', 'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL)', httpUrl, process.env.AIGC_ARWEAVE_URL || 'https://arweave.net')
+  .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
+  .option('--collection <address>', 'a deployed collection: estimate requestMint gas live and read its price', address)
+  .option('--json', 'print one JSON object')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ aigc quote --count 500 --rpc https://mainnet.base.org\n' +
+      '  $ aigc quote --template ./my/collection.json --image-bytes 1500000 --json\n' +
+      '  $ aigc quote --rpc http://127.0.0.1:8545 --collection 0x… --arweave http://127.0.0.1:1984',
+  )
+  .action(async (opts: QuoteCommandOptions) => {
+    await quoteCommand(opts);
   });
 
 program.parseAsync().then(

@@ -28,6 +28,7 @@ export async function verifyCommand(tokenId: bigint, o: VerifyCommandOptions): P
     } else {
       console.log(`token ${tokenId} of ${o.collection}: owner ${report.owner}, ${report.tokenURI}`);
       for (const c of report.checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.name}${c.ok ? '' : ` (${c.detail})`}`);
+      if (report.attestation) console.log(`  attestation: ${report.attestation.type} — ${report.attestation.note}`);
       console.log(report.ok ? 'verified' : 'NOT verified');
     }
     if (!report.ok) throw new AigcError('VERIFY_FAILED', `token ${tokenId} failed ${report.checks.filter((c) => !c.ok).length} check(s)`);

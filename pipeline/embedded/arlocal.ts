@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
+import { CHUNK_SIZE } from '../storage/arweave';
 import { freePort, waitFor } from './ports';
 
 export type ArlocalHandle = {
@@ -35,12 +36,11 @@ function patchChunkOffsetLookup(): void {
   proto.__aigcPatched = true;
 }
 
-const CHUNK_SIZE = 256 * 1024;
-
 /**
- * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle, but it mines a
- * bundle whose chunks have not all arrived yet (or none yet) and then never indexes its items. Hold every
- * transaction back from mining until its chunks are complete, as a miner needs the data anyway.
+ * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle: it unbundles the
+ * transactions it lists at the start of a mine, then marks every unmined transaction as mined. A bundle whose
+ * chunks are still arriving, or that arrived during the mine, is mined without its items ever being indexed.
+ * Hold such transactions back: a mine only includes what it listed, and lists only complete uploads.
  */
 function patchMiningOfIncompleteUploads(): void {
   type Row = { id: string; bundledIn?: string; data_root?: string; data_size: string };
@@ -51,26 +51,25 @@ function patchMiningOfIncompleteUploads(): void {
     __aigcPatched?: boolean;
   };
   if (proto.__aigcPatched) return;
-  const incomplete = async (connection: Knex, rows: Row[]) => {
-    const held = new Set<string>();
-    for (const row of rows) {
-      const size = Number(row.data_size);
-      // Data items of a bundle have no chunks of their own; in-body uploads get theirs from arlocal at once.
-      if (row.bundledIn || !row.data_root || !size) continue;
-      const [{ n }] = (await connection('chunks').where({ data_root: row.data_root }).countDistinct({ n: 'data_path' })) as { n: number }[];
-      if (Number(n) < Math.ceil(size / CHUNK_SIZE)) held.add(row.id);
-    }
-    return held;
+  const complete = async (connection: Knex, row: Row) => {
+    const size = Number(row.data_size);
+    if (!row.data_root || !size) return true; // no data, or data in the body (arlocal chunks it at once)
+    const [{ n }] = (await connection('chunks').where({ data_root: row.data_root }).countDistinct({ n: 'data_path' })) as { n: number }[];
+    return Number(n) >= Math.ceil(size / CHUNK_SIZE);
   };
+  let listed = new Set<string>();
   const { getUnminedTxsRaw, mineTxs } = proto;
   proto.getUnminedTxsRaw = async function () {
-    const rows = await getUnminedTxsRaw.call(this);
-    const held = await incomplete(this.connection, rows);
-    return rows.filter((r) => !held.has(r.id));
+    const rows: Row[] = [];
+    for (const row of await getUnminedTxsRaw.call(this)) if (row.bundledIn || (await complete(this.connection, row))) rows.push(row);
+    listed = new Set(rows.map((r) => r.id));
+    return rows;
   };
   proto.mineTxs = async function (block, held) {
+    // Data items inserted by this mine's unbundling are mined with their bundle; other new arrivals wait.
     const rows = (await this.connection('transactions').where({ block: '' })) as unknown as Row[];
-    return mineTxs.call(this, block, [...held, ...(await incomplete(this.connection, rows))]);
+    const late = rows.filter((r) => !r.bundledIn && !listed.has(r.id)).map((r) => r.id);
+    return mineTxs.call(this, block, [...held, ...late]);
   };
   proto.__aigcPatched = true;
 }
@@ -101,9 +100,12 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   } finally {
     console.log = log;
   }
-  const mine = async () => {
-    await fetch(`${url}/mine`).catch(() => undefined);
-  };
+  // One mine at a time: two overlapping mines unbundle the same bundle twice and trip over each other's inserts.
+  let mining: Promise<void> = Promise.resolve();
+  const mine = () =>
+    (mining = mining.then(async () => {
+      await fetch(`${url}/mine`).catch(() => undefined);
+    }));
   const timer = setInterval(() => void mine(), mineIntervalMs);
   timer.unref();
   return {

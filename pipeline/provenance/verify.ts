@@ -5,6 +5,7 @@ import { AigcError } from '../errors';
 import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
 import { modelHash } from './model-hash';
+import { type AttestationSummary, checkAttestation } from './verify-attestation';
 import { fulfillmentDomain, recoverFulfillmentSigner } from './typed-data';
 
 export type VerifyCheck = { name: string; ok: boolean; detail?: string };
@@ -17,6 +18,8 @@ export type VerifyReport = {
   imageUri?: string;
   imageSha256?: string;
   signer?: string;
+  /** What vouches for the signer key, from the manifest (checked against the chain for `tee`). */
+  attestation?: AttestationSummary;
   checks: VerifyCheck[];
 };
 
@@ -99,8 +102,12 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
   const verified = (await contract.verify(requested.args.prompt, aigc.args.aigcData, aigc.args.proof)) as boolean;
   check('contract verify(prompt, aigcData, proof) is true (ERC-7007)', verified);
-  const [kind] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
+  const [kind, , onChainAttestation] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
   check('signer is authorised on chain', kind !== 0n, `signer ${ev.signer} has kind ${kind}`);
+  check('manifest names the signer', typeof a.signer === 'string' && a.signer.toLowerCase() === (ev.signer as string).toLowerCase(), `manifest names ${a.signer}`);
+  const attested = await checkAttestation({ attestation: a.attestation, signer: ev.signer as string, signerKind: kind, onChainAttestation, download });
+  report.attestation = attested.summary;
+  checks.push(...attested.checks);
 
   report.ok = checks.every((c) => c.ok);
   return report;

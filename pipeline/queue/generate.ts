@@ -4,6 +4,7 @@ import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
 import { renderSeed } from '../chain/request';
 import { AigcError } from '../errors';
@@ -32,6 +33,8 @@ export type GenerateStageDeps = {
   store: ArweaveStore;
   publishing: Publishing;
   signer: Signer;
+  /** What every manifest says about the signer key (the attester's `attestation`). */
+  attestation: ManifestAttestation;
   template: CollectionTemplate;
   redis: Redis;
   /** Prefix of the Redis keys that hold each request's stage outputs. */
@@ -176,7 +179,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           image: { sha256: out.imageSha256!, mime: out.mime!, width: Number(out.width), height: Number(out.height), bytes: Number(out.bytes) },
           generatedAt: out.generatedAt!,
           signer: signerAddress,
-          attestation: { type: 'operator' },
+          attestation: deps.attestation,
           aigc_type: 'image',
           proof_type: 'eip712-signature',
         },

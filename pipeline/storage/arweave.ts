@@ -60,9 +60,9 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
   const priceOfChunks = new Map<number, () => Promise<string>>();
   /** The price of `bytes`, asked for whole 256 KiB chunks so one answer serves every size up to it. */
   const price = (bytes: number) => {
-    const chunks = Math.max(1, Math.ceil(bytes / CHUNK_SIZE));
-    if (!priceOfChunks.has(chunks)) priceOfChunks.set(chunks, memoize(60_000, () => arweave.transactions.getPrice(chunks * CHUNK_SIZE)));
-    return priceOfChunks.get(chunks)!();
+    const size = pricedSize(bytes);
+    if (!priceOfChunks.has(size)) priceOfChunks.set(size, memoize(60_000, () => arweave.transactions.getPrice(size)));
+    return priceOfChunks.get(size)!();
   };
   // Our own send loop: arweave-js's chunk uploader sleeps 40 s after any error, which would stall a pipeline;
   // here a chunk is retried within seconds and a lasting failure surfaces so the queue can retry the job.
@@ -125,7 +125,19 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
   };
 }
 
-const CHUNK_SIZE = 256 * 1024;
+/** Arweave's data chunk: the network stores, and charges for, whole chunks. */
+export const CHUNK_SIZE = 256 * 1024;
+
+/**
+ * The size whose price the uploader asks for `bytes` of data: whole 256 KiB chunks (what arweave.net charges for
+ * anyway), so one cached price serves every size up to it.
+ *
+ * @example
+ * pricedSize(300_000); // 524288: two chunks
+ */
+export function pricedSize(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / CHUNK_SIZE)) * CHUNK_SIZE;
+}
 
 /** `load()`'s result, fetched again once older than `ttlMs`; a failed load is not kept. */
 function memoize<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {

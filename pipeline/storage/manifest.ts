@@ -1,4 +1,5 @@
 import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import type { ManifestAttestation } from '../attest/types';
 
 /** The `aigc` block of a token's metadata: everything needed to check how the image was made. */
 export type AigcProvenance = {
@@ -21,7 +22,8 @@ export type AigcProvenance = {
   image: { sha256: string; mime: string; width: number; height: number; bytes: number };
   generatedAt: string;
   signer: string;
-  attestation: { type: 'operator' | 'tee' | 'simulated'; document?: string };
+  /** Who vouches for the signer key: operator key, TEE (with its attestation document) or simulated. */
+  attestation: ManifestAttestation;
   aigc_type: 'image';
   proof_type: 'eip712-signature';
 };

@@ -30,6 +30,33 @@ describe('config', () => {
     expect(() => requireSetting(config.collection.address, 'collection.address')).toThrow('missing setting collection.address: set AIGC_COLLECTION');
   });
 
+  it('reads the attester settings from env, with operator and the standard configfs-tsm path as defaults', () => {
+    const defaults = loadConfig({ env: {} });
+    expect(defaults.signer.attester).toBe('operator');
+    expect(defaults.signer.tsmPath).toBe('/sys/kernel/config/tsm/report');
+    const config = loadConfig({
+      env: {
+        AIGC_ATTESTER: 'tee',
+        AIGC_SIGNER_KEYSTORE: '/etc/aigc/signer.json',
+        AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: '/run/secrets/pw',
+        AIGC_TSM_PATH: '/tmp/tsm/report',
+      },
+    });
+    expect(config.signer).toEqual({
+      attester: 'tee',
+      keystorePath: '/etc/aigc/signer.json',
+      keystorePasswordFile: '/run/secrets/pw',
+      tsmPath: '/tmp/tsm/report',
+    });
+  });
+
+  it('refuses an unknown attester and a key given both in clear and as a keystore, naming the env vars', () => {
+    expect(() => loadConfig({ env: { AIGC_ATTESTER: 'sgx' } })).toThrow(/signer\.attester \(AIGC_ATTESTER\): .*"operator"\|"tee"\|"simulated"/);
+    expect(() => loadConfig({ env: { AIGC_SIGNER_KEY: `0x${'11'.repeat(32)}`, AIGC_SIGNER_KEYSTORE: 'k.json' } })).toThrow(
+      /signer\.keystorePath \(AIGC_SIGNER_KEYSTORE\): set either signer\.privateKey \(AIGC_SIGNER_KEY\) or a keystore, not both/,
+    );
+  });
+
   it('refuses an unreadable config file with its path', () => {
     expect(() => loadConfig({ file: '/nonexistent/aigc.json', env: {} })).toThrow(/cannot read config file \/nonexistent\/aigc\.json/);
   });

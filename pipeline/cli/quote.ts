@@ -1,0 +1,80 @@
+import { formatEther, formatUnits } from 'ethers';
+import type { OutputFormat } from '../../services/diffusion-gateway/request';
+import { type GasCost, type MintQuote, quoteMint } from '../quote/estimate';
+import { loadTemplate } from '../template';
+import { formatTable } from './table';
+
+export type QuoteCommandOptions = {
+  template: string;
+  count: number;
+  arweave: string;
+  rpc: string;
+  collection?: string;
+  format: OutputFormat;
+  imageBytes?: number;
+  json?: boolean;
+};
+
+const ar = (winston: bigint) => `${formatUnits(winston, 12)} AR`;
+const eth = (wei: bigint) => `${formatEther(wei)} ETH`;
+const int = (n: number | bigint) => n.toLocaleString('en-US');
+const chunks = (bytes: number) => `${bytes / 262_144} chunk${bytes === 262_144 ? '' : 's'}`;
+
+/** Progress on stderr: one line rewritten in place on a terminal, else a line per step. */
+function progress(): { update(line: string): void; done(): void } {
+  const tty = process.stderr.isTTY;
+  return {
+    update: (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`),
+    done: () => tty && process.stderr.write('\r\x1b[K'),
+  };
+}
+
+/** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
+export function quoteToJson(quote: MintQuote, template: string): string {
+  const withAr = { ...quote, template, arweave: { ...quote.arweave, perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12), totalAr: formatUnits(quote.arweave.totalWinston, 12) } };
+  return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+}
+
+function gasRow(label: string, c: GasCost): string[] {
+  return [label, c.paidBy, `${int(c.gas)} gas = ${eth(c.perTokenWei)}`, eth(c.totalWei), c.source === 'measured' ? 'measured on anvil (bench)' : 'eth_estimateGas'];
+}
+
+/**
+ * `aigc quote`: what minting `count` tokens of a template costs — Arweave fees for images and manifests, gas for
+ * collectors (requestMint) and for the operator (fulfil), at today's prices — as a table or one JSON object.
+ */
+export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
+  const template = loadTemplate(o.template);
+  const bar = progress();
+  let quote: MintQuote;
+  try {
+    quote = await quoteMint({ template, count: o.count, arweave: o.arweave, rpc: o.rpc, collection: o.collection, format: o.format, imageBytes: o.imageBytes, onProgress: bar.update });
+  } finally {
+    bar.done();
+  }
+  if (o.json) {
+    console.log(quoteToJson(quote, template.name));
+    return;
+  }
+  const { image, manifest, gas, count } = quote;
+  console.log(`aigc quote: ${int(count)} mints of "${template.name}" (${image.width}×${image.height} ${image.format})\n`);
+  console.log(
+    formatTable(
+      ['cost', 'paid by', 'per token', `${int(count)} tokens`, 'basis'],
+      [
+        [`Arweave: image, ${int(image.bytes)} B`, 'operator', ar(image.winston), ar(image.totalWinston), `/price/${image.pricedBytes} (${chunks(image.pricedBytes)})`],
+        [`Arweave: manifest, ${int(manifest.bytes)} B`, 'operator', ar(manifest.winston), ar(manifest.totalWinston), `/price/${manifest.pricedBytes} (${chunks(manifest.pricedBytes)})`],
+        gasRow('requestMint gas', gas.requestMint),
+        gasRow('fulfil gas, one per tx', gas.fulfill),
+        gasRow(`fulfil gas, batches of ${gas.fulfillBatch.batchSize}`, gas.fulfillBatch),
+        ['mint price', 'collector', eth(quote.mintPrice.wei), eth(quote.mintPrice.wei * BigInt(count)), quote.mintPrice.source === 'chain' ? 'the collection on chain' : 'the template'],
+      ],
+    ),
+  );
+  console.log('');
+  console.log(`Gas priced at maxFeePerGas ${formatUnits(quote.chain.maxFeePerGas, 'gwei')} gwei on chain ${quote.chain.chainId} (an upper bound: the base fee paid is usually lower).`);
+  if (gas.requestMint.note) console.log(`requestMint: ${gas.requestMint.note}; used the measured figure.`);
+  if (image.measured)
+    console.log("Image size is an estimate from the local procedural renderer; real models' PNGs are typically larger: pass --image-bytes N.");
+  console.log(`Arweave fees from ${o.arweave}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`);
+}

@@ -1,0 +1,34 @@
+import { AigcError } from '../errors';
+import { pricedSize } from '../storage/arweave';
+
+/** Winston in one AR. */
+export const WINSTON_PER_AR = 10n ** 12n;
+
+export type ArweavePrice = {
+  bytes: number;
+  /** The size priced: whole 256 KiB chunks, as the node's uploader asks (see `pricedSize`). */
+  pricedBytes: number;
+  winston: bigint;
+};
+
+/**
+ * The fee of one Arweave transaction carrying `bytes`, from the gateway's `GET /price/{bytes}` — for whole chunks,
+ * which is what the node's uploader pays (and what arweave.net charges for any size).
+ *
+ * @example
+ * const { winston } = await arweavePrice('https://arweave.net', 400_000);
+ */
+export async function arweavePrice(gateway: string, bytes: number): Promise<ArweavePrice> {
+  const pricedBytes = pricedSize(bytes);
+  const url = `${gateway.replace(/\/+$/, '')}/price/${pricedBytes}`;
+  let text: string;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+    text = (await res.text()).trim();
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 100)}`);
+  } catch (cause) {
+    throw new AigcError('ARWEAVE_FAILED', `cannot get a price from ${url}: ${(cause as Error).message}; check --arweave`, { cause, retryable: true });
+  }
+  if (!/^\d+$/.test(text)) throw new AigcError('ARWEAVE_FAILED', `${url} did not answer a winston amount: ${JSON.stringify(text.slice(0, 60))}`);
+  return { bytes, pricedBytes, winston: BigInt(text) };
+}
