@@ -17,10 +17,12 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor } from './queue/generate';
-import { type FulfillJobData, type GenerateJobData, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
+import { type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
 import { type Leadership, startLeadership } from './queue/leader';
+import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import type { CollectionTemplate } from './template';
+import { createWeb2 } from './web2';
 
 export type StartNodeParameters = {
   config: Config;
@@ -40,6 +42,8 @@ export type RunningNode = {
   signerAddress: string;
   generateQueue: Queue<GenerateJobData>;
   fulfillQueue: Queue<FulfillJobData | RejectJobData>;
+  /** Sponsored mints (`POST /v1/mints`) waiting for the leader to pay them. */
+  mintForQueue: Queue<MintForJobData, MintForResult>;
   metrics: Metrics;
   /** Base URL of /healthz, /readyz, /metrics (when enabled). */
   httpUrl?: string;
@@ -128,6 +132,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
 
   const enqueue = async (requests: MintRequest[]) => {
     if (!requests.length) return;
+    await indexRequests({ redis, prefix, chainId, collection }, requests); // web2: status lookups by request id
     await generateQueue.addBulk(
       requests.map((r) => ({
         name: 'generate',
@@ -191,7 +196,10 @@ export async function startNode({ config, template, logger = createLogger({ leve
   // Leader-only parts: reconciliation, listener, the chain writer.
   let listener: Listener | undefined;
   let fulfillWorker: Worker<FulfillJobData | RejectJobData> | undefined;
+  let mintForWorker: Worker<MintForJobData, MintForResult> | undefined;
   const sender = createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger });
+  // ── Web2 entry point: any node queues sponsored mints (POST /v1/mints); the leader pays them through `sender`.
+  const web2 = createWeb2({ config, redis, chainId, collection, contract, provider, signerAddress, sender, generateQueue, fulfillQueue, logger });
   const batcher = createFulfillBatcher({
     contract,
     sender,
@@ -232,6 +240,9 @@ export async function startNode({ config, template, logger = createLogger({ leve
       { connection, prefix, concurrency: config.fulfill.batchSize, ...STALL },
     );
     fulfillWorker.on('error', (error) => logger.error({ queue: QUEUE.fulfill, err: errorMessage(error) }, 'worker error'));
+    // Web2: sponsored mints are sent by the same serial writer as fulfilment.
+    mintForWorker = new Worker<MintForJobData, MintForResult>(QUEUE.mintFor, observed(metrics, 'mint-for', web2.processor), { connection, prefix, concurrency: 2, ...STALL });
+    mintForWorker.on('error', (error) => logger.error({ queue: QUEUE.mintFor, err: errorMessage(error) }, 'worker error'));
     listener = startListener({
       provider,
       redis,
@@ -259,8 +270,10 @@ export async function startNode({ config, template, logger = createLogger({ leve
     clearTimeout(reconcileTimer);
     await listener?.stop();
     await fulfillWorker?.close();
+    await mintForWorker?.close(); // web2
     listener = undefined;
     fulfillWorker = undefined;
+    mintForWorker = undefined;
     logger.info('no longer leader');
   };
   const leadership: Leadership | undefined = listen
@@ -279,8 +292,9 @@ export async function startNode({ config, template, logger = createLogger({ leve
           { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
           { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
         ],
+        api: web2.api, // web2: /v1/mints, /v1/requests
         async beforeScrape() {
-          for (const queue of [generateQueue, fulfillQueue]) {
+          for (const queue of [generateQueue, fulfillQueue, web2.mintForQueue]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
           }
@@ -297,6 +311,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     signerAddress,
     generateQueue,
     fulfillQueue,
+    mintForQueue: web2.mintForQueue,
     metrics,
     httpUrl: http?.url,
     get isLeader() {
@@ -309,6 +324,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       await http?.close();
       await generateQueue.close();
       await fulfillQueue.close();
+      await web2.close();
       await redis.quit();
       provider.destroy();
       logger.info('node stopped');
