@@ -27,6 +27,9 @@ export type MintForStageDeps = {
   logger: Logger;
 };
 
+/** Redis hash of the transactions signed for mint `jobId` (hash → `SignedTx` JSON), recorded before broadcast. */
+export const mintForTxKey = (prefix: string, jobId: string) => `${prefix}:mint-for:txs:${jobId}`;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Readable reasons for the collection's refusals of `requestMintFor`. */
@@ -116,7 +119,7 @@ export function createMintForProcessor(deps: MintForStageDeps) {
     if (job.data.chainId !== chainId || job.data.collection.toLowerCase() !== collection.toLowerCase()) {
       throw new AigcError('INVALID_REQUEST', `mint for collection ${job.data.collection} on chain ${job.data.chainId} reached the worker of ${collection}`);
     }
-    const txKey = `${prefix}:mint-for:txs:${job.id}`;
+    const txKey = mintForTxKey(prefix, job.id!);
     // Settled with no send in flight, so a re-broadcast cannot race the sender for a nonce.
     const earlier = await sender.exclusive(() => settleEarlier(txKey));
     if (earlier) return resultOf(earlier);
