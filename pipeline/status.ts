@@ -142,8 +142,9 @@ export function createStatusReader(p: StatusReaderParameters): StatusReader {
     if (!gen) return { status: 'requested' };
     const state = await gen.getState();
     if (state === 'completed') return { status: 'rendered', image };
-    const waiting = state === 'waiting' || state === 'prioritized' || state === 'waiting-children';
-    return { status: waiting ? 'requested' : 'rendering', image, error: firstLine(gen.failedReason) };
+    // Not started yet; a job waiting for its next attempt has started (it was rendering) and stays `rendering`.
+    const notStarted = !gen.processedOn && (state === 'waiting' || state === 'prioritized' || state === 'waiting-children');
+    return { status: notStarted ? 'requested' : 'rendering', image, error: firstLine(gen.failedReason) };
   };
 
   const request: StatusReader['request'] = async (collection, requestId) => {
@@ -153,12 +154,14 @@ export function createStatusReader(p: StatusReaderParameters): StatusReader {
     if (!found) return undefined;
     const base = { requestId: requestId.toString(), collection: c.address, requester: found.requester, recipient: found.recipient, txHash: found.transactionHash };
 
+    // Pending first: a request that stops being pending never becomes pending again, so a mint landing between
+    // the two calls is seen as minted (asked the other way round, it would look like neither).
+    if ((await c.contract.isPending(requestId, requestStruct(found))) as boolean) return drop<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
     if (await ownerOf(c.contract, requestId)) {
       const jobId = requestJobId(c.chainId, c.address, found);
       const [tokenURI, imageId] = await Promise.all([c.contract.tokenURI(requestId) as Promise<string>, p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId')]);
       return drop<RequestStatus>({ ...base, status: 'minted', tokenId: requestId.toString(), tokenURI, image: imageId ? `ar://${imageId}` : undefined });
     }
-    if ((await c.contract.isPending(requestId, requestStruct(found))) as boolean) return drop<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
 
     // Ended without a mint: rejected (refunded at once) or refunded after the deadline.
     const latest = await c.contract.runner!.provider!.getBlockNumber();
