@@ -43,9 +43,21 @@ const REFUSALS: Record<string, string> = {
   EnforcedPause: 'the collection is paused',
 };
 
+/** The collection's custom error in a failed call, if its revert data holds one. */
+function decodeRevert(error: unknown): { name: string; args: unknown[] } | undefined {
+  const data = (error as { data?: unknown }).data;
+  if (typeof data !== 'string' || data.length < 10) return undefined;
+  try {
+    const parsed = collectionInterface.parseError(data);
+    return parsed ? { name: parsed.name, args: [...parsed.args] } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A revert of the simulated call, as a clear error; only a price that changed meanwhile is worth retrying. */
 function refusal(error: unknown): AigcError {
-  const revert = (error as { revert?: { name: string; args: unknown[] } }).revert;
+  const revert = decodeRevert(error);
   if (!revert) return new AigcError('CHAIN_FAILED', 'could not simulate requestMintFor', { cause: error, retryable: true, details: String(error) });
   const call = `${revert.name}(${revert.args.map(String).join(', ')})`;
   const why = REFUSALS[revert.name];
