@@ -87,17 +87,24 @@ export function createMintsRouter(deps: MintsRouterDeps): Router {
 
   router.post('/v1/mints', requireApiKey(deps.keys), express.json({ limit: '64kb' }), async (req, res) => {
     const parsed = mintBodySchema.safeParse(req.body ?? {});
-    const idempotencyKey = req.get('idempotency-key');
+    const raw = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const fields: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error.issues as never);
+    const idempotencyKey = req.get('idempotency-key');
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) fields['Idempotency-Key'] = '1 to 255 printable ASCII characters, no spaces';
-    const collection = parsed.success ? findCollection(parsed.data.collection) : undefined;
-    if (parsed.success && !collection) fields.collection = `not served by this node (it serves ${served()}); leave it out for the default`;
-    if (parsed.success && collection) {
-      const max = await collection.maxPromptBytes();
-      const bytes = Buffer.byteLength(parsed.data.prompt, 'utf8');
+    // Checked even when other fields are bad, so one answer names everything to fix.
+    const collection = fields.collection ? undefined : findCollection(raw.collection as string | undefined);
+    if (!fields.collection && !collection) fields.collection = `not served by this node (it serves ${served()}); leave it out for the default`;
+    if (collection && typeof raw.prompt === 'string' && !fields.prompt) {
+      const max = await collection.maxPromptBytes().catch((cause) => {
+        throw Object.assign(apiError('CHAIN_FAILED', "cannot read the collection's mint settings from the chain; try again", { retryable: true }), { cause });
+      });
+      const bytes = Buffer.byteLength(raw.prompt, 'utf8');
       if (bytes > max) fields.prompt = `${bytes} bytes of UTF-8; this collection takes at most ${max}`;
     }
-    if (!parsed.success || !collection || Object.keys(fields).length) throw apiError('INVALID_REQUEST', 'invalid mint request', { fields });
+    if (!parsed.success || !collection || Object.keys(fields).length) {
+      const hint = req.body === undefined ? ': send a JSON body with Content-Type: application/json' : '';
+      throw apiError('INVALID_REQUEST', `invalid mint request${hint}`, { fields });
+    }
 
     const { keyDigest, keyId } = res.locals as KeyedLocals;
     // Same key (for the same API key) → same id → the same job: BullMQ adds a job id once, so one payment.
