@@ -18,7 +18,11 @@ let api: string;
 
 beforeAll(async () => {
   f = await startNodeFixture();
-  node = await startNode({ config: f.config({ api: { keys: [KEY_A, KEY_B] } }), template, logger: createLogger({ level: 'silent' }) });
+  node = await startNode({
+    config: f.config({ api: { keys: [KEY_A, KEY_B], corsOrigins: ['https://mint.example.com'] } }),
+    template,
+    logger: createLogger({ level: 'silent' }),
+  });
   api = node.httpUrl!;
   await until('leader elected', async () => node.isLeader);
 });
@@ -153,6 +157,7 @@ describe('POST /v1/mints', () => {
     expect(await fieldsOf({ to, prompt: 'a boat', collection: Wallet.createRandom().address })).toEqual({
       collection: expect.stringContaining(`it serves ${node.collection}`),
     });
+    expect(await fieldsOf({ to: '0x1234', prompt: 'x'.repeat(max + 1) })).toEqual({ to: expect.stringMatching(/20-byte address/), prompt: expect.stringMatching(/at most 280/) });
     expect(await fieldsOf({ prompt: 42, colour: 'red' }, 'has space')).toEqual({
       to: 'required',
       prompt: 'expected a string',
@@ -185,10 +190,24 @@ describe('POST /v1/mints', () => {
 describe('GET /v1/requests/:requestId', () => {
   it('follows a request made from a wallet to minted, with its tokenURI', async () => {
     const [request] = await sendRequests(f, ['a fox in the snow']);
+    // Meanwhile, read the status far more often than the stream does: no read may see an earlier stage than the one before.
+    const polled: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const { status } = (await call<RequestStatus>(`/v1/requests/${request.requestId}`)).body;
+        if (status !== polled[polled.length - 1]) polled.push(status);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
     const stream = await readStatusStream<RequestStatus>(`${api}/v1/requests/${request.requestId}/events`);
+    polling = false;
+    await poller;
     const statuses = stream.statuses.map((s) => s.status);
     expectInOrder(statuses);
     expect(statuses[statuses.length - 1]).toBe('minted');
+    expectInOrder(polled);
+    expect(polled[polled.length - 1]).toBe('minted');
     const { status, body } = await call<RequestStatus>(`/v1/requests/${request.requestId}`);
     expect(status).toBe(200);
     expect(body).toMatchObject({
@@ -212,10 +231,35 @@ describe('GET /v1/requests/:requestId', () => {
     expect(bad.body).toMatchObject({ error: { fields: { requestId: expect.stringMatching(/decimal/) } } });
     expect((await call('/v1/mints/m-00000000000000000000000000000000')).status).toBe(404);
   });
+
+  it('lets the configured mint page origin read it from a browser, and no other', async () => {
+    const from = (origin: string, init: RequestInit = {}) => fetch(`${api}/v1/requests/1`, { ...init, headers: { origin, ...init.headers } });
+    expect((await from('https://mint.example.com')).headers.get('access-control-allow-origin')).toBe('https://mint.example.com');
+    expect((await from('https://evil.example.net')).headers.get('access-control-allow-origin')).toBeNull();
+    const preflight = await from('https://mint.example.com', { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Last-Event-ID/);
+  });
 });
 
-describe('an operator without funds', () => {
-  it('ends the mint failed with a clear error, pays nothing and leaves nothing queued', async () => {
+describe('a mint the operator cannot pay', () => {
+  it('ends failed at once, with the reason, when the collection refuses it (paused)', async () => {
+    const owner = new Wallet(f.stack.anvil.privateKeys[0], f.provider);
+    await (await (f.collection.connect(owner) as typeof f.collection).getFunction('pause')()).wait();
+    try {
+      const to = Wallet.createRandom().address;
+      const posted = await postMint({ to, prompt: 'a closed shop' });
+      const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`, 30_000);
+      expect(stream.statuses.map((s) => s.status)).toEqual(['queued', 'failed']);
+      expect(stream.statuses[1].error).toBe('the collection refused requestMintFor: the collection is paused (EnforcedPause())');
+      expect((await node.mintForQueue.getJob(posted.body.id))!.attemptsMade).toBe(1);
+    } finally {
+      await (await (f.collection.connect(owner) as typeof f.collection).getFunction('unpause')()).wait();
+    }
+  });
+
+
+  it('ends failed with a clear error when the operator lacks funds, pays nothing and leaves nothing queued', async () => {
     const operator = node.signerAddress;
     const balance = await f.provider.getBalance(operator);
     await f.provider.send('anvil_setBalance', [operator, toBeHex(PRICE / 2n)]);
