@@ -31,6 +31,9 @@ const chainSchema = z.object({
   startBlock: chainFields.startBlock.default(0),
   reconcileIntervalMs: chainFields.reconcileIntervalMs.default(60_000),
 });
+/** A list given as an array (file) or as comma-separated text (env var). */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(item));
 
 /**
  * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
@@ -138,6 +141,18 @@ export const configSchema = z.object({
       enabled: z.stringbool().or(z.boolean()).default(true),
     })
     .prefault({}),
+  api: z
+    .object({
+      /**
+       * Bearer keys accepted by `POST /v1/mints` (sponsored mints, paid by the signer key). None: that route is off.
+       */
+      keys: list(z.string().min(16, 'API keys must have at least 16 characters')).default([]),
+      /** Origins allowed to read the API from a browser (the mint page); `*` for any. None: no CORS headers. */
+      corsOrigins: list(
+        z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://mint.example.com (scheme and host, no path), or *'),
+      ).default([]),
+    })
+    .prefault({}),
   /** Lock TTL of the listener/writer leader election; a dead leader is replaced after this long. */
   leaderTtlMs: int(1_000, 600_000).default(10_000),
 });
@@ -182,6 +197,8 @@ export const ENV_VARS = {
   AIGC_HTTP_HOST: 'http.host',
   AIGC_HTTP_ENABLED: 'http.enabled',
   AIGC_LEADER_TTL_MS: 'leaderTtlMs',
+  AIGC_API_KEYS: 'api.keys',
+  AIGC_CORS_ORIGINS: 'api.corsOrigins',
 } as const satisfies Record<string, string>;
 
 const envVarOf = (path: string) => Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
@@ -242,7 +259,8 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadConf
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const envVar = envVarOf(path);
+      // A list item (api.keys.0) is set through its list's env var.
+      const envVar = envVarOf(path) ?? envVarOf(issue.path.filter((p) => typeof p === 'string').join('.'));
       return `${path}${envVar ? ` (${envVar})` : ''}: ${issue.message}`;
     });
     throw new AigcError('CONFIG_INVALID', `invalid configuration: ${lines.join('; ')}`);

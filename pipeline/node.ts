@@ -19,12 +19,14 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
-import { type FulfillJobData, type GenerateJobData, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
+import { type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
 import { type Leadership, startLeadership } from './queue/leader';
+import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
+import { createWeb2 } from './web2';
 
 export type StartNodeParameters = {
   config: Config;
@@ -51,6 +53,8 @@ export type RunningNode = {
   generateQueue: Queue<GenerateJobData>;
   /** The `fulfill` queue of the first collection's chain. */
   fulfillQueue: Queue<FulfillJobData | RejectJobData>;
+  /** Sponsored mints (`POST /v1/mints`) of the first collection's chain, waiting for its leader to pay them. */
+  mintForQueue: Queue<MintForJobData, MintForResult>;
   metrics: Metrics;
   /** Base URL of /healthz, /readyz, /metrics (when enabled). */
   httpUrl?: string;
@@ -117,6 +121,8 @@ type ChainRuntime = {
   sender: TxSender;
   fulfillQueue: Queue<FulfillJobData | RejectJobData>;
   fulfillWorker?: Worker<FulfillJobData | RejectJobData>;
+  /** Web2: pays sponsored mints (`requestMintFor`) through the same sender. */
+  mintForWorker?: Worker<MintForJobData, MintForResult>;
   collections: CollectionRuntime[];
   leadership?: Leadership;
 };
@@ -245,8 +251,22 @@ export async function startNode({ config, template, logger = createLogger({ leve
     return runtime;
   };
 
+  // ── Web2 entry point: any node queues sponsored mints (POST /v1/mints); each chain's leader pays them.
+  const web2 = createWeb2({
+    config,
+    redis,
+    signerAddress,
+    generateQueue,
+    logger,
+    collections: [...byKey.values()].map((c) => {
+      const chain = chains.get(c.chainId)!;
+      return { chainId: c.chainId, address: c.address, contract: c.contract, provider: chain.provider, startBlock: c.target.chain.startBlock, maxBlockRange: c.target.chain.maxBlockRange, sender: chain.sender, fulfillQueue: chain.fulfillQueue };
+    }),
+  });
+
   const enqueue = async (c: CollectionRuntime, requests: MintRequest[]) => {
     if (!requests.length) return;
+    await indexRequests({ redis, prefix, chainId: c.chainId, collection: c.address }, requests); // web2: status lookups by request id
     await generateQueue.addBulk(
       requests.map((r) => ({
         name: 'generate',
@@ -323,6 +343,10 @@ export async function startNode({ config, template, logger = createLogger({ leve
       { connection, prefix, concurrency: config.fulfill.batchSize * chain.collections.length, ...STALL },
     );
     chain.fulfillWorker.on('error', (error) => logger.error({ queue: chain.fulfillQueue.name, err: errorMessage(error) }, 'worker error'));
+    // Web2: sponsored mints are sent by the same serial writer as fulfilment.
+    const mintForQueue = web2.mintForQueues.get(chain.chainId)!;
+    chain.mintForWorker = new Worker<MintForJobData, MintForResult>(mintForQueue.name, observed(metrics, 'mint-for', web2.processor(chain.chainId)), { connection, prefix, concurrency: 2, ...STALL });
+    chain.mintForWorker.on('error', (error) => logger.error({ queue: mintForQueue.name, err: errorMessage(error) }, 'worker error'));
     for (const c of chain.collections) {
       const settings = c.target.chain;
       // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
@@ -360,7 +384,9 @@ export async function startNode({ config, template, logger = createLogger({ leve
       c.listener = undefined;
     }
     await chain.fulfillWorker?.close();
+    await chain.mintForWorker?.close();
     chain.fulfillWorker = undefined;
+    chain.mintForWorker = undefined;
     logger.info({ chainId: chain.chainId }, 'no longer leader');
   };
   if (listen) {
@@ -387,8 +413,9 @@ export async function startNode({ config, template, logger = createLogger({ leve
           { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
           { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
         ],
+        api: web2.api, // web2: /v1/mints, /v1/requests
         async beforeScrape() {
-          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue)]) {
+          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...web2.mintForQueues.values()]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
           }
@@ -408,6 +435,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     signerAddress,
     generateQueue,
     fulfillQueue: first.fulfillQueue,
+    mintForQueue: web2.mintForQueues.get(first.chainId)!,
     metrics,
     httpUrl: http?.url,
     get isLeader() {
@@ -420,6 +448,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       await http?.close();
       await generateQueue.close();
       for (const chain of chains.values()) await chain.fulfillQueue.close();
+      await web2.close();
       await redis.quit();
       for (const chain of chains.values()) chain.provider.destroy();
       logger.info('node stopped');

@@ -1,4 +1,4 @@
-import type { JsonRpcProvider, TransactionReceipt, TransactionRequest, Wallet } from 'ethers';
+import { type JsonRpcProvider, keccak256, type TransactionReceipt, type TransactionRequest, type Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 
@@ -16,9 +16,22 @@ export type TxSenderOptions = {
   logger: Logger;
 };
 
+/** A transaction signed and about to be broadcast (each fee replacement is signed anew). */
+export type SignedTx = { hash: string; nonce: number; raw: string };
+
+export type SendOptions = {
+  /**
+   * Called with every signed transaction before it is broadcast; the broadcast waits for it. A caller that must
+   * never pay twice records the transaction here, so a retry after a crash can find it on chain first.
+   */
+  onSigned?(tx: SignedTx): Promise<void>;
+};
+
 export type TxSender = {
   /** Sends `tx` with the next nonce and waits for it (or a replacement) to be mined. Calls are serialised. */
-  send(tx: TransactionRequest, label: string): Promise<TransactionReceipt>;
+  send(tx: TransactionRequest, label: string, options?: SendOptions): Promise<TransactionReceipt>;
+  /** Runs `fn` between two sends, with no send in flight (e.g. to settle an earlier transaction of a crashed run). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,7 +52,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   const pollMs = o.pollMs ?? 250;
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function sendNow(tx: TransactionRequest, label: string): Promise<TransactionReceipt> {
+  async function sendNow(tx: TransactionRequest, label: string, options: SendOptions): Promise<TransactionReceipt> {
     // Sends are serial and each waits for its receipt, so the chain's count is the next nonce; reading it each time
     // also follows a reorg that dropped our earlier transactions. Replacements keep the same nonce.
     const nonce = await o.provider.getTransactionCount(o.wallet.address, 'pending');
@@ -50,8 +63,13 @@ export function createTxSender(o: TxSenderOptions): TxSender {
     const hashes: string[] = [];
     for (let attempt = 0; attempt <= maxBumps; attempt++) {
       try {
-        const sent = await o.wallet.sendTransaction({ ...tx, nonce, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
-        hashes.push(sent.hash);
+        // Signed here rather than by sendTransaction, so the caller can record the hash before it can be mined.
+        const populated = await o.wallet.populateTransaction({ ...tx, nonce, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
+        const raw = await o.wallet.signTransaction(populated);
+        const hash = keccak256(raw);
+        await options.onSigned?.({ hash, nonce, raw });
+        await o.provider.broadcastTransaction(raw);
+        hashes.push(hash);
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === 'NONCE_EXPIRED' && hashes.length === 0) {
@@ -77,9 +95,14 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   }
 
   return {
-    send(tx, label) {
-      const run = queue.then(() => sendNow(tx, label));
+    send(tx, label, options = {}) {
+      const run = queue.then(() => sendNow(tx, label, options));
       queue = run.catch((error) => o.logger.debug({ label, err: errorMessage(error) }, 'send failed'));
+      return run;
+    },
+    exclusive(fn) {
+      const run = queue.then(fn);
+      queue = run.catch(() => undefined);
       return run;
     },
   };

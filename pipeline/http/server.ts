@@ -2,20 +2,23 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors';
+import { createMintsRouter, type MintsRouterDeps } from './mints';
 
 export type ReadinessCheck = { name: string; check(): Promise<unknown> };
 
 /**
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
- * `/metrics` (Prometheus).
+ * `/metrics` (Prometheus), and with `api` the Web2 entry point (`/v1/mints`, `/v1/requests`, see `./mints.ts`).
  */
-export async function startHttpServer({ host, port, registry, checks, beforeScrape }: {
+export async function startHttpServer({ host, port, registry, checks, beforeScrape, api }: {
   host: string;
   port: number;
   registry: Registry;
   checks: ReadinessCheck[];
   /** Refreshes gauges that are read on demand (queue depths, balances). */
   beforeScrape?: () => Promise<void>;
+  /** Dependencies of the `/v1` routes (sponsored mints, status, event streams); absent = no `/v1` routes. */
+  api?: MintsRouterDeps;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
@@ -41,6 +44,7 @@ export async function startHttpServer({ host, port, registry, checks, beforeScra
     await beforeScrape?.().catch(() => undefined);
     res.set('content-type', registry.contentType).send(await registry.metrics());
   });
+  if (api) app.use(createMintsRouter(api));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));
   });

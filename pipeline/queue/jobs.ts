@@ -1,7 +1,10 @@
 import { type MintRequest, type MintRequestJson, requestKey } from '../chain/request';
 
-/** Queue names. One queue per concern: `generate` is GPU-bound, `fulfill` is the single chain writer. */
-export const QUEUE = { generate: 'generate', fulfill: 'fulfill' } as const;
+/**
+ * Queue names. One queue per concern: `generate` is GPU-bound, `fulfill` is the single chain writer, `mint-for`
+ * holds sponsored mints (`POST /v1/mints`) until the leader sends their `requestMintFor`.
+ */
+export const QUEUE = { generate: 'generate', fulfill: 'fulfill', mintFor: 'mint-for' } as const;
 
 /** Why a request was rejected on chain (`reason` of `MintRejected`). */
 export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2, CONTENT_REJECTED: 3 } as const;
@@ -22,6 +25,22 @@ export type FulfillJobData = {
 
 /** `fulfill` job (name `reject`): end a request that cannot be served, refunding the requester. */
 export type RejectJobData = { chainId: number; collection: string; request: MintRequestJson; reason: number; message: string };
+
+/** `mint-for` job: a site asked the operator to pay a mint for `to` (the job id is the mint's public id). */
+export type MintForJobData = {
+  chainId: number;
+  collection: string;
+  /** Receives the token (checksummed). */
+  to: string;
+  prompt: string;
+  /** First 8 hex digits of the SHA-256 of the API key that asked, for logs; never the key. */
+  keyId: string;
+  /** ISO time of the call. */
+  createdAt: string;
+};
+
+/** What a finished `mint-for` job returns: the on-chain request it paid for. */
+export type MintForResult = { requestId: string; txHash: string; blockNumber: number };
 
 /**
  * The id every stage uses for one request. Deterministic, so re-enqueueing the same request (after a restart or a

@@ -57,6 +57,22 @@ describe('config', () => {
     );
   });
 
+  it('reads API keys and CORS origins from comma-separated env vars, and names the env var of a bad one', () => {
+    const config = loadConfig({ env: { AIGC_API_KEYS: ' site-a-0123456789abcdef, site-b-0123456789abcdef ,', AIGC_CORS_ORIGINS: 'https://mint.example.com,http://localhost:5173' } });
+    expect(config.api.keys).toEqual(['site-a-0123456789abcdef', 'site-b-0123456789abcdef']);
+    expect(config.api.corsOrigins).toEqual(['https://mint.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ env: {} }).api).toEqual({ keys: [], corsOrigins: [] });
+    let message = '';
+    try {
+      loadConfig({ env: { AIGC_API_KEYS: 'short-key-123,site-b-0123456789abcdef' } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/api\.keys\.0 \(AIGC_API_KEYS\): API keys must have at least 16 characters/);
+    expect(message).not.toContain('short-key-123'); // a key never appears in an error
+    expect(() => loadConfig({ env: { AIGC_CORS_ORIGINS: 'https://mint.example.com/page' } })).toThrow(/api\.corsOrigins\.0 \(AIGC_CORS_ORIGINS\): an origin such as/);
+  });
+
   it('refuses an unreadable config file with its path', () => {
     expect(() => loadConfig({ file: '/nonexistent/aigc.json', env: {} })).toThrow(/cannot read config file \/nonexistent\/aigc\.json/);
   });
