@@ -56,6 +56,7 @@ export async function run(): Promise<Record<string, unknown>> {
       env: {
         ...process.env,
         LOG_LEVEL: 'info',
+        AIGC_DATA_DIR: dir,
         REDIS_URL: redis.url,
         AIGC_RPC_URL: anvil.rpcUrl,
         AIGC_POLL_INTERVAL_MS: '100',

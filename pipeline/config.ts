@@ -111,6 +111,12 @@ export const configSchema = z.object({
       bundleWindowMs: int(0, 60_000).default(50),
       /** Bundle mode: largest bundle in bytes. */
       bundleMaxBytes: int(1_024, 1_073_741_824).default(8 * 1024 * 1024),
+      /** Depth at which an upload counts as confirmed (its kept bytes are then let go); 0 = do not follow uploads. */
+      confirmations: int(0, 1_000).default(10),
+      /** How often pending uploads are checked. */
+      confirmPollMs: int(100, 86_400_000).default(60_000),
+      /** An upload the gateway still does not know after this long was dropped and is posted again. */
+      dropAfterMs: int(1_000, 7 * 86_400_000).default(30 * 60_000),
     })
     .prefault({}),
   generate: z
@@ -187,6 +193,9 @@ export const ENV_VARS = {
   AIGC_ARWEAVE_MODE: 'arweave.mode',
   AIGC_BUNDLE_WINDOW_MS: 'arweave.bundleWindowMs',
   AIGC_BUNDLE_MAX_BYTES: 'arweave.bundleMaxBytes',
+  AIGC_ARWEAVE_CONFIRMATIONS: 'arweave.confirmations',
+  AIGC_ARWEAVE_CONFIRM_POLL_MS: 'arweave.confirmPollMs',
+  AIGC_ARWEAVE_DROP_AFTER_MS: 'arweave.dropAfterMs',
   AIGC_GENERATE_CONCURRENCY: 'generate.concurrency',
   AIGC_GENERATE_ATTEMPTS: 'generate.attempts',
   AIGC_FULFILL_ATTEMPTS: 'fulfill.attempts',

@@ -17,6 +17,10 @@ export function createMetrics() {
     minted: new Counter({ name: 'aigc_minted_total', help: 'Tokens minted by this node', registers: [registry] }),
     failures: new Counter({ name: 'aigc_failures_total', help: 'Failed stage attempts by reason', labelNames: ['stage', 'reason'], registers: [registry] }),
     signerBalance: new Gauge({ name: 'aigc_signer_balance_wei', help: 'Balance of the signer key (pays gas) per chain', labelNames: ['chain'], registers: [registry] }),
+    arweavePending: new Gauge({ name: 'aigc_arweave_pending', help: 'Uploads of this node not yet confirmed deep enough', registers: [registry] }),
+    arweaveConfirmed: new Counter({ name: 'aigc_arweave_confirmed_total', help: 'Uploads confirmed deep enough', registers: [registry] }),
+    arweaveReposted: new Counter({ name: 'aigc_arweave_reposted_total', help: 'Uploads the network dropped and the node posted again', registers: [registry] }),
+    arweaveLost: new Gauge({ name: 'aigc_arweave_lost', help: 'Dropped uploads whose kept bytes are gone (need a manual re-upload)', registers: [registry] }),
     isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader of a chain', labelNames: ['chain'], registers: [registry] }),
   };
 }

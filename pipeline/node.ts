@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { type Contract, type JsonRpcProvider, Wallet } from 'ethers';
 import IORedis from 'ioredis';
@@ -24,6 +27,7 @@ import { type Leadership, startLeadership } from './queue/leader';
 import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
+import { createConfirmationWatcher } from './storage/confirmations';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
 import { createWeb2 } from './web2';
@@ -148,15 +152,36 @@ export async function startNode({ config, template, logger = createLogger({ leve
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
   const walletPath = requireSetting(config.arweave.walletPath, 'arweave.walletPath');
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
-
-  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath) });
-  const attester = given.attester ?? (await createAttester(config, { store, logger }));
-  const signerAddress = attester.wallet.address;
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const connection = redis;
   const prefix = config.redis.prefix;
-  const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
   const metrics = createMetrics();
+
+  // Every upload is followed until it is confirmed; its signed header and bytes are kept until then.
+  const watcher =
+    config.arweave.confirmations > 0
+      ? createConfirmationWatcher({
+          redis,
+          // Per node: the bytes are kept on this host's disk.
+          key: `${prefix}:arweave:pending:${hostId(config.dataDir)}`,
+          spoolDir: path.resolve(config.dataDir, 'arweave-spool'),
+          confirmations: config.arweave.confirmations,
+          pollMs: config.arweave.confirmPollMs,
+          dropAfterMs: config.arweave.dropAfterMs,
+          logger,
+          onCheck: ({ pending, confirmed, reposted, lost }) => {
+            metrics.arweavePending.set(pending);
+            metrics.arweaveConfirmed.inc(confirmed);
+            metrics.arweaveReposted.inc(reposted);
+            metrics.arweaveLost.set(lost);
+          },
+        })
+      : undefined;
+  const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath), journal: watcher });
+  watcher?.start(store);
+  const attester = given.attester ?? (await createAttester(config, { store, logger }));
+  const signerAddress = attester.wallet.address;
+  const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
   const publishing: Publishing =
     config.arweave.mode === 'bundle'
       ? {
@@ -449,11 +474,17 @@ export async function startNode({ config, template, logger = createLogger({ leve
       await generateQueue.close();
       for (const chain of chains.values()) await chain.fulfillQueue.close();
       await web2.close();
+      await watcher?.stop();
       await redis.quit();
       for (const chain of chains.values()) chain.provider.destroy();
       logger.info('node stopped');
     },
   };
+}
+
+/** Names this host and data directory (stable across restarts), for state that lives on its disk. */
+function hostId(dataDir: string): string {
+  return createHash('sha256').update(`${os.hostname()}\n${path.resolve(dataDir)}`).digest('hex').slice(0, 12);
 }
 
 function assertOk(res: Response): void {

@@ -19,7 +19,27 @@ export type ArweaveStore = {
   resume(id: string, data: Uint8Array): Promise<boolean>;
   /** Fetches a transaction's data through the gateway. */
   download(id: string): Promise<Uint8Array>;
+  /** Where a transaction stands on the gateway: confirmed (with its depth), pending in the mempool, or unknown. */
+  status(id: string): Promise<TxStatus>;
+  /** Posts a signed transaction again (header and chunks) from its header and data, e.g. after it was dropped. */
+  repost(header: SignedHeader, data: Uint8Array): Promise<void>;
 };
+
+export type TxStatus = { state: 'confirmed'; confirmations: number } | { state: 'pending' } | { state: 'not-found' };
+
+/** A signed transaction's header without its data (what `repost` needs besides the bytes). */
+export type SignedHeader = ReturnType<Transaction['toJSON']>;
+
+/** Keeps each signed transaction until it is confirmed, so it can be posted again with the same id. */
+export type UploadJournal = {
+  /** Called with each signed transaction before any byte of it is sent. */
+  record(header: SignedHeader, data: Uint8Array): Promise<void>;
+  header(id: string): Promise<SignedHeader | undefined>;
+  /** The transaction was replaced by another one and must never be posted. */
+  forget(id: string): Promise<void>;
+};
+
+export type ArweaveStoreOptions = { url: string; jwk: JWKInterface; journal?: UploadJournal };
 
 export function arweaveClient(url: string): Arweave {
   const u = new URL(url);
@@ -40,7 +60,7 @@ export function arweaveClient(url: string): Arweave {
  * const store = await createArweaveStore({ url: 'https://arweave.net', jwk });
  * const id = await store.upload(bytes, { 'Content-Type': 'image/png' });
  */
-export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKInterface }): Promise<ArweaveStore> {
+export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOptions): Promise<ArweaveStore> {
   const arweave = arweaveClient(url);
   const address = await arweave.wallets.jwkToAddress(jwk);
   const base = url.replace(/\/+$/, '');
@@ -69,19 +89,24 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
   const postChunks = async (tx: Transaction, data: Uint8Array, from = 0) => {
     for (let i = from; i < tx.chunks!.chunks.length; i++) await post(`${tx.id} chunk ${i}`, 'chunk', tx.getChunk(i, data));
   };
+  /** Posts a signed transaction: the data in the header when it fits one chunk, else header then chunks. */
+  const postTx = async (tx: Transaction, data: Uint8Array) => {
+    const inBody = tx.chunks!.chunks.length <= 1;
+    tx.data = inBody ? data : new Uint8Array(0);
+    await post(`${tx.id} header`, 'tx', tx);
+    tx.data = new Uint8Array(0);
+    if (!inBody) await postChunks(tx, data);
+  };
   const prepare: ArweaveStore['prepare'] = async (data, tags) => {
     const [last_tx, reward] = await Promise.all([anchor(), price(data.length)]);
     const tx = await arweave.createTransaction({ data, last_tx, reward }, jwk);
     for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
     await arweave.transactions.sign(tx, jwk);
+    await journal?.record({ ...tx.toJSON(), data: '' }, data);
     return {
       id: tx.id,
       send: async () => {
-        const inBody = tx.chunks!.chunks.length <= 1;
-        tx.data = inBody ? data : new Uint8Array(0);
-        await post(`${tx.id} header`, 'tx', tx);
-        tx.data = new Uint8Array(0);
-        if (!inBody) await postChunks(tx, data);
+        await postTx(tx, data);
         return tx.id;
       },
     };
@@ -93,15 +118,41 @@ export async function createArweaveStore({ url, jwk }: { url: string; jwk: JWKIn
       return (await prepare(data, tags)).send();
     },
     async resume(id, data) {
-      const header = await fetch(`${base}/tx/${id}`).catch(() => undefined);
-      if (!header || header.status === 404) return false;
-      if (!header.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${header.status} for tx ${id}`, { retryable: true });
-      const tx = new Transaction((await header.json()) as ConstructorParameters<typeof Transaction>[0]);
-      const signedRoot = tx.data_root;
+      const res = await fetch(`${base}/tx/${id}`).catch((cause: unknown) => {
+        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} unreachable`, { cause, retryable: true });
+      });
+      if (!res.ok && res.status !== 404) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for tx ${id}`, { retryable: true });
+      // Known to the gateway, or signed here and never received (then its header comes from the journal).
+      const header = res.ok ? ((await res.json()) as SignedHeader) : await journal?.header(id);
+      if (!header) return false;
+      const tx = new Transaction(header as unknown as ConstructorParameters<typeof Transaction>[0]);
       await tx.prepareChunks(data);
-      if (tx.data_root !== signedRoot) return false; // other bytes (a backend that is not deterministic): new tx
-      if (tx.chunks!.chunks.length > 1) await postChunks(tx, data);
+      if (tx.data_root !== header.data_root) {
+        // Other bytes (a backend that is not deterministic): the caller signs a new transaction for them.
+        await journal?.forget(id);
+        return false;
+      }
+      if (!res.ok) await postTx(tx, data);
+      else if (tx.chunks!.chunks.length > 1) await postChunks(tx, data);
       return true;
+    },
+    async status(id) {
+      const res = await fetch(`${base}/tx/${id}/status`).catch((cause: unknown) => {
+        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} unreachable`, { cause, retryable: true });
+      });
+      if (res.status === 404) return { state: 'not-found' };
+      if (!res.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for the status of ${id}`, { retryable: true });
+      // Nodes answer 202 "Pending" while the transaction waits in the mempool (arlocal: 200 "Pending").
+      const text = await res.text();
+      if (res.status === 202 || !text.trimStart().startsWith('{')) return { state: 'pending' };
+      const body = JSON.parse(text) as { number_of_confirmations?: number };
+      return { state: 'confirmed', confirmations: Number(body.number_of_confirmations ?? 0) };
+    },
+    async repost(header, data) {
+      const tx = new Transaction(header as unknown as ConstructorParameters<typeof Transaction>[0]);
+      await tx.prepareChunks(data);
+      if (tx.data_root !== header.data_root) throw new AigcError('ARWEAVE_FAILED', `the bytes kept for ${header.id} do not match its signed data root`);
+      await postTx(tx, data);
     },
     async download(id) {
       try {

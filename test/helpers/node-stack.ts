@@ -38,6 +38,7 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
   const operator = new Wallet(stack.anvil.privateKeys[1]);
   const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
   const base: ConfigInput = {
+    dataDir,
     logLevel: 'silent',
     redis: { url: redis.url, prefix: 'aigc' },
     chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 100, startBlock: deployed.blockNumber },
@@ -60,6 +61,7 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
     config: (override = {}) => loadConfig({ env: {}, overrides: mergeConfig(base as Tree, override as Tree) as ConfigInput }),
     env: () => ({
       LOG_LEVEL: 'info',
+      AIGC_DATA_DIR: dataDir,
       REDIS_URL: redis.url,
       AIGC_RPC_URL: stack.anvil.rpcUrl,
       AIGC_POLL_INTERVAL_MS: '100',
