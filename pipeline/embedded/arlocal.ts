@@ -37,6 +37,22 @@ function patchChunkOffsetLookup(): void {
 }
 
 /**
+ * When a bundle's header arrives without its data, arlocal's /tx route re-reads the bundle's chunks in a loop with
+ * no pause until they are all there, which keeps its event loop busy for the whole upload (and slows every other
+ * request). Pace that loop; the mine route's single read is left alone.
+ */
+function patchBundleWaitLoop(): void {
+  const proto = ChunkDB.prototype as unknown as { getRoot(root: string): Promise<unknown>; __aigcPaced?: boolean };
+  if (proto.__aigcPaced) return;
+  const { getRoot } = proto;
+  proto.getRoot = async function (root: string) {
+    if (new Error().stack?.includes('routes/transaction')) await new Promise((r) => setTimeout(r, 200));
+    return getRoot.call(this, root);
+  };
+  proto.__aigcPaced = true;
+}
+
+/**
  * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle: it unbundles the
  * transactions it lists at the start of a mine, then marks every unmined transaction as mined. A bundle whose
  * chunks are still arriving, or that arrived during the mine, is mined without its items ever being indexed.
@@ -82,6 +98,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   fs.mkdirSync(dbPath, { recursive: true });
   const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
+  patchBundleWaitLoop();
   patchMiningOfIncompleteUploads();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.
