@@ -13,6 +13,11 @@ import { arweaveClient, loadWallet } from '../pipeline/storage/arweave';
 import { loadTemplate } from '../pipeline/template';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
+/** Offered load in requests per second; 0 sends as fast as the collectors can (the saturation run). */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
+/** Node settings the run uses; the defaults are what this machine does best with. */
+const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '32';
+const ARWEAVE_MODE = process.env.BENCH_ARWEAVE_MODE ?? 'bundle';
 const SENDERS = 40;
 
 function percentile(sorted: number[], p: number): number {
@@ -59,7 +64,7 @@ export async function run(): Promise<Record<string, unknown>> {
         AIGC_DATA_DIR: dir,
         REDIS_URL: redis.url,
         AIGC_RPC_URL: anvil.rpcUrl,
-        AIGC_POLL_INTERVAL_MS: '100',
+        AIGC_POLL_INTERVAL_MS: '50',
         AIGC_START_BLOCK: String(deployed.blockNumber),
         AIGC_COLLECTION: deployed.address,
         AIGC_TEMPLATE: templatePath,
@@ -67,9 +72,10 @@ export async function run(): Promise<Record<string, unknown>> {
         AIGC_GATEWAY_URL: gatewayUrl,
         AIGC_ARWEAVE_URL: arlocal.url,
         AIGC_ARWEAVE_WALLET: walletPath,
-        AIGC_GENERATE_CONCURRENCY: '8',
+        AIGC_GENERATE_CONCURRENCY: GENERATE_CONCURRENCY,
+        AIGC_ARWEAVE_MODE: ARWEAVE_MODE,
         AIGC_BATCH_SIZE: '20',
-        AIGC_BATCH_WINDOW_MS: '200',
+        AIGC_BATCH_WINDOW_MS: '20',
         AIGC_HTTP_PORT: '0',
       },
       stdio: ['ignore', 'ignore', fs.openSync(logPath, 'w')], // pino writes to stderr
@@ -78,32 +84,40 @@ export async function run(): Promise<Record<string, unknown>> {
     await new Promise((r) => setTimeout(r, 1_500));
 
     const requestedAt = new Map<string, number>();
+    const mintedAt = new Map<string, number>();
     const started = performance.now();
+    // Mints are watched from the first request on, so a mint is timed when it happens, not when sending ends.
+    let sending = true;
+    const watching = (async () => {
+      let from = deployed.blockNumber;
+      const deadline = Date.now() + 20 * 60_000;
+      while ((sending || mintedAt.size < REQUESTS) && Date.now() < deadline) {
+        const head = await provider.getBlockNumber();
+        if (head >= from) {
+          for (const log of (await collection.queryFilter(collection.filters.MintFulfilled(), from, head)) as EventLog[]) {
+            mintedAt.set(log.args.requestId.toString(), performance.now());
+          }
+          from = head + 1;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     await Promise.all(
       senders.map(async (wallet, s) => {
         const c = collection.connect(wallet) as Contract;
         for (let i = s; i < REQUESTS; i += senders.length) {
+          if (RATE > 0) await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / RATE - performance.now())));
           const tx = await c.requestMint(toUtf8Bytes(`bench request ${i}: a lighthouse at dawn`), { value: BigInt(template.mint.priceWei) });
+          const sentAt = performance.now(); // automine: the request is on chain once the send returns
           const receipt = await tx.wait();
           const id = c.interface.parseLog((receipt.logs as EventLog[])[0])!.args.requestId.toString();
-          requestedAt.set(id, performance.now());
+          requestedAt.set(id, sentAt);
         }
       }),
     );
     const requestSeconds = (performance.now() - started) / 1000;
-    const mintedAt = new Map<string, number>();
-    let from = deployed.blockNumber;
-    const deadline = Date.now() + 20 * 60_000;
-    while (mintedAt.size < REQUESTS && Date.now() < deadline) {
-      const head = await provider.getBlockNumber();
-      if (head >= from) {
-        for (const log of (await collection.queryFilter(collection.filters.MintFulfilled(), from, head)) as EventLog[]) {
-          mintedAt.set(log.args.requestId.toString(), performance.now());
-        }
-        from = head + 1;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    sending = false;
+    await watching;
     const elapsed = (performance.now() - started) / 1000;
     const status = fs.readFileSync(`/proc/${node.pid}/status`, 'utf8');
     const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -122,6 +136,7 @@ export async function run(): Promise<Record<string, unknown>> {
     return {
       bench: 'pipeline',
       requests: REQUESTS,
+      arweaveMode: ARWEAVE_MODE,
       minted: mintedAt.size,
       mintsPerSec: Number((mintedAt.size / elapsed).toFixed(1)),
       /** The offered load: how fast the collectors' requestMint transactions went in. */

@@ -133,8 +133,8 @@ export const configSchema = z.object({
       backoffMs: int(0, 3_600_000).default(1_000),
       /** Most fulfilments per `fulfillBatch` transaction. */
       batchSize: int(1, 100).default(20),
-      /** How long the first fulfilment of a batch waits for more. */
-      batchWindowMs: int(0, 60_000).default(250),
+      /** How long the first fulfilment waits for others when no batch is in flight (one in flight: they queue up). */
+      batchWindowMs: int(0, 60_000).default(100),
       /** A transaction not mined after this long is replaced with higher fees. */
       stuckAfterMs: int(1_000, 3_600_000).default(30_000),
     })

@@ -43,7 +43,7 @@ export type FulfillBatcherOptions = {
   sender: TxSender;
   /** Most fulfilments per transaction. @defaultValue 20 */
   batchSize: number;
-  /** How long the first item of a batch waits for others. @defaultValue 250 */
+  /** How long the first item waits for others when no batch is in flight. @defaultValue 250 */
   batchWindowMs: number;
   logger: Logger;
   /** Called after each mined batch (metrics). */
@@ -119,20 +119,31 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
     }
   }
 
+  // Group commit: one batch at a time; whatever arrives while a batch is being mined goes into the next one.
+  let sending: Promise<void> | undefined;
   async function flush(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
-    while (pending.length) {
-      const batch = pending.slice(0, o.batchSize);
-      pending = pending.slice(o.batchSize);
-      await send(batch);
-    }
+    sending ??= (async () => {
+      try {
+        while (pending.length) {
+          const batch = pending.slice(0, o.batchSize);
+          pending = pending.slice(o.batchSize);
+          await send(batch);
+        }
+      } finally {
+        sending = undefined;
+      }
+    })();
+    await sending;
   }
 
   return {
     add(item) {
       return new Promise<FulfillOutcome>((resolve, reject) => {
         pending.push({ item, resolve, reject });
+        // While a batch is in flight the loop picks this up next; an idle batcher waits `batchWindowMs` for company.
+        if (sending) return;
         if (pending.length >= o.batchSize) void flush();
         else timer ??= setTimeout(() => void flush(), o.batchWindowMs);
       });

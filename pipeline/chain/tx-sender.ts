@@ -80,12 +80,13 @@ export function createTxSender(o: TxSenderOptions): TxSender {
         // NONCE_EXPIRED after a send: an earlier hash of ours was mined; the loop below finds it.
       }
       const deadline = Date.now() + stuckAfterMs;
-      while (Date.now() < deadline) {
+      // First looks come quickly (fast chains and L2s mine within tens of ms), then every `pollMs`.
+      for (let look = 0; Date.now() < deadline; look++) {
         for (const hash of hashes) {
           const receipt = await o.provider.getTransactionReceipt(hash);
           if (receipt) return receipt;
         }
-        await sleep(pollMs);
+        await sleep(Math.min(pollMs, 20 * 2 ** look));
       }
       maxFeePerGas = (maxFeePerGas * bump) / 100n;
       maxPriorityFeePerGas = (maxPriorityFeePerGas * bump) / 100n;
