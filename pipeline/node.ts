@@ -10,7 +10,7 @@ import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
 import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
 import { type Listener, startListener } from './chain/listener';
-import { createProvider } from './chain/provider';
+import { connectProvider } from './chain/provider';
 import { findOpenRequests } from './chain/reconcile';
 import { type MintRequest, requestToJson } from './chain/request';
 import { createTxSender, type TxSender } from './chain/tx-sender';
@@ -208,7 +208,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
   const chains = new Map<number, ChainRuntime>();
   const byKey = new Map<string, CollectionRuntime>();
   for (const target of targets) {
-    const provider = createProvider(target.chain.rpcUrl);
+    const provider = await connectProvider(target.chain.rpcUrl);
     const chainId = Number((await provider.getNetwork()).chainId);
     let chain = chains.get(chainId);
     if (chain) provider.destroy();
