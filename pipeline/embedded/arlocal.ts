@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
+import * as encoding from 'arlocal/bin/utils/encoding';
 import { CHUNK_SIZE } from '../storage/arweave';
 import { freePort, waitFor } from './ports';
 
@@ -53,6 +54,19 @@ function patchBundleWaitLoop(): void {
 }
 
 /**
+ * arlocal converts every chunk between base64url and bytes with a JavaScript base64 library; Node's own codec is
+ * ~10x faster on 256 KiB chunks. Same results, so swap it in.
+ */
+function patchBase64(): void {
+  const codec = encoding as unknown as Record<string, unknown> & { __aigcNative?: boolean };
+  if (codec.__aigcNative) return;
+  codec.b64UrlToBuffer = (text: string) => new Uint8Array(Buffer.from(text, 'base64url'));
+  codec.bufferTob64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  codec.bufferTob64Url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+  codec.__aigcNative = true;
+}
+
+/**
  * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle: it unbundles the
  * transactions it lists at the start of a mine, then marks every unmined transaction as mined. A bundle whose
  * chunks are still arriving, or that arrived during the mine, is mined without its items ever being indexed.
@@ -99,6 +113,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
   patchBundleWaitLoop();
+  patchBase64();
   patchMiningOfIncompleteUploads();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.

@@ -79,10 +79,15 @@ describe('one node serving several collections on two chains, bundle mode', () =
     expect(node.collections.map((c) => c.chainId).sort()).toEqual([1337, 31337, 31337]);
     const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });
     // A gateway serves bundled items once it has indexed them (arlocal: when the bundle is mined).
-    await until('the last manifest indexed', async () => {
-      const last = sent[sent.length - 1];
-      const uri = (await last.c.contract.tokenURI(last.id)) as string;
-      return store.download(uri.slice('ar://'.length)).then(() => true, () => false);
+    const indexed = async (id: string) => store.download(id).then(() => true, () => false);
+    await until('every manifest and image indexed', async () => {
+      for (const { c, id } of sent) {
+        const manifestId = ((await c.contract.tokenURI(id)) as string).slice('ar://'.length);
+        if (!(await indexed(manifestId))) return false;
+        const manifest = JSON.parse(Buffer.from(await store.download(manifestId)).toString()) as TokenManifest;
+        if (!(await indexed(manifest.image.slice('ar://'.length)))) return false;
+      }
+      return true;
     });
     for (const { c, prompt, id } of sent) {
       const provider = c.contract.runner!.provider as ReturnType<typeof createProvider>;
