@@ -16,7 +16,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
 /** Offered load in requests per second; 0 sends as fast as the collectors can (the saturation run). */
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 /** Node settings the run uses; the defaults are what this machine does best with. */
-const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '32';
+const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '64';
 const ARWEAVE_MODE = process.env.BENCH_ARWEAVE_MODE ?? 'bundle';
 const SENDERS = 40;
 
