@@ -1,27 +1,20 @@
 import { type Job, Queue, UnrecoverableError } from 'bullmq';
-import type { Contract, JsonRpcProvider } from 'ethers';
+import type { JsonRpcProvider } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { TxSender } from './chain/tx-sender';
 import type { Config } from './config';
 import type { MintsRouterDeps } from './http/mints';
-import { type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, type RejectJobData } from './queue/jobs';
+import { type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
 import { createMintForProcessor } from './queue/mint-for';
-import { createStatusReader } from './status';
+import { createStatusReader, type StatusCollection } from './status';
 
 /** A collection the Web2 entry point mints on, with its chain's writer and queues. */
-export type Web2Collection = {
-  chainId: number;
-  address: string;
-  /** The collection, connected to the signer wallet. */
-  contract: Contract;
+export type Web2Collection = StatusCollection & {
   provider: JsonRpcProvider;
-  /** Its deployment block. */
-  startBlock: number;
   maxBlockRange: number;
   /** The chain leader's serial sender (the one writer for the signer key on that chain). */
   sender: TxSender;
-  fulfillQueue: Queue<FulfillJobData | RejectJobData>;
 };
 
 export type Web2Parameters = {
@@ -76,7 +69,7 @@ export function createWeb2(p: Web2Parameters): Web2 {
   const status = createStatusReader({
     redis: p.redis,
     prefix,
-    collections: p.collections.map((c) => ({ chainId: c.chainId, address: c.address, contract: c.contract, startBlock: c.startBlock, fulfillQueue: c.fulfillQueue })),
+    collections: p.collections,
     generateQueue: p.generateQueue,
     mintForQueues: [...mintForQueues.values()],
     maxBlockRange: Math.min(...p.collections.map((c) => c.maxBlockRange)),

@@ -82,7 +82,7 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
   };
 }
 
-/** Sends `count` requestMint transactions from accounts 2…, round robin, and returns the requests. */
+/** Sends one requestMint per prompt from accounts 2…, round robin (accounts in parallel), and returns the requests in the order of `prompts`. */
 export async function sendRequests(f: NodeFixture, prompts: string[]): Promise<MintRequest[]> {
   const keys = f.stack.anvil.privateKeys.slice(2);
   const byWallet = new Map<number, string[]>();
@@ -98,7 +98,8 @@ export async function sendRequests(f: NodeFixture, prompts: string[]): Promise<M
       }
     }),
   );
-  return out.sort((a, b) => Number(a.requestId - b.requestId));
+  // Accounts send in parallel, so request ids need not follow the prompts' order.
+  return prompts.map((p) => out.find((r) => r.prompt === p)!);
 }
 
 /** All events `name` of the collection since deployment. */
