@@ -180,10 +180,12 @@ export function createStatusReader(p: StatusReaderParameters): StatusReader {
   };
 
   const mint: StatusReader['mint'] = async (id) => {
-    const job = await findMintJob(p.mintForQueues, id);
+    let job = await findMintJob(p.mintForQueues, id);
     if (!job) return undefined;
     const base = { id, collection: job.data.collection, to: job.data.to };
     const state = await job.getState();
+    // The job may have ended between reading it and its state: read it again for its failure or result.
+    if (state === 'failed' || state === 'completed') job = (await findMintJob(p.mintForQueues, id)) ?? job;
     if (state === 'failed') return { ...base, status: 'failed', error: firstLine(job.failedReason) ?? 'failed' };
     if (state !== 'completed' || !job.returnvalue) return { ...base, status: 'queued' };
     const { requestId, txHash } = job.returnvalue;
