@@ -66,8 +66,9 @@ type StageOutput = {
 
 /**
  * The `generate` stage: gateway render with the on-chain seed → image on Arweave → manifest on Arweave →
- * EIP-712 signature → `fulfill` job. Each output is saved in Redis before the next step, so a retry after a
- * crash or a failed upload picks up where it stopped.
+ * EIP-712 signature → `fulfill` job. Image and manifest go up as two transactions, or (bundle mode) as data items
+ * signed at once and published in a shared bundle. Each output is saved in Redis before the next step, so a retry
+ * after a crash or a failed upload picks up where it stopped and never makes a second manifest.
  */
 export function createGenerateProcessor(deps: GenerateStageDeps) {
   const { gateway, store, signer, template, redis, logger, publishing } = deps;

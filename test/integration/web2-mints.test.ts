@@ -85,7 +85,7 @@ describe('POST /v1/mints', () => {
     const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`);
     expect(stream.contentType).toMatch(/^text\/event-stream/);
     const statuses = stream.statuses.map((s) => s.status);
-    expect(statuses[0]).toBe('queued');
+    expect(['queued', 'requested']).toContain(statuses[0]); // the current state first (the leader may already have paid)
     expect(statuses[statuses.length - 1]).toBe('minted');
     expectInOrder(statuses); // stages shorter than the poll interval (500 ms) may be skipped, never reordered
 
@@ -250,8 +250,9 @@ describe('a mint the operator cannot pay', () => {
       const to = Wallet.createRandom().address;
       const posted = await postMint({ to, prompt: 'a closed shop' });
       const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`, 30_000);
-      expect(stream.statuses.map((s) => s.status)).toEqual(['queued', 'failed']);
-      expect(stream.statuses[1].error).toBe('the collection refused requestMintFor: the collection is paused (EnforcedPause())');
+      // The stream polls: a refusal this quick may already be final at the first event.
+      expect(['queued,failed', 'failed']).toContain(stream.statuses.map((s) => s.status).join(','));
+      expect(stream.statuses[stream.statuses.length - 1].error).toBe('the collection refused requestMintFor: the collection is paused (EnforcedPause())');
       expect((await node.mintForQueue.getJob(posted.body.id))!.attemptsMade).toBe(1);
     } finally {
       await (await (f.collection.connect(owner) as typeof f.collection).getFunction('unpause')()).wait();
