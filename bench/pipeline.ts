@@ -32,6 +32,9 @@ function percentile(sorted: number[], p: number): number {
 export async function run(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-bench-'));
   const children: ChildProcess[] = [];
+  // If this process dies before its finally block, take the node and gateway with it.
+  const killChildren = () => children.forEach((c) => c.kill('SIGKILL'));
+  process.once('exit', killChildren);
   const anvil = await startAnvil({ accounts: SENDERS + 2 });
   const redis = await spawnRedisServer();
   const arlocal = await startArlocal({ dbPath: path.join(dir, 'arlocal'), mineIntervalMs: 1_000 });
@@ -167,6 +170,7 @@ export async function run(): Promise<Record<string, unknown>> {
       peakRssMb,
     };
   } finally {
+    process.off('exit', killChildren);
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
     await arlocal.stop();
