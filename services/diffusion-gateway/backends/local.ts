@@ -11,8 +11,11 @@ import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './t
 export const LOCAL_MODEL: ModelInfo = {
   backend: 'local',
   id: 'local-procedural',
-  version: '1',
+  version: '2',
 };
+
+/** The colour fields are smooth: they are computed on a grid this many times coarser and scaled up by sharp. */
+const GRID_STEP = 2;
 
 /** mulberry32: a tiny, fast PRNG; enough for layout, and fully determined by its 32-bit state. */
 function prng(state: number): () => number {
@@ -39,11 +42,14 @@ function wordHues(prompt: string): number[] {
   return words.map((w) => createHash('sha256').update(w).digest().readUInt32BE(0) / 4294967296);
 }
 
-/** Paints the raw RGB pixels for `input`. Pure: depends only on its input. */
-export function paintPixels(input: RenderInput): Buffer {
+/**
+ * Paints raw RGB pixels for `input` on a `gridWidth`×`gridHeight` grid spanning the full image (layout in
+ * full-size coordinates, sampled at grid cell centres). Pure: depends only on its arguments.
+ */
+export function paintPixels(input: RenderInput, gridWidth = input.width, gridHeight = input.height): Buffer {
   const { width, height } = input;
   const key = createHash('sha256')
-    .update(`local-procedural/1\0${input.prompt}\0${input.negativePrompt}\0${input.seed}\0${width}x${height}`)
+    .update(`local-procedural/${LOCAL_MODEL.version}\0${input.prompt}\0${input.negativePrompt}\0${input.seed}\0${width}x${height}`)
     .digest();
   const rand = prng(key.readUInt32BE(0));
   const hues = wordHues(input.prompt);
@@ -74,11 +80,15 @@ export function paintPixels(input: RenderInput): Buffer {
   const cg = Float64Array.from(blobs, (b) => b.c[1]);
   const cb = Float64Array.from(blobs, (b) => b.c[2]);
   const dy2 = new Float64Array(n);
-  const colPhase = Float64Array.from({ length: width }, (_, x) => x * freqX * 6.283);
-  const out = Buffer.allocUnsafe(width * height * 3);
+  const sx = width / gridWidth;
+  const sy = height / gridHeight;
+  const xs = Float64Array.from({ length: gridWidth }, (_, gx) => (gx + 0.5) * sx - 0.5);
+  const colPhase = Float64Array.from(xs, (x) => x * freqX * 6.283);
+  const out = Buffer.allocUnsafe(gridWidth * gridHeight * 3);
   let o = 0;
-  for (let y = 0; y < height; y++) {
-    const t = y / (height - 1 || 1);
+  for (let gy = 0; gy < gridHeight; gy++) {
+    const y = (gy + 0.5) * sy - 0.5;
+    const t = Math.min(1, Math.max(0, y / (height - 1 || 1)));
     const bgR = sky[0] + (ground[0] - sky[0]) * t;
     const bgG = sky[1] + (ground[1] - sky[1]) * t;
     const bgB = sky[2] + (ground[2] - sky[2]) * t;
@@ -87,7 +97,8 @@ export function paintPixels(input: RenderInput): Buffer {
       const dy = y - by[k];
       dy2[k] = dy * dy;
     }
-    for (let x = 0; x < width; x++) {
+    for (let gx = 0; gx < gridWidth; gx++) {
+      const x = xs[gx];
       let r = bgR;
       let g = bgG;
       let b = bgB;
@@ -99,7 +110,7 @@ export function paintPixels(input: RenderInput): Buffer {
         g += (cg[k] - g) * a;
         b += (cb[k] - b) * a;
       }
-      const ripple = 1 + 0.08 * Math.sin(colPhase[x] + rowPhase);
+      const ripple = 1 + 0.08 * Math.sin(colPhase[gx] + rowPhase);
       out[o++] = Math.min(255, Math.max(0, Math.round(r * ripple)));
       out[o++] = Math.min(255, Math.max(0, Math.round(g * ripple)));
       out[o++] = Math.min(255, Math.max(0, Math.round(b * ripple)));
@@ -115,8 +126,11 @@ export function paintPixels(input: RenderInput): Buffer {
  * const { image } = await renderLocal({ prompt: 'a red fox', negativePrompt: '', seed: 7, width: 512, height: 512 });
  */
 export async function renderLocal(input: RenderInput): Promise<RenderOutput> {
-  const pixels = paintPixels(input);
-  const image = await sharp(pixels, { raw: { width: input.width, height: input.height, channels: 3 } })
+  const gridWidth = Math.ceil(input.width / GRID_STEP);
+  const gridHeight = Math.ceil(input.height / GRID_STEP);
+  const pixels = paintPixels(input, gridWidth, gridHeight);
+  const image = await sharp(pixels, { raw: { width: gridWidth, height: gridHeight, channels: 3 } })
+    .resize(input.width, input.height, { kernel: 'cubic', fit: 'fill' })
     .png({ compressionLevel: 6, adaptiveFiltering: false, palette: false })
     .toBuffer();
   return { image, mime: 'image/png', width: input.width, height: input.height, model: LOCAL_MODEL };
