@@ -2,6 +2,7 @@ import type { Contract, EventLog, TransactionReceipt } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import type { FulfillJobData, RejectJobData } from '../queue/jobs';
+import { collectionInterface } from './collection';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
@@ -38,6 +39,9 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
   }
 }
 
+/** The events that tell each item's outcome in a `fulfillBatch` receipt. */
+const OUTCOME_TOPICS = new Set(['MintFulfilled', 'FulfillSkipped'].map((name) => collectionInterface.getEvent(name)!.topicHash));
+
 export type FulfillBatcherOptions = {
   contract: Contract;
   sender: TxSender;
@@ -73,6 +77,7 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
     const minted = new Set<string>();
     const skipped = new Map<string, string>();
     for (const log of receipt.logs as EventLog[]) {
+      if (!OUTCOME_TOPICS.has(log.topics[0])) continue; // a batch also logs Transfer, AigcData, MetadataUpdate per token
       const parsed = iface.parseLog(log);
       if (parsed?.name === 'MintFulfilled') minted.add(parsed.args.requestId.toString());
       if (parsed?.name === 'FulfillSkipped') skipped.set(parsed.args.requestId.toString(), parsed.args.reason as string);
