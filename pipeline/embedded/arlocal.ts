@@ -38,16 +38,18 @@ function patchChunkOffsetLookup(): void {
 }
 
 /**
- * When a bundle's header arrives without its data, arlocal's /tx route re-reads the bundle's chunks in a loop with
- * no pause until they are all there, which keeps its event loop busy for the whole upload (and slows every other
- * request). Pace that loop; the mine route's single read is left alone.
+ * When a bundle's header arrives without its data, arlocal's /tx route starts a loop of its own that re-reads the
+ * bundle's chunks without pause until they look complete, then unbundles. Mining unbundles the same bundle too (see
+ * `patchMiningOfIncompleteUploads`): the two race on inserts, the loop keeps the event loop busy for the whole
+ * upload, never ends for an upload cut short (a killed node), and throws once the database is closed. Leave
+ * unbundling to mining: for that loop, the chunk read never returns.
  */
 function patchBundleWaitLoop(): void {
   const proto = ChunkDB.prototype as unknown as { getRoot(root: string): Promise<unknown>; __aigcPaced?: boolean };
   if (proto.__aigcPaced) return;
   const { getRoot } = proto;
-  proto.getRoot = async function (root: string) {
-    if (new Error().stack?.includes('routes/transaction')) await new Promise((r) => setTimeout(r, 200));
+  proto.getRoot = function (root: string) {
+    if (new Error().stack?.includes('routes/transaction')) return new Promise(() => {});
     return getRoot.call(this, root);
   };
   proto.__aigcPaced = true;

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
 
 // The operator node as its own process (the compiled `aigc node`), killed with SIGKILL three times at random
-// moments while 100 requests are in flight, and restarted each time.
+// moments while 100 requests are in flight, and restarted each time; once per Arweave mode.
 jest.setTimeout(300_000);
 
 const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
@@ -13,8 +13,8 @@ let f: NodeFixture;
 let child: ChildProcess | undefined;
 let log: fs.WriteStream;
 
-function startNodeProcess(): ChildProcess {
-  const proc = spawn(process.execPath, [CLI, 'node'], { env: { ...process.env, ...f.env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startNodeProcess(mode: string): ChildProcess {
+  const proc = spawn(process.execPath, [CLI, 'node'], { env: { ...process.env, ...f.env(), AIGC_ARWEAVE_MODE: mode }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.pipe(log, { end: false });
   proc.stderr!.pipe(log, { end: false });
   return proc;
@@ -54,33 +54,33 @@ async function queueStates() {
   return out;
 }
 
-beforeAll(async () => {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-  f = await startNodeFixture({ accounts: 12 });
-  log = fs.createWriteStream(path.join(f.dataDir, 'node.log'));
-});
-afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await exited(child);
-  }
-  log?.end();
-  await f?.stop();
-});
+describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three times (%s mode)', (mode) => {
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+    f = await startNodeFixture({ accounts: 12 });
+    log = fs.createWriteStream(path.join(f.dataDir, 'node.log'));
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    log?.end();
+    await f?.stop();
+  });
 
-describe('node killed with SIGKILL three times', () => {
   it('mints each of 100 requests exactly once, with one manifest each', async () => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
     let state = seed;
     const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-    child = startNodeProcess();
+    child = startNodeProcess(mode);
     const sending = sendRequests(f, Array.from({ length: 100 }, (_, i) => `a paper boat on river ${i}`));
     for (let kill = 0; kill < 3; kill++) {
       await new Promise((r) => setTimeout(r, 1_000 + random() * 3_000));
       child.kill('SIGKILL');
       expect((await exited(child)).signal).toBe('SIGKILL');
-      child = startNodeProcess();
+      child = startNodeProcess(mode);
     }
     const requests = await sending;
     await until('100 mints', async () => (await events(f, 'MintFulfilled')).length >= 100, 180_000).catch(async (error) => {
@@ -94,7 +94,8 @@ describe('node killed with SIGKILL three times', () => {
     expect(minted).toEqual(requests.map((r) => r.requestId).sort((a, b) => Number(a - b))); // every request once, none twice
     expect(await events(f, 'MintRejected')).toEqual([]);
     for (const r of requests) expect(await f.collection.ownerOf(r.requestId)).toBe(r.recipient);
-    await f.stack.arlocal.mine();
+    // Bundled items are indexed when their bundle is mined (arlocal mines every second).
+    await until('every manifest indexed', async () => (await manifestsPerRequest()).size >= 100, 30_000).catch(() => undefined);
     const manifests = await manifestsPerRequest();
     const duplicated = [...manifests].filter(([, n]) => n > 1);
     expect({ seed, duplicated }).toEqual({ seed, duplicated: [] });
