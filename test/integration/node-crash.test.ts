@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Queue } from 'bullmq';
+import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
+import type { TokenManifest } from '../../pipeline/storage/manifest';
 import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
 
 // The operator node as its own process (the compiled `aigc node`), killed with SIGKILL three times at random
@@ -94,11 +96,16 @@ describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three ti
     expect(minted).toEqual(requests.map((r) => r.requestId).sort((a, b) => Number(a - b))); // every request once, none twice
     expect(await events(f, 'MintRejected')).toEqual([]);
     for (const r of requests) expect(await f.collection.ownerOf(r.requestId)).toBe(r.recipient);
-    // Bundled items are indexed when their bundle is mined (arlocal mines every second).
-    await until('every manifest indexed', async () => (await manifestsPerRequest()).size >= 100, 30_000).catch(() => undefined);
-    const manifests = await manifestsPerRequest();
-    const duplicated = [...manifests].filter(([, n]) => n > 1);
+    // Each token's manifest is on Arweave and names its request (bundled items are indexed when their bundle is mined,
+    // and arlocal mines every second).
+    const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });
+    const manifestIds = await Promise.all(requests.map(async (r) => ((await f.collection.tokenURI(r.requestId)) as string).slice('ar://'.length)));
+    const readManifests = () => Promise.all(manifestIds.map(async (id) => JSON.parse(Buffer.from(await store.download(id)).toString()) as TokenManifest));
+    await until('every manifest readable', () => readManifests().then(() => true, () => false), 60_000);
+    expect((await readManifests()).map((m) => m.aigc.requestId)).toEqual(requests.map((r) => r.requestId.toString()));
+    expect(new Set(manifestIds).size).toBe(100);
+    // And no request got a second manifest uploaded (a signed manifest published twice keeps its id).
+    const duplicated = [...(await manifestsPerRequest())].filter(([, n]) => n > 1);
     expect({ seed, duplicated }).toEqual({ seed, duplicated: [] });
-    expect(manifests.size).toBe(100);
   });
 });
