@@ -22,7 +22,7 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
-import { type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
+import { collectionKey, type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
 import { type Leadership, startLeadership } from './queue/leader';
 import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
@@ -131,9 +131,6 @@ type ChainRuntime = {
   leadership?: Leadership;
 };
 
-/** Dispatch key of a collection: jobs carry chain id and address. */
-const collectionKey = (chainId: number, address: string) => `${chainId}:${address.toLowerCase()}`;
-
 /**
  * The composition root of the operator node: listeners → `generate` queue → gateway, Arweave, signature →
  * per-chain `fulfill` queue → batched chain writes. Everything the node does is wired here and nowhere else.
@@ -182,20 +179,20 @@ export async function startNode({ config, template, logger = createLogger({ leve
   const attester = given.attester ?? (await createAttester(config, { store, logger }));
   const signerAddress = attester.wallet.address;
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
-  const publishing: Publishing =
-    config.arweave.mode === 'bundle'
-      ? {
-          mode: 'bundle',
-          signer: ethereumItemSigner(attester.wallet.privateKey),
-          publisher: createBundlePublisher({
-            store,
-            signer: ethereumItemSigner(attester.wallet.privateKey),
-            tags: { 'App-Name': APP_NAME, 'App-Version': APP_VERSION },
-            windowMs: config.arweave.bundleWindowMs,
-            maxBytes: config.arweave.bundleMaxBytes,
-          }),
-        }
-      : { mode: 'transactions' };
+  const itemSigner = config.arweave.mode === 'bundle' ? ethereumItemSigner(attester.wallet.privateKey) : undefined;
+  const publishing: Publishing = itemSigner
+    ? {
+        mode: 'bundle',
+        signer: itemSigner,
+        publisher: createBundlePublisher({
+          store,
+          signer: itemSigner,
+          tags: { 'App-Name': APP_NAME, 'App-Version': APP_VERSION },
+          windowMs: config.arweave.bundleWindowMs,
+          maxBytes: config.arweave.bundleMaxBytes,
+        }),
+      }
+    : { mode: 'transactions' };
 
   const keepDone = { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } };
   const generateQueue = new Queue<GenerateJobData>(QUEUE.generate, {

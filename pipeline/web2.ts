@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { TxSender } from './chain/tx-sender';
 import type { Config } from './config';
 import type { MintsRouterDeps } from './http/mints';
-import { type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
+import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
 import { createMintForProcessor } from './queue/mint-for';
 import { createStatusReader, type StatusCollection } from './status';
 
@@ -76,7 +76,7 @@ export function createWeb2(p: Web2Parameters): Web2 {
   });
   const processors = new Map(
     p.collections.map((c) => [
-      `${c.chainId}:${c.address.toLowerCase()}`,
+      collectionKey(c.chainId, c.address),
       createMintForProcessor({
         chainId: c.chainId,
         collection: c.address,
@@ -93,7 +93,7 @@ export function createWeb2(p: Web2Parameters): Web2 {
   return {
     mintForQueues,
     processor: (chainId) => (job) => {
-      const process = job.data.chainId === chainId ? processors.get(`${chainId}:${job.data.collection.toLowerCase()}`) : undefined;
+      const process = job.data.chainId === chainId ? processors.get(collectionKey(chainId, job.data.collection)) : undefined;
       if (!process) throw new UnrecoverableError(`collection ${job.data.collection} on chain ${job.data.chainId} is not served by this node`);
       return process(job);
     },

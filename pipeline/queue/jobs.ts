@@ -50,3 +50,8 @@ export type MintForResult = { requestId: string; txHash: string; blockNumber: nu
 export function requestJobId(chainId: number, collection: string, request: MintRequest | MintRequestJson): string {
   return `${chainId}-${collection.toLowerCase()}-${request.requestId}-${requestKey(request).slice(2, 18)}`;
 }
+
+/** Which collection a job belongs to: jobs carry the chain id and the address. */
+export function collectionKey(chainId: number, address: string): string {
+  return `${chainId}:${address.toLowerCase()}`;
+}
