@@ -20,6 +20,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 0);
 const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '64';
 const ARWEAVE_MODE = process.env.BENCH_ARWEAVE_MODE ?? 'bundle';
 const SENDERS = 40;
+/** Set to a directory to have the node and gateway write V8 CPU profiles there (open them in Chrome DevTools). */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const nodeArgs = (name: string) => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -43,7 +46,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const cli = path.join(__dirname, '..', 'pipeline', 'cli', 'index.js');
     const gatewayMain = path.join(__dirname, '..', 'services', 'diffusion-gateway', 'main.js');
     const gatewayPort = await freePort();
-    children.push(spawn(process.execPath, [gatewayMain], { env: { ...process.env, GATEWAY_PORT: String(gatewayPort) }, stdio: 'ignore' }));
+    children.push(spawn(process.execPath, [...nodeArgs('gateway'), gatewayMain], { env: { ...process.env, GATEWAY_PORT: String(gatewayPort) }, stdio: 'ignore' }));
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     await waitFor(async () => (await fetch(`${gatewayUrl}/healthz`)).ok, 10_000);
 
@@ -61,7 +64,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const collection = (await import('../pipeline/chain/collection')).connectCollection(deployed.address, provider);
 
     const logPath = path.join(dir, 'node.log');
-    const node = spawn(process.execPath, [cli, 'node'], {
+    const node = spawn(process.execPath, [...nodeArgs('node'), cli, 'node'], {
       env: {
         ...process.env,
         LOG_LEVEL: 'info',

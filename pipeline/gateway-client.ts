@@ -25,7 +25,8 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
           method: 'POST',
           headers: {
             'content-type': 'application/json',
-            accept: 'application/json',
+            // The image as bytes with its metadata in headers: no base64 and JSON to build and parse on either side.
+            accept: 'image/*',
             ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           },
           body: JSON.stringify(request),
@@ -38,8 +39,8 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
           retryable: true,
         });
       }
-      const text = await res.text();
       if (!res.ok) {
+        const text = await res.text();
         // The gateway names a typed code and whether retrying may help; fall back on the status.
         let error: { code?: ErrorCode; message?: string; retryable?: boolean } = {};
         try {
@@ -53,15 +54,49 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
           retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
         });
       }
-      const body = JSON.parse(text) as GenerateResponse;
-      const image = Buffer.from(body.image, 'base64');
-      const sha256 = createHash('sha256').update(image).digest('hex');
-      if (sha256 !== body.sha256) {
+      // The gateway answers JSON (base64 image) to a prompt too long for its x-prompt header.
+      const body = res.headers.get('content-type')?.startsWith('application/json')
+        ? jsonAnswer((await res.json()) as GenerateResponse)
+        : imageAnswer(res.headers, Buffer.from(await res.arrayBuffer()), url);
+      const { image } = body;
+      if (createHash('sha256').update(image).digest('hex') !== body.sha256) {
         throw new AigcError('GATEWAY_FAILED', 'gateway image does not match its sha256', { retryable: true });
       }
-      return { ...body, image };
+      return body;
     },
   };
+}
+
+function jsonAnswer(body: GenerateResponse): GeneratedImage {
+  return { ...body, image: Buffer.from(body.image, 'base64') };
+}
+
+/** The gateway's metadata headers of an image answer (see `POST /v1/generate` in the README). */
+function imageAnswer(headers: Headers, image: Buffer, url: string): GeneratedImage {
+  const header = (name: string) => {
+    const value = headers.get(name);
+    if (value === null) throw new AigcError('GATEWAY_FAILED', `${url} answered without the ${name} header: point gateway.url at an aigc-nft diffusion gateway of this version`, { retryable: false });
+    return value;
+  };
+  try {
+    return {
+      image,
+      mime: header('content-type'),
+      sha256: header('x-image-sha256'),
+      bytes: image.length,
+      requestId: header('x-request-id'),
+      seed: Number(header('x-seed')),
+      width: Number(header('x-width')),
+      height: Number(header('x-height')),
+      prompt: decodeURIComponent(header('x-prompt')),
+      model: JSON.parse(header('x-model')) as GeneratedImage['model'],
+      params: JSON.parse(header('x-params')) as GeneratedImage['params'],
+      timings: JSON.parse(header('x-timings')) as GeneratedImage['timings'],
+    };
+  } catch (cause) {
+    if (cause instanceof AigcError) throw cause;
+    throw new AigcError('GATEWAY_FAILED', `${url} answered with unreadable metadata headers`, { cause, retryable: true, details: String(cause) });
+  }
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds; undefined when absent or unreadable. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import type { FulfillJobData, RejectJobData } from '../queue/jobs';
 import { collectionInterface } from './collection';
+import { eventDecoder } from './event-decoder';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
@@ -40,7 +41,9 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
 }
 
 /** The events that tell each item's outcome in a `fulfillBatch` receipt. */
-const OUTCOME_TOPICS = new Set(['MintFulfilled', 'FulfillSkipped'].map((name) => collectionInterface.getEvent(name)!.topicHash));
+const mintFulfilled = eventDecoder(collectionInterface, 'MintFulfilled');
+const fulfillSkipped = eventDecoder(collectionInterface, 'FulfillSkipped');
+const unknownRequest = collectionInterface.getError('AIGCUnknownRequest')!.selector;
 
 export type FulfillBatcherOptions = {
   contract: Contract;
@@ -77,13 +80,13 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
     const minted = new Set<string>();
     const skipped = new Map<string, string>();
     for (const log of receipt.logs as EventLog[]) {
-      if (!OUTCOME_TOPICS.has(log.topics[0])) continue; // a batch also logs Transfer, AigcData, MetadataUpdate per token
-      const parsed = iface.parseLog(log);
-      if (parsed?.name === 'MintFulfilled') minted.add(parsed.args.requestId.toString());
-      if (parsed?.name === 'FulfillSkipped') skipped.set(parsed.args.requestId.toString(), parsed.args.reason as string);
+      // A batch also logs Transfer, AigcData and MetadataUpdate per token; only these two tell outcomes.
+      const mint = mintFulfilled.decode(log);
+      if (mint) minted.add(String(mint.requestId));
+      const skip = fulfillSkipped.decode(log);
+      if (skip) skipped.set(String(skip.requestId), skip.reason as string);
     }
     o.onBatch?.({ size: batch.length, minted: minted.size, gasUsed: receipt.gasUsed });
-    const unknownRequest = iface.getError('AIGCUnknownRequest')!.selector;
     for (const p of batch) {
       const id = p.item.request.requestId;
       if (minted.has(id)) {

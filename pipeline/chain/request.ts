@@ -1,6 +1,7 @@
 import { AbiCoder, keccak256, type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
+import { eventDecoder } from './event-decoder';
 
 /** A mint request as emitted by `MintRequested`; together the fields form the preimage the contract stores. */
 export type MintRequest = {
@@ -27,13 +28,12 @@ export type MintRequestJson = Omit<MintRequest, 'requestId' | 'paid' | 'requeste
   requestedAt: string;
 };
 
+const mintRequested = eventDecoder(collectionInterface, 'MintRequested');
+
 /** Decodes a `MintRequested` log; throws `EVENT_INVALID` for anything else. */
 export function parseMintRequested(log: Log): MintRequest {
-  const parsed = collectionInterface.parseLog(log);
-  if (!parsed || parsed.name !== 'MintRequested') {
-    throw new AigcError('EVENT_INVALID', `log ${log.transactionHash}:${log.index} is not MintRequested`);
-  }
-  const a = parsed.args;
+  const a = mintRequested.decode(log);
+  if (!a) throw new AigcError('EVENT_INVALID', `log ${log.transactionHash}:${log.index} is not MintRequested`);
   return {
     requestId: a.requestId as bigint,
     requester: a.requester as string,

@@ -20,6 +20,19 @@ export type GenerateDeps = {
   track(controller: AbortController): () => void;
 };
 
+/** Longest percent-encoded prompt sent as the `x-prompt` header of an image answer. */
+const MAX_PROMPT_HEADER = 8 * 1024;
+
+/** `prompt` percent-encoded for the `x-prompt` header, or undefined when it cannot go in one. */
+function headerSafe(prompt: string): string | undefined {
+  try {
+    const encoded = encodeURIComponent(prompt);
+    return encoded.length <= MAX_PROMPT_HEADER ? encoded : undefined;
+  } catch {
+    return undefined; // URIError: a lone surrogate
+  }
+}
+
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Zod issues → { field: message }, unknown keys named one by one. */
@@ -100,7 +113,10 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
     metrics.requests.inc({ code: 'OK' });
     const meta = { mime: post.mime, sha256: sha256(post.image), bytes: post.bytes, requestId, seed: body.seed, width: body.width, height: body.height, prompt: prompt.prompt, model: out.rendered.model, params, timings };
 
-    if (req.accepts(['image/*', 'application/json']) === 'application/json') {
+    const promptHeader = headerSafe(meta.prompt);
+    // A prompt too long for a header (servers cap a header block at 16 KiB), or with a lone surrogate (no UTF-8 for
+    // it), gets the JSON answer instead.
+    if (req.accepts(['image/*', 'application/json']) === 'application/json' || promptHeader === undefined) {
       const payload: GenerateResponse = { image: post.image.toString('base64'), ...meta };
       res.json(payload);
       return;
@@ -114,7 +130,8 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
         'x-width': String(body.width),
         'x-height': String(body.height),
         'x-model': JSON.stringify(meta.model),
-        // Header values must be Latin-1: the prompt is left out, params are ASCII-escaped JSON.
+        // Header values must be Latin-1: the prompt is percent-encoded, params are ASCII-escaped JSON.
+        'x-prompt': promptHeader,
         'x-params': JSON.stringify(params).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
         'x-timings': JSON.stringify(timings),
         'x-render-ms': String(timings.renderMs),
