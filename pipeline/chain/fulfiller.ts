@@ -1,9 +1,10 @@
-import type { Contract, EventLog, TransactionReceipt } from 'ethers';
+import type { Contract } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import type { FulfillJobData, RejectJobData } from '../queue/jobs';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
+import type { Receipt } from './receipt';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
@@ -76,10 +77,10 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
   let timer: NodeJS.Timeout | undefined;
   const iface = o.contract.interface;
 
-  async function settle(batch: Pending[], receipt: TransactionReceipt): Promise<void> {
+  async function settle(batch: Pending[], receipt: Receipt): Promise<void> {
     const minted = new Set<string>();
     const skipped = new Map<string, string>();
-    for (const log of receipt.logs as EventLog[]) {
+    for (const log of receipt.logs) {
       // A batch also logs Transfer, AigcData and MetadataUpdate per token; only these two tell outcomes.
       const mint = mintFulfilled.decode(log);
       if (mint) minted.add(String(mint.requestId));

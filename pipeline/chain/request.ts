@@ -29,9 +29,11 @@ export type MintRequestJson = Omit<MintRequest, 'requestId' | 'paid' | 'requeste
 };
 
 const mintRequested = eventDecoder(collectionInterface, 'MintRequested');
+/** topics[0] of `MintRequested`. */
+export const MINT_REQUESTED_TOPIC = mintRequested.topic;
 
 /** Decodes a `MintRequested` log; throws `EVENT_INVALID` for anything else. */
-export function parseMintRequested(log: Log): MintRequest {
+export function parseMintRequested(log: Pick<Log, 'topics' | 'data' | 'index' | 'blockNumber' | 'blockHash' | 'transactionHash'>): MintRequest {
   const a = mintRequested.decode(log);
   if (!a) throw new AigcError('EVENT_INVALID', `log ${log.transactionHash}:${log.index} is not MintRequested`);
   return {

@@ -1,6 +1,7 @@
-import { type JsonRpcProvider, keccak256, type TransactionReceipt, type TransactionRequest, type Wallet } from 'ethers';
+import { type JsonRpcProvider, keccak256, type TransactionRequest, type Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
+import { getReceipt, type Receipt, sendRawTransaction } from './receipt';
 
 export type TxSenderOptions = {
   wallet: Wallet;
@@ -29,7 +30,7 @@ export type SendOptions = {
 
 export type TxSender = {
   /** Sends `tx` with the next nonce and waits for it (or a replacement) to be mined. Calls are serialised. */
-  send(tx: TransactionRequest, label: string, options?: SendOptions): Promise<TransactionReceipt>;
+  send(tx: TransactionRequest, label: string, options?: SendOptions): Promise<Receipt>;
   /** Runs `fn` between two sends, with no send in flight (e.g. to settle an earlier transaction of a crashed run). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 };
@@ -52,7 +53,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   const pollMs = o.pollMs ?? 250;
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function sendNow(tx: TransactionRequest, label: string, options: SendOptions): Promise<TransactionReceipt> {
+  async function sendNow(tx: TransactionRequest, label: string, options: SendOptions): Promise<Receipt> {
     // Sends are serial and each waits for its receipt, so the chain's count is the next nonce; reading it each time
     // also follows a reorg that dropped our earlier transactions. Replacements keep the same nonce.
     const nonce = await o.provider.getTransactionCount(o.wallet.address, 'pending');
@@ -68,7 +69,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
         const raw = await o.wallet.signTransaction(populated);
         const hash = keccak256(raw);
         await options.onSigned?.({ hash, nonce, raw });
-        await o.provider.broadcastTransaction(raw);
+        await sendRawTransaction(o.provider, raw);
         hashes.push(hash);
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -83,7 +84,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       // First looks come quickly (fast chains and L2s mine within tens of ms), then every `pollMs`.
       for (let look = 0; Date.now() < deadline; look++) {
         for (const hash of hashes) {
-          const receipt = await o.provider.getTransactionReceipt(hash);
+          const receipt = await getReceipt(o.provider, hash);
           if (receipt) return receipt;
         }
         await sleep(Math.min(pollMs, 20 * 2 ** look));

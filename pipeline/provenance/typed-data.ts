@@ -1,4 +1,5 @@
-import { type TypedDataDomain, TypedDataEncoder, type Signer, verifyTypedData } from 'ethers';
+import { BaseWallet, hexlify, type Signer, type TypedDataDomain, TypedDataEncoder, verifyTypedData } from 'ethers';
+import { signDigest } from './sign-digest';
 
 /** EIP-712 types of a fulfilment; must match `FULFILLMENT_TYPEHASH` in AIGCCollection.sol. */
 export const FULFILLMENT_TYPES = {
@@ -37,7 +38,9 @@ export function fulfillmentDigest(domain: TypedDataDomain, value: Fulfillment): 
  * @example
  * const signature = await signFulfillment(wallet, fulfillmentDomain(31337, collection), fulfillment);
  */
-export function signFulfillment(signer: Signer, domain: TypedDataDomain, value: Fulfillment): Promise<string> {
+export async function signFulfillment(signer: Signer, domain: TypedDataDomain, value: Fulfillment): Promise<string> {
+  // A key held in this process (operator and TEE attesters) signs the digest natively: one signature per request.
+  if (signer instanceof BaseWallet) return hexlify(signDigest(signer.privateKey, fulfillmentDigest(domain, value)));
   return signer.signTypedData(domain, FULFILLMENT_TYPES, value);
 }
 

@@ -1,9 +1,10 @@
 import { type Job, UnrecoverableError } from 'bullmq';
-import { type Contract, type EventLog, formatEther, type JsonRpcProvider, type TransactionReceipt, toUtf8Bytes } from 'ethers';
+import { type Contract, formatEther, type JsonRpcProvider, toUtf8Bytes } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectionInterface } from '../chain/collection';
-import { parseMintRequested } from '../chain/request';
+import { getReceipt, type Receipt, sendRawTransaction } from '../chain/receipt';
+import { MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import type { SignedTx, TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';
 import type { MintForJobData, MintForResult } from './jobs';
@@ -83,7 +84,7 @@ export function createMintForProcessor(deps: MintForStageDeps) {
   const settleTimeoutMs = deps.settleTimeoutMs ?? 60_000;
 
   /** The receipt of a transaction an earlier run of this job sent, if one was (or now gets) mined. */
-  const settleEarlier = async (txKey: string): Promise<TransactionReceipt | undefined> => {
+  const settleEarlier = async (txKey: string): Promise<Receipt | undefined> => {
     const recorded = Object.values(await redis.hgetall(txKey)).map((v) => JSON.parse(v) as SignedTx);
     if (!recorded.length) return undefined;
     const deadline = Date.now() + settleTimeoutMs;
@@ -91,12 +92,12 @@ export function createMintForProcessor(deps: MintForStageDeps) {
       // The nonce first, then the receipts: a transaction mined in between is then seen as mined, never as dropped.
       const next = await provider.getTransactionCount(signerAddress, 'latest');
       for (const t of recorded) {
-        const receipt = await provider.getTransactionReceipt(t.hash);
+        const receipt = await getReceipt(provider, t.hash);
         if (receipt) return receipt;
       }
       if (recorded.every((t) => t.nonce < next)) return undefined; // each nonce went to another transaction
       // Maybe never broadcast (a crash right after recording) or dropped: it is signed, so it can only land once.
-      for (const t of recorded) await provider.broadcastTransaction(t.raw).catch(() => undefined);
+      for (const t of recorded) await sendRawTransaction(provider, t.raw).catch(() => undefined);
       if (Date.now() > deadline) {
         throw new AigcError('CHAIN_FAILED', 'an earlier requestMintFor of this mint is still pending; will check again', {
           retryable: true,
@@ -107,11 +108,9 @@ export function createMintForProcessor(deps: MintForStageDeps) {
     }
   };
 
-  const resultOf = async (receipt: TransactionReceipt): Promise<MintForResult> => {
+  const resultOf = async (receipt: Receipt): Promise<MintForResult> => {
     if (receipt.status !== 1) throw new AigcError('CHAIN_FAILED', `requestMintFor transaction ${receipt.hash} reverted`);
-    const log = (receipt.logs as EventLog[]).find(
-      (l) => l.address.toLowerCase() === collection.toLowerCase() && collectionInterface.parseLog(l)?.name === 'MintRequested',
-    );
+    const log = receipt.logs.find((l) => l.address.toLowerCase() === collection.toLowerCase() && l.topics[0] === MINT_REQUESTED_TOPIC);
     if (!log) throw new AigcError('CHAIN_FAILED', `requestMintFor transaction ${receipt.hash} emitted no MintRequested`);
     const request = parseMintRequested(log);
     // Findable by id at once, before the listener reaches its block.
@@ -157,7 +156,7 @@ export function createMintForProcessor(deps: MintForStageDeps) {
     const record = async (signed: SignedTx) => {
       await redis.multi().hset(txKey, signed.hash, JSON.stringify(signed)).expire(txKey, REQUEST_INDEX_TTL_S).exec();
     };
-    let receipt: TransactionReceipt;
+    let receipt: Receipt;
     try {
       receipt = await sender.send(tx, 'requestMintFor', { onSigned: record });
     } catch (error) {

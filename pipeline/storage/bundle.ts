@@ -1,7 +1,7 @@
 import { bundleAndSignData, createData, DataItem, EthereumSigner, SignatureConfig } from 'arbundles';
 import { getBytes, hashMessage, SigningKey } from 'ethers';
-import { ecdsaSign } from 'secp256k1';
 import { AigcError } from '../errors';
+import { signDigest } from '../provenance/sign-digest';
 import type { ArweaveStore } from './arweave';
 
 /** An ANS-104 data item, signed: its id is final before any byte is published. */
@@ -14,9 +14,7 @@ export type ItemSigner = Parameters<typeof createData>[1];
 
 /**
  * Signs data items with an Ethereum key (ANS-104 signature type 3: EIP-191 over the item's deep hash), so an
- * item's owner is the operator's signer address. Signs with libsecp256k1 (the `secp256k1` package's native
- * binding, ~0.05 ms a signature) rather than ethers' JavaScript curve (~0.4 ms): a node signs two items per
- * request. RFC 6979 nonces and low-s on both sides, so the bytes are the same as ethers' `signMessage`.
+ * item's owner is the operator's signer address. A node signs two items per request, so through libsecp256k1.
  */
 class EthereumItemSigner {
   readonly signatureType = SignatureConfig.ETHEREUM;
@@ -24,20 +22,16 @@ class EthereumItemSigner {
   readonly ownerLength = 65;
   readonly publicKey: Buffer;
   static readonly verify = EthereumSigner.verify;
-  private readonly secretKey: Uint8Array;
+  private readonly privateKey: string;
 
   constructor(privateKey: string) {
     const key = new SigningKey(privateKey);
-    this.secretKey = getBytes(key.privateKey);
+    this.privateKey = key.privateKey;
     this.publicKey = Buffer.from(getBytes(key.publicKey)); // uncompressed, 65 bytes
   }
 
   sign(message: Uint8Array): Uint8Array {
-    const { signature, recid } = ecdsaSign(getBytes(hashMessage(message)), this.secretKey);
-    const out = new Uint8Array(65);
-    out.set(signature);
-    out[64] = 27 + recid;
-    return out;
+    return signDigest(this.privateKey, hashMessage(message));
   }
 }
 

@@ -2,7 +2,7 @@ import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet } from 'ethers';
 import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
-import { fulfillmentDigest, fulfillmentDomain, recoverFulfillmentSigner, signFulfillment } from '../../pipeline/provenance/typed-data';
+import { FULFILLMENT_TYPES, fulfillmentDigest, fulfillmentDomain, recoverFulfillmentSigner, signFulfillment } from '../../pipeline/provenance/typed-data';
 import { loadTemplate } from '../../pipeline/template';
 
 // Uses a real anvil: the point is that the node's digest equals the one the deployed contract computes.
@@ -30,6 +30,8 @@ describe('EIP-712 fulfilment digest', () => {
       expect(fulfillmentDigest(domain, value)).toBe(onChain);
       const signature = await signFulfillment(deployer, domain, value);
       expect(recoverFulfillmentSigner(domain, value, signature)).toBe(deployer.address);
+      // The native path gives ethers' own bytes (RFC 6979, low-s).
+      expect(signature).toBe(await deployer.signTypedData(domain, FULFILLMENT_TYPES, value));
     }
     // A different chain id or collection gives a different digest: signatures do not replay across them.
     const value = { requestId: 1n, promptHash: keccak256('0x01'), seed: keccak256('0x02'), imageSha256: keccak256('0x03'), manifestId: keccak256('0x04'), modelHash: keccak256('0x05') };
