@@ -92,11 +92,14 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       return tx.send();
     };
     const itemsKey = `${key}:items`;
+    /** Items signed by this run; a retry after a crash reads them back from Redis instead. */
+    const signed: { image?: Buffer; manifest?: Buffer } = {};
     /** Bundle mode: signs `bytes` as a data item and keeps it in Redis until it is published; returns its id. */
     const keepItem = async (field: 'image' | 'manifest', bytes: Uint8Array, itemTags: Record<string, string>) => {
       if (publishing.mode !== 'bundle') throw new Error('keepItem outside bundle mode');
       const item = await signItem(publishing.signer, bytes, itemTags);
       await redis.hset(itemsKey, field, item.raw);
+      signed[field] = item.raw;
       return item.id;
     };
     const tags = {
@@ -202,7 +205,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
 
     if (publishing.mode === 'bundle' && !out.bundleId) {
       // Signed once, kept until published: a retry publishes the very same items (same ids) again.
-      const [image, manifestItem] = await redis.hmgetBuffer(itemsKey, 'image', 'manifest');
+      const [image, manifestItem] = signed.image && signed.manifest ? [signed.image, signed.manifest] : await redis.hmgetBuffer(itemsKey, 'image', 'manifest');
       if (!image || !manifestItem) throw new AigcError('ARWEAVE_FAILED', `signed items of request ${request.requestId} are missing from Redis`, { retryable: false });
       out.bundleId = await publishing.publisher.publish([image, manifestItem]);
       await redis.multi().hset(key, 'bundleId', out.bundleId).del(itemsKey).exec();

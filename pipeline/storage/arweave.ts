@@ -4,6 +4,7 @@ import Arweave from 'arweave';
 import Transaction from 'arweave/node/lib/transaction';
 import type { JWKInterface } from 'arweave/node/lib/wallet';
 import { AigcError } from '../errors';
+import { postJson } from './post-json';
 
 export type ArweaveStore = {
   /** Wallet address that pays for uploads. */
@@ -65,12 +66,13 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
   const address = await arweave.wallets.jwkToAddress(jwk);
   const base = url.replace(/\/+$/, '');
   const post = async (what: string, path: string, body: unknown) => {
+    const json = JSON.stringify(body);
     let last = '';
     for (let attempt = 0; attempt < 6; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      const res = await arweave.api.post(path, body).catch((e: Error) => ({ status: -1, data: e.message }));
+      const res = await postJson(`${base}/${path}`, json, 60_000).catch((e: Error) => ({ status: -1, text: e.message }));
       if (res.status >= 200 && res.status < 300) return;
-      last = `${res.status} ${typeof res.data === 'string' ? res.data : JSON.stringify(res.data)}`.slice(0, 300);
+      last = `${res.status} ${res.text}`.slice(0, 300);
     }
     throw new AigcError('ARWEAVE_FAILED', `upload of ${what} to ${url} failed: ${last}`, { retryable: true });
   };
