@@ -67,6 +67,21 @@ function patchBase64(): void {
   codec.bufferTob64Url = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
   // Mining decodes every tag and field of every transaction with this one (three regex passes and a copy).
   codec.fromB64Url = (text: string) => Buffer.from(text, 'base64url');
+  // Mining and the data route drop duplicate chunks by hashing each chunk once, then again for every lookup
+  // (n²/2 hashes of 350 KB strings per bundle). Remember the last few answers; a chunk is the same string object
+  // in both passes, so the lookup is a pointer comparison.
+  const recent: { text: unknown; hex: string }[] = [];
+  const sha256Hex = codec.sha256Hex as (data: unknown) => string;
+  codec.sha256Hex = (data: unknown) => {
+    const hit = recent.find((r) => r.text === data);
+    if (hit) return hit.hex;
+    const hex = sha256Hex(data);
+    if (typeof data === 'string') {
+      recent.unshift({ text: data, hex });
+      if (recent.length > 64) recent.pop();
+    }
+    return hex;
+  };
   codec.__aigcNative = true;
 }
 

@@ -12,7 +12,7 @@ describe('local-procedural renderer', () => {
     const a = await renderLocal(input);
     const b = await renderLocal({ ...input });
     expect(sha(a.image)).toBe(sha(b.image));
-    expect(a.model).toEqual({ backend: 'local', id: 'local-procedural', version: '2' });
+    expect(a.model).toEqual({ backend: 'local', id: 'local-procedural', version: '3' });
   });
 
   it('renders the same bytes in another process', async () => {

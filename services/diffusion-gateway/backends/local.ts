@@ -11,11 +11,11 @@ import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './t
 export const LOCAL_MODEL: ModelInfo = {
   backend: 'local',
   id: 'local-procedural',
-  version: '2',
+  version: '3',
 };
 
 /** The colour fields are smooth: they are computed on a grid this many times coarser and scaled up by sharp. */
-const GRID_STEP = 2;
+const GRID_STEP = 4;
 
 /** mulberry32: a tiny, fast PRNG; enough for layout, and fully determined by its 32-bit state. */
 function prng(state: number): () => number {
