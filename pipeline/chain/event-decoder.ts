@@ -26,7 +26,8 @@ export function eventDecoder(iface: Interface, name: string): EventDecoder {
   const coder = AbiCoder.defaultAbiCoder();
   const indexed = fragment.inputs.filter((p) => p.indexed);
   const plain = fragment.inputs.filter((p) => !p.indexed);
-  const plainTypes = plain.map((p) => p.type);
+  // ParamType objects, not type strings: ethers would parse the strings again on every decode.
+  const plainTypes = plain;
   return {
     topic,
     decode(log) {
@@ -34,7 +35,7 @@ export function eventDecoder(iface: Interface, name: string): EventDecoder {
       const args: Record<string, unknown> = {};
       indexed.forEach((p, i) => {
         const word = log.topics[i + 1];
-        args[p.name] = hashedWhenIndexed(p) ? word : coder.decode([p.type], word)[0];
+        args[p.name] = hashedWhenIndexed(p) ? word : coder.decode([p], word)[0];
       });
       const values = coder.decode(plainTypes, log.data);
       plain.forEach((p, i) => (args[p.name] = values[i]));

@@ -4,7 +4,7 @@ import { AigcError, errorMessage } from '../errors';
 import type { FulfillJobData, RejectJobData } from '../queue/jobs';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
-import type { Receipt } from './receipt';
+import type { Receipt } from './raw-rpc';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';

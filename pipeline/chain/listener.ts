@@ -2,8 +2,8 @@ import type { JsonRpcProvider } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
-import { collectionInterface } from './collection';
-import { type MintRequest, parseMintRequested } from './request';
+import { getLogs } from './raw-rpc';
+import { MINT_REQUESTED_TOPIC, type MintRequest, parseMintRequested } from './request';
 
 export type ListenerOptions = {
   provider: JsonRpcProvider;
@@ -24,7 +24,6 @@ export type ListenerOptions = {
 
 export type Listener = { stop(): Promise<void>; /** Runs one poll now (tests, shutdown). */ pollOnce(): Promise<number> };
 
-const MINT_REQUESTED = collectionInterface.getEvent('MintRequested')!.topicHash;
 /** How many recent heights keep their hash for reorg detection. */
 const REMEMBERED_BLOCKS = 128;
 
@@ -90,7 +89,7 @@ export function startListener(o: ListenerOptions): Listener {
     let handed = 0;
     while (from <= safeHead && !stopped) {
       const to = Math.min(safeHead, from + o.maxBlockRange - 1);
-      const logs = await o.provider.getLogs({ address: o.collection, topics: [MINT_REQUESTED], fromBlock: from, toBlock: to });
+      const logs = await getLogs(o.provider, { address: o.collection, topic: MINT_REQUESTED_TOPIC, fromBlock: from, toBlock: to });
       const requests = logs.map(parseMintRequested);
       if (requests.length) await o.onRequests(requests);
       await remember(to);

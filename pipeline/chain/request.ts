@@ -1,4 +1,4 @@
-import { AbiCoder, keccak256, type Log, toUtf8String, Utf8ErrorFuncs } from 'ethers';
+import { AbiCoder, keccak256, type Log, ParamType, toUtf8String, Utf8ErrorFuncs } from 'ethers';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
@@ -79,10 +79,8 @@ export function renderSeed(seed: string): number {
 /** The value the contract stores for a pending request: keccak256(abi.encode(Request)). Identifies it exactly. */
 export function requestKey(r: MintRequest | MintRequestJson): string {
   const s = requestStruct(r);
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ['tuple(address,uint96,address,uint64,bytes32,bytes32)'],
-      [[s.requester, s.paid, s.recipient, s.requestedAt, s.seed, s.promptHash]],
-    ),
-  );
+  return keccak256(AbiCoder.defaultAbiCoder().encode([REQUEST_TUPLE], [[s.requester, s.paid, s.recipient, s.requestedAt, s.seed, s.promptHash]]));
 }
+
+/** `AIGCCollection.Request`, parsed once (ethers parses a type string on every encode). */
+const REQUEST_TUPLE = ParamType.from('tuple(address,uint96,address,uint64,bytes32,bytes32)');

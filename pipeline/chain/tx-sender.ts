@@ -1,7 +1,7 @@
 import { type JsonRpcProvider, keccak256, type TransactionRequest, type Wallet } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
-import { getReceipt, type Receipt, sendRawTransaction } from './receipt';
+import { getReceipt, type Receipt, sendRawTransaction } from './raw-rpc';
 
 export type TxSenderOptions = {
   wallet: Wallet;

@@ -3,7 +3,7 @@ import { type Contract, formatEther, type JsonRpcProvider, toUtf8Bytes } from 'e
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectionInterface } from '../chain/collection';
-import { getReceipt, type Receipt, sendRawTransaction } from '../chain/receipt';
+import { getReceipt, type Receipt, sendRawTransaction } from '../chain/raw-rpc';
 import { MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import type { SignedTx, TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';

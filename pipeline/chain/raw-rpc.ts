@@ -1,7 +1,12 @@
-import type { JsonRpcProvider } from 'ethers';
+import { type JsonRpcProvider, toQuantity } from 'ethers';
+
+/**
+ * JSON-RPC reads and writes without ethers' formatting layer, for the calls a busy node makes per request:
+ * ethers checksums every address, builds frozen objects field by field and parses what it sends back again.
+ */
 
 /** A log as the node reads it: what decoding and bookkeeping need, nothing formatted. */
-export type ReceiptLog = {
+export type RawLog = {
   address: string;
   topics: string[];
   data: string;
@@ -12,15 +17,12 @@ export type ReceiptLog = {
 };
 
 /** A mined transaction's receipt, reduced to what the node checks. */
-export type Receipt = { hash: string; blockNumber: number; status: number; gasUsed: bigint; logs: ReceiptLog[] };
+export type Receipt = { hash: string; blockNumber: number; status: number; gasUsed: bigint; logs: RawLog[] };
 
 type RpcLog = { address: string; topics: string[]; data: string; logIndex: string; blockNumber: string; blockHash: string; transactionHash: string };
 type RpcReceipt = { transactionHash: string; blockNumber: string; status: string; gasUsed: string; logs: RpcLog[] };
 
-/**
- * `eth_getTransactionReceipt` without ethers' formatting, which checksums every log's address and builds a
- * frozen object per field: a fulfilment batch's receipt carries four logs per token. Null while not mined.
- */
+/** `eth_getTransactionReceipt`; null while not mined. A fulfilment batch's receipt carries four logs per token. */
 export async function getReceipt(provider: JsonRpcProvider, hash: string): Promise<Receipt | null> {
   const raw = (await provider.send('eth_getTransactionReceipt', [hash])) as RpcReceipt | null;
   if (!raw?.blockNumber) return null;
@@ -29,16 +31,26 @@ export async function getReceipt(provider: JsonRpcProvider, hash: string): Promi
     blockNumber: Number(raw.blockNumber),
     status: Number(raw.status),
     gasUsed: BigInt(raw.gasUsed),
-    logs: raw.logs.map((l) => ({
-      address: l.address,
-      topics: l.topics,
-      data: l.data,
-      index: Number(l.logIndex),
-      blockNumber: Number(l.blockNumber),
-      blockHash: l.blockHash,
-      transactionHash: l.transactionHash,
-    })),
+    logs: raw.logs.map(toRawLog),
   };
+}
+
+const toRawLog = (l: RpcLog): RawLog => ({
+  address: l.address,
+  topics: l.topics,
+  data: l.data,
+  index: Number(l.logIndex),
+  blockNumber: Number(l.blockNumber),
+  blockHash: l.blockHash,
+  transactionHash: l.transactionHash,
+});
+
+/** `eth_getLogs` of one contract and topic0 over an inclusive block range, in chain order. */
+export async function getLogs(provider: JsonRpcProvider, filter: { address: string; topic: string; fromBlock: number; toBlock: number }): Promise<RawLog[]> {
+  const logs = (await provider.send('eth_getLogs', [
+    { address: filter.address, topics: [filter.topic], fromBlock: toQuantity(filter.fromBlock), toBlock: toQuantity(filter.toBlock) },
+  ])) as (RpcLog & { removed?: boolean })[];
+  return logs.filter((l) => !l.removed).map(toRawLog);
 }
 
 /**
