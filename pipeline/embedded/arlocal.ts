@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
+import * as chunkRoutes from 'arlocal/bin/routes/chunk';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
 import * as encoding from 'arlocal/bin/utils/encoding';
 import { CHUNK_SIZE } from '../storage/arweave';
@@ -35,6 +36,80 @@ function patchChunkOffsetLookup(): void {
     return last?.offset ?? 0;
   };
   proto.__aigcPatched = true;
+}
+
+/**
+ * arlocal gives each chunk the next free place in its store in order of arrival, and reads a transaction's data
+ * back in that order, so chunks must arrive in order. Arweave nodes place a chunk by its own offset in the
+ * transaction (its Merkle proof ends with it), which lets uploaders post chunks in parallel. Do the same: the first
+ * chunk of a transaction reserves a range for all of it, and every chunk goes to range start + its offset. The
+ * stored number is arlocal's own (start + 1, never 0), so its `/tx/{id}/offset` and `/chunk/{offset}` routes
+ * still walk a transaction chunk by chunk.
+ */
+function patchChunkPlacement(): void {
+  type Chunk = { chunk: string; data_root: string; data_size: number | string; offset: number; data_path: string };
+  const proto = ChunkDB.prototype as unknown as {
+    connection: Knex;
+    create(chunk: Chunk): Promise<unknown>;
+    getByRootAndSize(root: string, size: number): Promise<Chunk | undefined>;
+    __aigcPlaced?: boolean;
+  };
+  if (proto.__aigcPlaced) return;
+  const { create } = proto;
+  /** Where each transaction's range starts, by data root and size. */
+  const starts = new Map<string, Promise<number>>();
+  let free: number | undefined;
+  let counted: Promise<void> | undefined;
+  /** Reserves `size` bytes past everything stored (chunks are at most CHUNK_SIZE long). */
+  const reserve = async (connection: Knex, size: number) => {
+    counted ??= connection('chunks')
+      .orderBy('offset', 'desc')
+      .first('offset')
+      .then((last) => void (free = last?.offset ? last.offset + CHUNK_SIZE : 0));
+    await counted;
+    const at = free!; // read and moved in one synchronous step: concurrent reservations never overlap
+    free = at + size;
+    return at;
+  };
+  /** The chunk's start within its transaction: the proof's last 32 bytes are the chunk's end offset. */
+  const startInTx = (c: Chunk) => {
+    const proof = Buffer.from(c.data_path, 'base64url');
+    const end = Number(BigInt(`0x${proof.subarray(proof.length - 32).toString('hex')}`));
+    return end - Buffer.byteLength(c.chunk, 'base64url');
+  };
+  const rangeStart = (connection: Knex, c: Chunk): Promise<number> => {
+    const key = `${c.data_root}:${c.data_size}`;
+    let start = starts.get(key);
+    if (!start) {
+      start = (async () => {
+        const known = (await connection('chunks').where({ data_root: c.data_root, data_size: c.data_size }).first('*')) as unknown as Chunk | undefined;
+        if (known) return known.offset - 1 - startInTx(known); // stored before a restart
+        return reserve(connection, Number(c.data_size));
+      })();
+      starts.set(key, start);
+    }
+    return start;
+  };
+  proto.create = async function (this: { connection: Knex }, c: Chunk) {
+    return create.call(this, { ...c, offset: (await rangeStart(this.connection, c)) + startInTx(c) + 1 });
+  };
+  // arlocal's chunk route reads the last stored chunk, data included, to work out an offset that `create` now
+  // sets itself: store the chunk straight away.
+  (chunkRoutes as unknown as Record<string, unknown>).postChunkRoute = async (ctx: { connection: Knex; request: { body: Chunk }; body: unknown; status: number }) => {
+    const c = ctx.request.body;
+    if (![c?.chunk, c?.data_path, c?.data_root].every((f) => typeof f === 'string') || !Number(c.data_size)) {
+      ctx.status = 400;
+      ctx.body = { error: 'a chunk needs chunk, data_path, data_root and data_size' };
+      return;
+    }
+    await new ChunkDB(ctx.connection as never).create(c);
+    ctx.body = {};
+  };
+  // The first chunk of the transaction, whatever arrived first (`/tx/{id}/offset` counts from it).
+  proto.getByRootAndSize = async function (this: { connection: Knex }, root: string, size: number) {
+    return (await this.connection('chunks').where({ data_root: root, data_size: size }).orderBy('offset', 'asc').first('*')) as unknown as Chunk | undefined;
+  };
+  proto.__aigcPlaced = true;
 }
 
 /**
@@ -131,6 +206,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   fs.mkdirSync(dbPath, { recursive: true });
   const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
+  patchChunkPlacement();
   patchBundleWaitLoop();
   patchBase64();
   patchMiningOfIncompleteUploads();
@@ -148,6 +224,10 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     await waitFor(async () => (await fetch(`${url}/info`)).ok, 10_000);
     const db = (arlocal as unknown as { connection: { raw(sql: string): Promise<unknown> } }).connection;
     await db.raw('CREATE INDEX IF NOT EXISTS chunks_offset ON chunks (offset)');
+    // A local test gateway needs no durability against power loss: without a sync per insert (each tag of each
+    // bundled item is one), uploads no longer queue behind a mine's thousands of inserts on the one connection.
+    await db.raw('PRAGMA journal_mode = WAL');
+    await db.raw('PRAGMA synchronous = OFF');
   } finally {
     console.log = log;
   }

@@ -86,10 +86,16 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     if (!priceOfChunks.has(size)) priceOfChunks.set(size, memoize(60_000, () => arweave.transactions.getPrice(size)));
     return priceOfChunks.get(size)!();
   };
-  // Our own send loop: arweave-js's chunk uploader sleeps 40 s after any error, which would stall a pipeline;
-  // here a chunk is retried within seconds and a lasting failure surfaces so the queue can retry the job.
-  const postChunks = async (tx: Transaction, data: Uint8Array, from = 0) => {
-    for (let i = from; i < tx.chunks!.chunks.length; i++) await post(`${tx.id} chunk ${i}`, 'chunk', chunkBody(tx, i, data));
+  // Our own send loop: arweave-js's chunk uploader posts one chunk at a time and sleeps 40 s after any error, which
+  // would stall a pipeline. Here CHUNK_UPLOADS chunks are in flight (nodes place a chunk by the offset its proof
+  // carries, so order does not matter), a chunk is retried within seconds, and a lasting failure surfaces so the
+  // queue can retry the job.
+  const postChunks = async (tx: Transaction, data: Uint8Array) => {
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < tx.chunks!.chunks.length; i = next++) await post(`${tx.id} chunk ${i}`, 'chunk', chunkBody(tx, i, data));
+    };
+    await Promise.all(Array.from({ length: Math.min(CHUNK_UPLOADS, tx.chunks!.chunks.length) }, lane));
   };
   /** Posts a signed transaction: the data in the header when it fits one chunk, else header then chunks. */
   const postTx = async (tx: Transaction, data: Uint8Array) => {
@@ -205,6 +211,9 @@ function chunkBody(tx: Transaction, i: number, data: Uint8Array) {
 }
 
 export const CHUNK_SIZE = 256 * 1024;
+
+/** Chunks of one transaction posted at once. */
+const CHUNK_UPLOADS = 4;
 
 /**
  * The size whose price the uploader asks for `bytes` of data: whole 256 KiB chunks (what arweave.net charges for
