@@ -111,6 +111,7 @@ export const configSchema = z.object({
       bundleWindowMs: int(0, 60_000).default(50),
       /** Bundle mode: largest bundle in bytes. */
       bundleMaxBytes: int(1_024, 1_073_741_824).default(8 * 1024 * 1024),
+      bundleUploads: int(1, 16).default(1),
       /** Depth at which an upload counts as confirmed (its kept bytes are then let go); 0 = do not follow uploads. */
       confirmations: int(0, 1_000).default(10),
       /** How often pending uploads are checked. */
@@ -193,6 +194,7 @@ export const ENV_VARS = {
   AIGC_ARWEAVE_MODE: 'arweave.mode',
   AIGC_BUNDLE_WINDOW_MS: 'arweave.bundleWindowMs',
   AIGC_BUNDLE_MAX_BYTES: 'arweave.bundleMaxBytes',
+  AIGC_BUNDLE_UPLOADS: 'arweave.bundleUploads',
   AIGC_ARWEAVE_CONFIRMATIONS: 'arweave.confirmations',
   AIGC_ARWEAVE_CONFIRM_POLL_MS: 'arweave.confirmPollMs',
   AIGC_ARWEAVE_DROP_AFTER_MS: 'arweave.dropAfterMs',

@@ -190,6 +190,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
           tags: { 'App-Name': APP_NAME, 'App-Version': APP_VERSION },
           windowMs: config.arweave.bundleWindowMs,
           maxBytes: config.arweave.bundleMaxBytes,
+          uploads: config.arweave.bundleUploads,
         }),
       }
     : { mode: 'transactions' };

@@ -56,11 +56,14 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   async function sendNow(tx: TransactionRequest, label: string, options: SendOptions): Promise<Receipt> {
     // Sends are serial and each waits for its receipt, so the chain's count is the next nonce; reading it each time
     // also follows a reorg that dropped our earlier transactions. Replacements keep the same nonce.
-    const nonce = await o.provider.getTransactionCount(o.wallet.address, 'pending');
-    const fee = await o.provider.getFeeData();
+    // The three lookups are independent: asked at once, they cost one round trip instead of three.
+    const [nonce, fee, gasLimit] = await Promise.all([
+      o.provider.getTransactionCount(o.wallet.address, 'pending'),
+      o.provider.getFeeData(),
+      tx.gasLimit ?? o.provider.estimateGas({ ...tx, from: o.wallet.address }).then((gas) => (gas * 12n) / 10n),
+    ]);
     let maxFeePerGas = fee.maxFeePerGas ?? fee.gasPrice ?? 1_000_000_000n;
     let maxPriorityFeePerGas = fee.maxPriorityFeePerGas ?? 1_000_000_000n;
-    const gasLimit = tx.gasLimit ?? ((await o.provider.estimateGas({ ...tx, from: o.wallet.address })) * 12n) / 10n;
     const hashes: string[] = [];
     for (let attempt = 0; attempt <= maxBumps; attempt++) {
       try {

@@ -66,34 +66,43 @@ export type BundlePublisherOptions = {
   signer: ItemSigner;
   /** Tags of every bundle transaction (App-Name, App-Version, …). */
   tags: Record<string, string>;
-  /** How long the first waiting item waits for others while no bundle is uploading. @defaultValue 50 */
+  /** How long the first waiting item waits for others before its bundle goes up. @defaultValue 50 */
   windowMs?: number;
   /** Largest bundle; larger batches are split. @defaultValue 8 MiB */
   maxBytes?: number;
+  /** Bundles uploading at once; what arrives while all are busy goes into the next one. More help against a distant gateway; on one machine each bundle costs CPU. @defaultValue 1 */
+  uploads?: number;
 };
 
 type Waiting = { items: Buffer[]; bytes: number; resolve(id: string): void; reject(error: unknown): void };
 
 /**
- * Group commit for Arweave uploads: one bundle uploads at a time and everything that arrives meanwhile goes into
- * the next one, so batches grow with load and an idle node waits only `windowMs`.
+ * Group commit for Arweave uploads: up to `uploads` bundles go up at a time, and everything that arrives while they
+ * do goes into the next one, so batches grow with load and an idle node waits only `windowMs`.
  *
  * @example
  * const publisher = createBundlePublisher({ store, signer, tags: { 'App-Name': 'aigc-nft' } });
  * const bundleId = await publisher.publish([image.raw, manifest.raw]);
  */
-export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxBytes = 8 * 1024 * 1024 }: BundlePublisherOptions): BundlePublisher {
+export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxBytes = 8 * 1024 * 1024, uploads = 1 }: BundlePublisherOptions): BundlePublisher {
   const waiting: Waiting[] = [];
-  let uploading = false;
+  let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
 
+  /** Starts the next bundle after `windowMs`, unless one is scheduled already or every upload slot is busy. */
+  const schedule = () => {
+    if (waiting.length && inFlight < uploads) timer ??= setTimeout(() => void uploadNext(), windowMs);
+  };
+
   async function uploadNext(): Promise<void> {
+    clearTimeout(timer);
     timer = undefined;
-    if (uploading || !waiting.length) return;
-    uploading = true;
+    if (inFlight >= uploads || !waiting.length) return;
+    inFlight++;
     let bytes = 0;
     const take = waiting.findIndex((w) => (bytes += w.bytes) > maxBytes);
     const batch = waiting.splice(0, take <= 0 ? waiting.length : take);
+    schedule(); // a slot may still be free for what arrives meanwhile
     try {
       const bundle = await bundleAndSignData(
         batch.flatMap((w) => w.items.map((raw) => new DataItem(raw))),
@@ -105,7 +114,8 @@ export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxB
       const error = cause instanceof AigcError ? cause : new AigcError('ARWEAVE_FAILED', 'bundle upload failed', { cause, retryable: true, details: String(cause) });
       for (const w of batch) w.reject(error);
     } finally {
-      uploading = false;
+      inFlight--;
+      // What waited for a free slot has waited long enough: it goes up now.
       if (waiting.length) void uploadNext();
     }
   }
@@ -114,7 +124,7 @@ export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxB
     publish(items) {
       return new Promise<string>((resolve, reject) => {
         waiting.push({ items, bytes: items.reduce((n, b) => n + b.length, 0), resolve, reject });
-        if (!uploading) timer ??= setTimeout(() => void uploadNext(), windowMs);
+        schedule();
       });
     },
   };
