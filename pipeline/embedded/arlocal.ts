@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
 import * as chunkRoutes from 'arlocal/bin/routes/chunk';
@@ -157,6 +158,12 @@ function patchBase64(): void {
     }
     return hex;
   };
+  // arbundles encodes every unbundled item's data to base64url with the `base64url` package (three regex passes
+  // over the whole string); same output from Node's codec.
+  const lib = createRequire(require.resolve('arbundles'))('base64url') as { default: Record<string, unknown> };
+  lib.default.encode = (input: Buffer | string, encoding: BufferEncoding = 'utf8') =>
+    (Buffer.isBuffer(input) ? input : Buffer.from(input, encoding)).toString('base64url');
+  lib.default.toBuffer = (text: string) => Buffer.from(String(text), 'base64url');
   codec.__aigcNative = true;
 }
 
