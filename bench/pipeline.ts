@@ -42,7 +42,7 @@ export async function run(): Promise<Record<string, unknown>> {
   process.once('exit', killChildren);
   const anvil = await startAnvil({ accounts: SENDERS + 2 });
   const redis = await spawnRedisServer();
-  const arlocal = await startArlocal({ dbPath: path.join(dir, 'arlocal'), mineIntervalMs: 1_000 });
+  const arlocal = await startArlocal({ dbPath: path.join(dir, 'arlocal'), mineIntervalMs: Number(process.env.BENCH_MINE_MS ?? 1_000) });
   try {
     const cli = path.join(__dirname, '..', 'pipeline', 'cli', 'index.js');
     const gatewayMain = path.join(__dirname, '..', 'services', 'diffusion-gateway', 'main.js');

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config';
-import { startNode } from '../node';
-import { runDemo } from './demo';
-import { quoteCommand, type QuoteCommandOptions } from './quote';
-import { verifyCommand } from './verify';
+import type { QuoteCommandOptions } from './quote';
 import { reportError } from './exit';
+
+// Each command loads its own modules when it runs: `aigc node` never loads the embedded stack the demo uses
+// (arlocal, its GraphQL server and SQLite), which would cost it a second of start-up and tens of MB.
 
 const program = new Command()
   .name('aigc')
@@ -29,6 +29,7 @@ program
   )
   .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo\n  $ aigc demo --attester simulated')
   .action(async (opts: { count: number; template: string; dataDir: string; attester: 'operator' | 'simulated' | 'tee' }) => {
+    const { runDemo } = await import('./demo');
     await runDemo({ count: opts.count, template: opts.template, dataDir: opts.dataDir, attester: opts.attester });
   });
 
@@ -45,6 +46,7 @@ program
   )
   .action(async (opts: { config?: string; workersOnly?: boolean }) => {
     const config = loadConfig({ file: opts.config });
+    const { startNode } = await import('../node');
     const node = await startNode({ config, listen: !opts.workersOnly });
     const served = node.collections.map((c) => `${c.address} (${c.template.name}) on chain ${c.chainId}`).join(', ');
     console.log(`node running for ${served}; metrics at ${node.httpUrl ?? 'off'}/metrics; Ctrl-C to stop`);
@@ -71,6 +73,7 @@ program
   .addHelpText('after', '\nExample:\n  $ aigc verify 3 --collection 0x… --rpc https://rpc.example --arweave https://arweave.net')
   .action(async (tokenId: bigint, opts: { collection: string; rpc: string; arweave: string; fromBlock: number; json?: boolean }) => {
     if (!/^0x[0-9a-fA-F]{40}$/.test(opts.collection)) throw new InvalidArgumentError('--collection must be a 0x address');
+    const { verifyCommand } = await import('./verify');
     await verifyCommand(tokenId, opts);
   });
 
@@ -101,6 +104,7 @@ program
       '  $ aigc quote --rpc http://127.0.0.1:8545 --collection 0x… --arweave http://127.0.0.1:1984',
   )
   .action(async (opts: QuoteCommandOptions) => {
+    const { quoteCommand } = await import('./quote');
     await quoteCommand(opts);
   });
 
