@@ -21,6 +21,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 0);
 const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '64';
 const ARWEAVE_MODE = process.env.BENCH_ARWEAVE_MODE ?? 'bundle';
 const SENDERS = 40;
+/** Node processes: the leader plus render-only workers (`aigc node --workers-only`). */
+const NODE_PROCESSES = Number(process.env.BENCH_NODE_PROCESSES ?? 1);
 /** Set to a directory to have the node and gateway write V8 CPU profiles there (open them in Chrome DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const nodeArgs = (name: string) => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
@@ -64,31 +66,36 @@ export async function run(): Promise<Record<string, unknown>> {
     const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
     const collection = (await import('../pipeline/chain/collection')).connectCollection(deployed.address, provider);
 
-    const logPath = path.join(dir, 'node.log');
-    const node = spawn(process.execPath, [...nodeArgs('node'), cli, 'node'], {
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        AIGC_DATA_DIR: dir,
-        REDIS_URL: redis.url,
-        AIGC_RPC_URL: anvil.rpcUrl,
-        AIGC_POLL_INTERVAL_MS: '50',
-        AIGC_START_BLOCK: String(deployed.blockNumber),
-        AIGC_COLLECTION: deployed.address,
-        AIGC_TEMPLATE: templatePath,
-        AIGC_SIGNER_KEY: anvil.privateKeys[1],
-        AIGC_GATEWAY_URL: gatewayUrl,
-        AIGC_ARWEAVE_URL: arlocal.url,
-        AIGC_ARWEAVE_WALLET: walletPath,
-        AIGC_GENERATE_CONCURRENCY: GENERATE_CONCURRENCY,
-        AIGC_ARWEAVE_MODE: ARWEAVE_MODE,
-        AIGC_BATCH_SIZE: '20',
-        AIGC_BATCH_WINDOW_MS: '20',
-        AIGC_HTTP_PORT: '0',
-      },
-      stdio: ['ignore', 'ignore', fs.openSync(logPath, 'w')], // pino writes to stderr
+    const nodeEnv = {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      AIGC_DATA_DIR: dir,
+      REDIS_URL: redis.url,
+      AIGC_RPC_URL: anvil.rpcUrl,
+      AIGC_POLL_INTERVAL_MS: '50',
+      AIGC_START_BLOCK: String(deployed.blockNumber),
+      AIGC_COLLECTION: deployed.address,
+      AIGC_TEMPLATE: templatePath,
+      AIGC_SIGNER_KEY: anvil.privateKeys[1],
+      AIGC_GATEWAY_URL: gatewayUrl,
+      AIGC_ARWEAVE_URL: arlocal.url,
+      AIGC_ARWEAVE_WALLET: walletPath,
+      AIGC_GENERATE_CONCURRENCY: GENERATE_CONCURRENCY,
+      AIGC_ARWEAVE_MODE: ARWEAVE_MODE,
+      AIGC_BATCH_SIZE: '20',
+      AIGC_BATCH_WINDOW_MS: '20',
+      AIGC_HTTP_PORT: '0',
+    };
+    // The node, and (BENCH_NODE_PROCESSES > 1) render-only workers beside it, as an operator scales out.
+    const logPaths: string[] = [];
+    const nodes = Array.from({ length: NODE_PROCESSES }, (_, i) => {
+      logPaths.push(path.join(dir, i ? `worker-${i}.log` : 'node.log'));
+      const args = [...nodeArgs(i ? `worker-${i}` : 'node'), cli, 'node', ...(i ? ['--workers-only'] : [])];
+      // pino writes to stderr
+      const child = spawn(process.execPath, args, { env: nodeEnv, stdio: ['ignore', 'ignore', fs.openSync(logPaths[i], 'w')] });
+      children.push(child);
+      return child;
     });
-    children.push(node);
     await new Promise((r) => setTimeout(r, 1_500));
 
     const requestTx = new Map<string, string>();
@@ -149,15 +156,33 @@ export async function run(): Promise<Record<string, unknown>> {
     await watching;
     const requestedAt = new Map([...requestTx].map(([id, hash]) => [id, sentAt.get(hash)!]));
     const elapsed = (performance.now() - started) / 1000;
-    const status = fs.readFileSync(`/proc/${node.pid}/status`, 'utf8');
-    const peakRssMb = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    // Peak resident memory of each node process (the leader's alone when it runs alone).
+    const peaksMb = nodes.map((n) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
 
+    // From the node logs: render time, and when each request's image and outputs were stored and its mint seen.
     const renderMs = new Map<string, number>();
-    for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
-      if (!line.includes('"renderMs"')) continue;
-      const entry = JSON.parse(line) as { requestId: string; renderMs: number };
-      renderMs.set(entry.requestId, entry.renderMs);
+    const stageAt = new Map<string, { image?: number; stored?: number; minted?: number }>();
+    for (const logPath of logPaths) {
+      for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
+        if (!line.includes('"requestId"')) continue;
+        const entry = JSON.parse(line) as { requestId: string; time: number; msg: string; renderMs?: number; outcome?: string };
+        const at = stageAt.get(entry.requestId) ?? {};
+        if (entry.renderMs !== undefined) {
+          renderMs.set(entry.requestId, entry.renderMs);
+          at.image = entry.time;
+        }
+        if (entry.msg === 'bundle stored' || entry.msg === 'manifest stored') at.stored = entry.time;
+        if (entry.outcome === 'minted') at.minted = entry.time;
+        stageAt.set(entry.requestId, at);
+      }
     }
+    const epoch = (id: string) => performance.timeOrigin + requestedAt.get(id)!;
+    const stageP50 = (f: (id: string) => number) => Math.round(percentile([...stageAt.keys()].filter((id) => requestedAt.has(id)).map(f).filter(Number.isFinite).sort((a, b) => a - b), 50));
+    const stagesP50Ms = {
+      requestToImage: stageP50((id) => stageAt.get(id)!.image! - epoch(id) - renderMs.get(id)!),
+      imageToStored: stageP50((id) => stageAt.get(id)!.stored! - stageAt.get(id)!.image!),
+      storedToMinted: stageP50((id) => stageAt.get(id)!.minted! - stageAt.get(id)!.stored!),
+    };
     const overheads = [...mintedAt.keys()]
       .filter((id) => requestedAt.has(id) && renderMs.has(id))
       .map((id) => mintedAt.get(id)! - requestedAt.get(id)! - renderMs.get(id)!)
@@ -174,7 +199,10 @@ export async function run(): Promise<Record<string, unknown>> {
       overheadP50Ms: Math.round(percentile(overheads, 50)),
       overheadP95Ms: Math.round(percentile(overheads, 95)),
       overheadP99Ms: Math.round(percentile(overheads, 99)),
-      peakRssMb,
+      peakRssMb: Math.max(...peaksMb),
+      /** Where the median request's overhead goes (node log clock; render time taken out of the first stage). */
+      stagesP50Ms,
+      ...(nodes.length > 1 ? { nodeProcesses: nodes.length, peakRssMbEach: peaksMb } : {}),
     };
   } finally {
     process.off('exit', killChildren);

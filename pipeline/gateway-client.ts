@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GenerateRequest, GenerateResponse } from '../services/diffusion-gateway/request';
 import { AigcError, type ErrorCode } from './errors';
+import { type HttpAnswer, httpRequest } from './http-request';
 
 export type GeneratedImage = Omit<GenerateResponse, 'image'> & { image: Buffer };
 
@@ -19,9 +20,9 @@ export type GatewayClient = {
 export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; apiKey?: string; timeoutMs: number }): GatewayClient {
   return {
     async generate(request) {
-      let res: Response;
+      let res: HttpAnswer;
       try {
-        res = await fetch(new URL('/v1/generate', url), {
+        res = await httpRequest(new URL('/v1/generate', url).href, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -30,7 +31,7 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
             ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           },
           body: JSON.stringify(request),
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
         });
       } catch (cause) {
         const timedOut = (cause as Error).name === 'TimeoutError';
@@ -39,8 +40,12 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
           retryable: true,
         });
       }
-      if (!res.ok) {
-        const text = await res.text();
+      const header = (name: string) => {
+        const value = res.headers[name];
+        return Array.isArray(value) ? value.join(', ') : value;
+      };
+      if (res.status < 200 || res.status >= 300) {
+        const text = res.body.toString('utf8');
         // The gateway names a typed code and whether retrying may help; fall back on the status.
         let error: { code?: ErrorCode; message?: string; retryable?: boolean } = {};
         try {
@@ -51,15 +56,14 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
         throw new AigcError(error.code ?? (res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED'), `gateway answered ${res.status}: ${error.message ?? 'no message'}`, {
           details: text.slice(0, 2_000),
           retryable: error.retryable ?? (res.status >= 500 || res.status === 429),
-          retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+          retryAfterMs: retryAfterMs(header('retry-after') ?? null),
         });
       }
       // The gateway answers JSON (base64 image) to a prompt too long for its x-prompt header.
-      const body = res.headers.get('content-type')?.startsWith('application/json')
-        ? jsonAnswer((await res.json()) as GenerateResponse)
-        : imageAnswer(res.headers, Buffer.from(await res.arrayBuffer()), url);
-      const { image } = body;
-      if (createHash('sha256').update(image).digest('hex') !== body.sha256) {
+      const body = header('content-type')?.startsWith('application/json')
+        ? jsonAnswer(JSON.parse(res.body.toString('utf8')) as GenerateResponse)
+        : imageAnswer(header, res.body, url);
+      if (createHash('sha256').update(body.image).digest('hex') !== body.sha256) {
         throw new AigcError('GATEWAY_FAILED', 'gateway image does not match its sha256', { retryable: true });
       }
       return body;
@@ -72,10 +76,10 @@ function jsonAnswer(body: GenerateResponse): GeneratedImage {
 }
 
 /** The gateway's metadata headers of an image answer (see `POST /v1/generate` in the README). */
-function imageAnswer(headers: Headers, image: Buffer, url: string): GeneratedImage {
+function imageAnswer(headers: (name: string) => string | undefined, image: Buffer, url: string): GeneratedImage {
   const header = (name: string) => {
-    const value = headers.get(name);
-    if (value === null) throw new AigcError('GATEWAY_FAILED', `${url} answered without the ${name} header: point gateway.url at an aigc-nft diffusion gateway of this version`, { retryable: false });
+    const value = headers(name);
+    if (value === undefined) throw new AigcError('GATEWAY_FAILED', `${url} answered without the ${name} header: point gateway.url at an aigc-nft diffusion gateway of this version`, { retryable: false });
     return value;
   };
   try {

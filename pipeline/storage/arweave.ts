@@ -4,7 +4,7 @@ import Arweave from 'arweave';
 import Transaction from 'arweave/node/lib/transaction';
 import type { JWKInterface } from 'arweave/node/lib/wallet';
 import { AigcError } from '../errors';
-import { postJson } from './post-json';
+import { postJson } from '../http-request';
 
 export type ArweaveStore = {
   /** Wallet address that pays for uploads. */
