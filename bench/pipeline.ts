@@ -72,7 +72,7 @@ export async function run(): Promise<Record<string, unknown>> {
       AIGC_DATA_DIR: dir,
       REDIS_URL: redis.url,
       AIGC_RPC_URL: anvil.rpcUrl,
-      AIGC_POLL_INTERVAL_MS: '50',
+      AIGC_POLL_INTERVAL_MS: process.env.AIGC_POLL_INTERVAL_MS ?? '50',
       AIGC_START_BLOCK: String(deployed.blockNumber),
       AIGC_COLLECTION: deployed.address,
       AIGC_TEMPLATE: templatePath,
@@ -83,7 +83,7 @@ export async function run(): Promise<Record<string, unknown>> {
       AIGC_GENERATE_CONCURRENCY: GENERATE_CONCURRENCY,
       AIGC_ARWEAVE_MODE: ARWEAVE_MODE,
       AIGC_BATCH_SIZE: '20',
-      AIGC_BATCH_WINDOW_MS: '20',
+      AIGC_BATCH_WINDOW_MS: process.env.AIGC_BATCH_WINDOW_MS ?? '5',
       AIGC_HTTP_PORT: '0',
     };
     // The node, and (BENCH_NODE_PROCESSES > 1) render-only workers beside it, as an operator scales out.
@@ -97,7 +97,16 @@ export async function run(): Promise<Record<string, unknown>> {
       return child;
     });
     await new Promise((r) => setTimeout(r, 1_500));
+    // A node that stops (bad setting, crash) ends the run at once with its last words, not after the deadline.
+    const exited = nodes.find((n) => n.exitCode !== null);
+    if (exited) throw new Error(`node exited with code ${exited.exitCode}: ${fs.readFileSync(logPaths[nodes.indexOf(exited)], 'utf8').slice(-1_000)}`);
+    for (const [i, n] of nodes.entries()) {
+      n.once('exit', (code) => {
+        if (sending || mintedAt.size < REQUESTS) failure ??= new Error(`node process ${i} exited (code ${code}) during the run: see ${logPaths[i]}`);
+      });
+    }
 
+    let failure: Error | undefined;
     const requestTx = new Map<string, string>();
     const sentAt = new Map<string, number>();
     const mintedAt = new Map<string, number>();
@@ -122,7 +131,7 @@ export async function run(): Promise<Record<string, unknown>> {
     let sending = true;
     const watching = (async () => {
       const deadline = Date.now() + 20 * 60_000;
-      while ((sending || mintedAt.size < REQUESTS) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while ((sending || mintedAt.size < REQUESTS) && Date.now() < deadline && !failure) await new Promise((r) => setTimeout(r, 50));
       socket.close();
       for (const log of (await collection.queryFilter(collection.filters.MintRequested(), deployed.blockNumber)) as EventLog[]) {
         requestTx.set(log.args.requestId.toString(), log.transactionHash);
@@ -154,6 +163,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const requestSeconds = (performance.now() - started) / 1000;
     sending = false;
     await watching;
+    if (failure) throw failure;
     const requestedAt = new Map([...requestTx].map(([id, hash]) => [id, sentAt.get(hash)!]));
     const elapsed = (performance.now() - started) / 1000;
     // Peak resident memory of each node process (the leader's alone when it runs alone).
