@@ -13,6 +13,8 @@ const templateRef = z
 /** How the node reads one chain (no defaults: also used for per-collection overrides). */
 const chainFields = {
   rpcUrl: httpUrl,
+  /** WebSocket endpoint: new blocks wake the listener before its next poll. */
+  wsUrl: z.url({ protocol: /^wss?$/, error: 'expected a ws(s) URL' }),
   /** Blocks a request must be buried under before the node serves it. */
   confirmations: int(0, 10_000),
   pollIntervalMs: int(50, 600_000),
@@ -25,6 +27,7 @@ const chainFields = {
 };
 const chainSchema = z.object({
   rpcUrl: chainFields.rpcUrl.optional(),
+  wsUrl: chainFields.wsUrl.optional(),
   confirmations: chainFields.confirmations.default(0),
   pollIntervalMs: chainFields.pollIntervalMs.default(1_000),
   maxBlockRange: chainFields.maxBlockRange.default(2_000),
@@ -174,6 +177,7 @@ export const ENV_VARS = {
   REDIS_URL: 'redis.url',
   AIGC_REDIS_PREFIX: 'redis.prefix',
   AIGC_RPC_URL: 'chain.rpcUrl',
+  AIGC_WS_URL: 'chain.wsUrl',
   AIGC_CONFIRMATIONS: 'chain.confirmations',
   AIGC_POLL_INTERVAL_MS: 'chain.pollIntervalMs',
   AIGC_MAX_BLOCK_RANGE: 'chain.maxBlockRange',

@@ -9,6 +9,7 @@ import { createAttester } from './attest/create';
 import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
 import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
+import { type HeadSubscription, subscribeHeads } from './chain/heads';
 import { type Listener, startListener } from './chain/listener';
 import { connectProvider } from './chain/provider';
 import { findOpenRequests } from './chain/reconcile';
@@ -114,6 +115,7 @@ type CollectionRuntime = {
   generate: (job: Job<GenerateJobData>, token?: string) => Promise<unknown>;
   fulfill: (job: Job<FulfillJobData | RejectJobData>) => Promise<unknown>;
   listener?: Listener;
+  heads?: HeadSubscription;
   reconcileTimer?: NodeJS.Timeout;
 };
 
@@ -388,6 +390,8 @@ export async function startNode({ config, template, logger = createLogger({ leve
         logger: logger.child({ chainId: chain.chainId, collection: c.address }),
         onRequests: (requests) => enqueue(c, requests),
       });
+      // New blocks wake the listener at once; its poll timer stays the source of truth.
+      if (settings.wsUrl) c.heads = subscribeHeads({ url: settings.wsUrl, onHead: () => c.listener?.wake(), logger: logger.child({ chainId: chain.chainId }) });
       // Periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again.
       const again = () => {
         c.reconcileTimer = setTimeout(() => {
@@ -403,6 +407,8 @@ export async function startNode({ config, template, logger = createLogger({ leve
     metrics.isLeader.set({ chain: String(chain.chainId) }, 0);
     for (const c of chain.collections) {
       clearTimeout(c.reconcileTimer);
+      c.heads?.stop();
+      c.heads = undefined;
       await c.listener?.stop();
       c.listener = undefined;
     }

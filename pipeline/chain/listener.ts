@@ -1,4 +1,4 @@
-import type { JsonRpcProvider } from 'ethers';
+import { type JsonRpcProvider, toQuantity } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
@@ -22,7 +22,13 @@ export type ListenerOptions = {
   logger: Logger;
 };
 
-export type Listener = { stop(): Promise<void>; /** Runs one poll now (tests, shutdown). */ pollOnce(): Promise<number> };
+export type Listener = {
+  stop(): Promise<void>;
+  /** Runs one poll now (tests, shutdown). */
+  pollOnce(): Promise<number>;
+  /** Polls as soon as the current poll (if any) ends, instead of at the next tick: a new block arrived. */
+  wake(): void;
+};
 
 /** How many recent heights keep their hash for reorg detection. */
 const REMEMBERED_BLOCKS = 128;
@@ -35,17 +41,25 @@ const REMEMBERED_BLOCKS = 128;
 export function startListener(o: ListenerOptions): Listener {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  let running: Promise<unknown> | undefined;
 
   const hashesKey = `${o.cursorKey}:hashes`;
 
+  /** The chain's hash of block `height`; undefined when there is no such block (yet, or any more). */
+  const hashAt = async (height: number) => ((await o.provider.send('eth_getBlockByNumber', [toQuantity(height), false])) as { hash?: string } | null)?.hash;
+
+  let rounds = 0;
+  /** Forgets heights older than REMEMBERED_BLOCKS below `height`; runs every 64th round (the map is small). */
+  const trim = async (height: number) => {
+    if (rounds++ % 64) return;
+    const stale = Object.keys(await o.redis.hgetall(hashesKey)).filter((h) => Number(h) < height - REMEMBERED_BLOCKS);
+    if (stale.length) await o.redis.hdel(hashesKey, ...stale);
+  };
+
   const remember = async (height: number) => {
-    const block = await o.provider.getBlock(height);
-    if (!block?.hash) return;
-    await o.redis.hset(hashesKey, String(height), block.hash);
-    const heights = Object.keys(await o.redis.hgetall(hashesKey)).map(Number);
-    const stale = heights.filter((h) => h < height - REMEMBERED_BLOCKS);
-    if (stale.length) await o.redis.hdel(hashesKey, ...stale.map(String));
+    const hash = await hashAt(height);
+    if (!hash) return;
+    await o.redis.hset(hashesKey, String(height), hash);
   };
 
   /**
@@ -54,6 +68,9 @@ export function startListener(o: ListenerOptions): Listener {
    * read again. Returns the block to read from.
    */
   const resumeFrom = async (cursor: number, safeHead: number): Promise<number> => {
+    // The usual case, in two round trips: the cursor block is still the one read.
+    const known = await o.redis.hget(hashesKey, String(cursor));
+    if (known && known === (await hashAt(cursor))) return cursor + 1;
     const remembered = await o.redis.hgetall(hashesKey);
     const heights = Object.keys(remembered).map(Number).filter((h) => h <= cursor).sort((a, b) => b - a);
     if (!heights.length) {
@@ -66,8 +83,7 @@ export function startListener(o: ListenerOptions): Listener {
       return cursor + 1;
     }
     for (const height of heights) {
-      const block = await o.provider.getBlock(height);
-      if (block?.hash === remembered[height]) {
+      if ((await hashAt(height)) === remembered[height]) {
         if (height !== cursor) {
           o.logger.warn({ from: cursor, to: height }, 'chain reorganised: re-reading replaced blocks');
           await o.redis.set(o.cursorKey, String(height));
@@ -92,24 +108,35 @@ export function startListener(o: ListenerOptions): Listener {
       const logs = await getLogs(o.provider, { address: o.collection, topic: MINT_REQUESTED_TOPIC, fromBlock: from, toBlock: to });
       const requests = logs.map(parseMintRequested);
       if (requests.length) await o.onRequests(requests);
-      await remember(to);
-      await o.redis.set(o.cursorKey, String(to));
+      const hash = await hashAt(to);
+      await (hash ? o.redis.multi().hset(hashesKey, String(to), hash).set(o.cursorKey, String(to)).exec() : o.redis.set(o.cursorKey, String(to)));
+      await trim(to);
       handed += requests.length;
       from = to + 1;
     }
     return handed;
   };
 
+  let woken = false;
   const loop = async () => {
     if (stopped) return;
+    clearTimeout(timer);
+    timer = undefined;
+    woken = false;
     running = pollOnce().catch((error) => o.logger.warn({ err: errorMessage(error) }, 'listener poll failed; will retry'));
     await running;
-    if (!stopped) timer = setTimeout(() => void loop(), o.pollIntervalMs);
+    running = undefined;
+    // A block that arrived during the poll may not have been seen: poll again at once.
+    if (!stopped) timer = setTimeout(() => void loop(), woken ? 0 : o.pollIntervalMs);
   };
   void loop();
 
   return {
     pollOnce,
+    wake() {
+      if (running) woken = true;
+      else if (!stopped) void loop();
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
