@@ -45,6 +45,7 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
 const mintFulfilled = eventDecoder(collectionInterface, 'MintFulfilled');
 const fulfillSkipped = eventDecoder(collectionInterface, 'FulfillSkipped');
 const unknownRequest = collectionInterface.getError('AIGCUnknownRequest')!.selector;
+const FULFILL_BATCH = collectionInterface.getFunction('fulfillBatch')!;
 
 export type FulfillBatcherOptions = {
   contract: Contract;
@@ -117,7 +118,9 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
         modelHash: item.modelHash,
         signature: item.signature,
       }));
-      const tx = await o.contract.fulfillBatch.populateTransaction(items);
+      // Encoded straight from the ABI: the contract wrapper's populateTransaction first walks every argument
+      // asynchronously to resolve addresses, which costs more than the encoding itself.
+      const tx = { to: o.contract.target as string, data: collectionInterface.encodeFunctionData(FULFILL_BATCH, [items]) };
       const receipt = await o.sender.send(tx, 'fulfillBatch');
       if (receipt.status !== 1) throw new Error(`fulfillBatch ${receipt.hash} reverted`);
       await settle(batch, receipt);

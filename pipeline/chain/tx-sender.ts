@@ -1,4 +1,5 @@
-import { type JsonRpcProvider, keccak256, type TransactionRequest, type Wallet } from 'ethers';
+import { hexlify, type JsonRpcProvider, keccak256, Signature, Transaction, type TransactionLike, type TransactionRequest, type Wallet } from 'ethers';
+import { signDigest } from '../provenance/sign-digest';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import { getReceipt, type Receipt, sendRawTransaction } from './raw-rpc';
@@ -37,6 +38,13 @@ export type TxSender = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The signed, serialised transaction; the key signs natively (libsecp256k1), with ethers' bytes. */
+function signTransaction(wallet: Wallet, { from: _from, ...unsigned }: TransactionLike<string>): string {
+  const tx = Transaction.from(unsigned); // an unsigned transaction may not name its sender
+  tx.signature = Signature.from(hexlify(signDigest(wallet.privateKey, tx.unsignedHash)));
+  return tx.serialized;
+}
+
 /**
  * The node's only way to send transactions for one signer key: one at a time (so nonces stay gap-free without a
  * local counter that a reorg could leave behind), EIP-1559 fees from the node, and fee bumping of a transaction
@@ -69,7 +77,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       try {
         // Signed here rather than by sendTransaction, so the caller can record the hash before it can be mined.
         const populated = await o.wallet.populateTransaction({ ...tx, nonce, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
-        const raw = await o.wallet.signTransaction(populated);
+        const raw = signTransaction(o.wallet, populated);
         const hash = keccak256(raw);
         await options.onSigned?.({ hash, nonce, raw });
         await sendRawTransaction(o.provider, raw);

@@ -36,8 +36,15 @@ describe('transaction sender', () => {
     try {
       const nonce = await provider.getTransactionCount(wallet.address, 'latest');
       const sent = sender.send({ to: other.address, value: 1n, gasLimit: 21_000n }, 'transfer');
-      // Wait until two replacements were made, then mine one block.
-      while (warnings.length < 2) await new Promise((r) => setTimeout(r, 20));
+      // Wait until the second replacement is in the mempool, then mine one block.
+      const pooledFee = async () => {
+        const pool = (await provider.send('txpool_content', [])) as { pending: Record<string, Record<string, RpcTx>> };
+        const mine = Object.entries(pool.pending).find(([from]) => from.toLowerCase() === wallet.address.toLowerCase())?.[1];
+        return mine?.[String(nonce)] ? BigInt(mine[String(nonce)].maxFeePerGas) : 0n;
+      };
+      while (warnings.length < 2 || (await pooledFee()) < (BigInt((warnings[0] as { maxFeePerGas: string }).maxFeePerGas) * 120n) / 100n) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       await provider.send('evm_mine', []);
       const receipt = await sent;
       expect(receipt.status).toBe(1);
