@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Arweave from 'arweave';
@@ -76,6 +77,17 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     }
     throw new AigcError('ARWEAVE_FAILED', `upload of ${what} to ${url} failed: ${last}`, { retryable: true });
   };
+  // arweave-js signs on the event loop and converts the JWK to PEM for every signature; the key is converted once
+  // here and RSA-PSS (4096-bit, ~5 ms) runs on libuv's thread pool.
+  const privateKey = crypto.createPrivateKey({ key: jwk as unknown as crypto.JsonWebKey, format: 'jwk' });
+  const sign = async (tx: Transaction) => {
+    tx.setOwner(jwk.n);
+    const message = await tx.getSignatureData();
+    const signature = await new Promise<Buffer>((resolve, reject) =>
+      crypto.sign('sha256', message, { key: privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING }, (error, out) => (error ? reject(error) : resolve(out))),
+    );
+    tx.setSignature({ id: crypto.createHash('sha256').update(signature).digest('base64url'), owner: jwk.n, signature: signature.toString('base64url') });
+  };
   // An anchor stays valid for 50 blocks (~100 min) and prices move slowly: fetching both once a minute instead of
   // per upload saves two gateway round trips per transaction.
   const anchor = memoize(60_000, () => arweave.transactions.getTransactionAnchor());
@@ -107,12 +119,15 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     const [last_tx, reward] = await Promise.all([anchor(), price(data.length)]);
     const tx = await arweave.createTransaction({ data, last_tx, reward }, jwk);
     for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
-    await arweave.transactions.sign(tx, jwk);
-    await journal?.record(headerOf(tx), data);
+    await sign(tx);
+    // Kept while the upload runs: an upload only counts as sent once both are done, and a crash in between leaves
+    // a transaction that either never reached the gateway or is known to it (then `resume` reads its header there).
+    const recorded = journal?.record(headerOf(tx), data);
+    recorded?.catch(() => undefined); // surfaces in send()
     return {
       id: tx.id,
       send: async () => {
-        await postTx(tx, data);
+        await Promise.all([recorded, postTx(tx, data)]);
         return tx.id;
       },
     };

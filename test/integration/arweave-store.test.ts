@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ArlocalHandle, startArlocal } from '../../pipeline/embedded/arlocal';
+import Transaction from 'arweave/node/lib/transaction';
 import { arweaveClient, type ArweaveStore, createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 
 // Real arlocal; random bytes so sizes are not helped by compression, and large enough to be chunked (> 256 KiB).
@@ -25,6 +26,11 @@ describe('Arweave store', () => {
     const id = await store.upload(data, { 'Content-Type': 'application/octet-stream', Test: 'roundtrip' });
     await arlocal.mine();
     expect(sha(await store.download(id))).toBe(sha(data));
+    // The node signs itself (RSA-PSS off the event loop): arweave-js must accept the signature and the id.
+    const header = await (await fetch(`${arlocal.url}/tx/${id}`)).json();
+    const client = arweaveClient(arlocal.url);
+    expect(await client.transactions.verify(new Transaction({ ...header, data: new Uint8Array(0) }))).toBe(true);
+    expect(await client.transactions.verify(new Transaction({ ...header, reward: String(BigInt(header.reward) + 1n), data: new Uint8Array(0) }))).toBe(false);
   });
 
   it('keeps every transaction whole when chunks of several uploads arrive in parallel and out of order', async () => {
