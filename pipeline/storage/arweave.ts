@@ -120,14 +120,11 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     const tx = await arweave.createTransaction({ data, last_tx, reward }, jwk);
     for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
     await sign(tx);
-    // Kept while the upload runs: an upload only counts as sent once both are done, and a crash in between leaves
-    // a transaction that either never reached the gateway or is known to it (then `resume` reads its header there).
-    const recorded = journal?.record(headerOf(tx), data);
-    recorded?.catch(() => undefined); // surfaces in send()
+    await journal?.record(headerOf(tx), data);
     return {
       id: tx.id,
       send: async () => {
-        await Promise.all([recorded, postTx(tx, data)]);
+        await postTx(tx, data);
         return tx.id;
       },
     };

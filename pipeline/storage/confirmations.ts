@@ -54,6 +54,7 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  let spool: Promise<unknown> | undefined;
 
   const forget = async (id: string) => {
     await o.redis.multi().zrem(o.key, id).hdel(headersKey, id).exec();
@@ -104,10 +105,14 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
     },
     forget,
     async record(header, data) {
-      await fs.promises.mkdir(o.spoolDir, { recursive: true });
-      await fs.promises.writeFile(spoolOf(header.id), data, { mode: 0o600 });
-      // NX: a resumed upload keeps its first time, so a transaction that never arrives is still found as dropped.
-      await o.redis.multi().zadd(o.key, 'NX', Date.now(), header.id).hset(headersKey, header.id, JSON.stringify(header)).exec();
+      spool ??= fs.promises.mkdir(o.spoolDir, { recursive: true });
+      await spool;
+      // Bytes and header at once: nothing reads the bytes before the transaction counts as dropped (dropAfterMs).
+      await Promise.all([
+        fs.promises.writeFile(spoolOf(header.id), data, { mode: 0o600 }),
+        // NX: a resumed upload keeps its first time, so a transaction that never arrives is still found as dropped.
+        o.redis.multi().zadd(o.key, 'NX', Date.now(), header.id).hset(headersKey, header.id, JSON.stringify(header)).exec(),
+      ]);
     },
     checkOnce,
     start(store) {

@@ -27,7 +27,7 @@ describe('Arweave store', () => {
     await arlocal.mine();
     expect(sha(await store.download(id))).toBe(sha(data));
     // The node signs itself (RSA-PSS off the event loop): arweave-js must accept the signature and the id.
-    const header = await (await fetch(`${arlocal.url}/tx/${id}`)).json();
+    const header = (await (await fetch(`${arlocal.url}/tx/${id}`)).json()) as { reward: string } & Record<string, unknown>;
     const client = arweaveClient(arlocal.url);
     expect(await client.transactions.verify(new Transaction({ ...header, data: new Uint8Array(0) }))).toBe(true);
     expect(await client.transactions.verify(new Transaction({ ...header, reward: String(BigInt(header.reward) + 1n), data: new Uint8Array(0) }))).toBe(false);
