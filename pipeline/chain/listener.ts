@@ -69,8 +69,8 @@ export function startListener(o: ListenerOptions): Listener {
    */
   const resumeFrom = async (cursor: number, safeHead: number): Promise<number> => {
     // The usual case, in two round trips: the cursor block is still the one read.
-    const known = await o.redis.hget(hashesKey, String(cursor));
-    if (known && known === (await hashAt(cursor))) return cursor + 1;
+    const [known, current] = await Promise.all([o.redis.hget(hashesKey, String(cursor)), hashAt(cursor)]);
+    if (known && known === current) return cursor + 1;
     const remembered = await o.redis.hgetall(hashesKey);
     const heights = Object.keys(remembered).map(Number).filter((h) => h <= cursor).sort((a, b) => b - a);
     if (!heights.length) {
@@ -98,9 +98,8 @@ export function startListener(o: ListenerOptions): Listener {
   };
 
   const pollOnce = async (): Promise<number> => {
-    const head = await o.provider.getBlockNumber();
+    const [head, stored] = await Promise.all([o.provider.getBlockNumber(), o.redis.get(o.cursorKey)]);
     const safeHead = head - o.confirmations;
-    const stored = await o.redis.get(o.cursorKey);
     let from = stored === null ? o.startBlock : await resumeFrom(Number(stored), safeHead);
     let handed = 0;
     while (from <= safeHead && !stopped) {

@@ -94,13 +94,18 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     const itemsKey = `${key}:items`;
     /** Items signed by this run; a retry after a crash reads them back from Redis instead. */
     const signed: { image?: Buffer; manifest?: Buffer } = {};
-    /** Bundle mode: signs `bytes` as a data item and keeps it in Redis until it is published; returns its id. */
-    const keepItem = async (field: 'image' | 'manifest', bytes: Uint8Array, itemTags: Record<string, string>) => {
-      if (publishing.mode !== 'bundle') throw new Error('keepItem outside bundle mode');
+    /** Bundle mode: signs `bytes` as a data item, kept by this run until stored with the output that names it. */
+    const signItemOnce = async (field: 'image' | 'manifest', bytes: Uint8Array, itemTags: Record<string, string>) => {
+      if (publishing.mode !== 'bundle') throw new Error('signItemOnce outside bundle mode');
       const item = await signItem(publishing.signer, bytes, itemTags);
-      await redis.hset(itemsKey, field, item.raw);
       signed[field] = item.raw;
       return item.id;
+    };
+    /** Saves `fields` of the outputs, with (bundle mode) the signed item they name, in one atomic step. */
+    const save = async (fields: Partial<StageOutput>, item?: 'image' | 'manifest') => {
+      const step = redis.multi().hset(key, fields);
+      if (item && signed[item]) step.hset(itemsKey, item, signed[item]);
+      await step.exec();
     };
     const tags = {
       'App-Name': APP_NAME,
@@ -140,7 +145,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         throw error;
       }
       const imageTags = { 'Content-Type': generated.mime, ...tags, 'Image-SHA256': generated.sha256, Type: 'image' };
-      const imageId = publishing.mode === 'bundle' ? await keepItem('image', generated.image, imageTags) : await uploadOnce('imageTx', generated.image, imageTags);
+      const imageId = publishing.mode === 'bundle' ? await signItemOnce('image', generated.image, imageTags) : await uploadOnce('imageTx', generated.image, imageTags);
       Object.assign(out, {
         imageId,
         imageSha256: generated.sha256,
@@ -152,7 +157,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         renderedPrompt: generated.prompt,
         generatedAt: new Date().toISOString(),
       });
-      await redis.hset(key, out);
+      await save(out, 'image');
       log.info({ imageId, renderMs: generated.timings.renderMs }, publishing.mode === 'bundle' ? 'image signed' : 'image stored');
     }
 
@@ -198,8 +203,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
         Type: 'manifest',
       };
-      out.manifestId = publishing.mode === 'bundle' ? await keepItem('manifest', bytes, manifestTags) : await uploadOnce('manifestTx', bytes, manifestTags);
-      await redis.hset(key, 'manifestId', out.manifestId);
+      out.manifestId = publishing.mode === 'bundle' ? await signItemOnce('manifest', bytes, manifestTags) : await uploadOnce('manifestTx', bytes, manifestTags);
+      await save({ manifestId: out.manifestId }, 'manifest');
       log.info({ manifestId: out.manifestId }, publishing.mode === 'bundle' ? 'manifest signed' : 'manifest stored');
     }
 
