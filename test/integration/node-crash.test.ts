@@ -56,9 +56,7 @@ async function queueStates() {
   return out;
 }
 
-// Transactions mode only: in bundle mode, under the load of the whole suite, some runs end with one token whose
-// manifest never becomes readable from arlocal (see the README's note on bundle mode); not settled yet.
-describe.each([['transactions']])('node killed with SIGKILL three times (%s mode)', (mode) => {
+describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three times (%s mode)', (mode) => {
   beforeAll(async () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
     f = await startNodeFixture({ accounts: 12 });
