@@ -15,8 +15,11 @@ import { arweaveClient, loadWallet } from '../pipeline/storage/arweave';
 import { loadTemplate } from '../pipeline/template';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
-/** Offered load in requests per second; 0 sends as fast as the collectors can (the saturation run). */
-const RATE = Number(process.env.BENCH_RATE ?? 0);
+/**
+ * Offered requests per second of the second run, whose overhead percentiles are reported (the throughput target);
+ * 0 skips it and reports the overhead of the throughput run, where requests sent all at once wait in line.
+ */
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 40);
 /** Node settings the run uses; the defaults are what this machine does best with. */
 const GENERATE_CONCURRENCY = process.env.BENCH_GENERATE_CONCURRENCY ?? '64';
 const ARWEAVE_MODE = process.env.BENCH_ARWEAVE_MODE ?? 'bundle';
@@ -107,26 +110,17 @@ export async function run(): Promise<Record<string, unknown>> {
     // A node that stops (bad setting, crash) ends the run at once with its last words, not after the deadline.
     const exited = nodes.find((n) => n.exitCode !== null);
     if (exited) throw new Error(`node exited with code ${exited.exitCode}: ${fs.readFileSync(logPaths[nodes.indexOf(exited)], 'utf8').slice(-1_000)}`);
+    let running = true;
+    let failure: Error | undefined;
     for (const [i, n] of nodes.entries()) {
       n.once('exit', (code) => {
-        if (sending || mintedAt.size < REQUESTS) failure ??= new Error(`node process ${i} exited (code ${code}) during the run: see ${logPaths[i]}`);
+        if (running) failure ??= new Error(`node process ${i} exited (code ${code}) during the run: see ${logPaths[i]}`);
       });
     }
 
-    let failure: Error | undefined;
-    const requestTx = new Map<string, string>();
-    const sentAt = new Map<string, number>();
-    const mintedAt = new Map<string, number>();
-    // The collectors sign locally (natively) with fixed gas and fees and their own nonces, and do not wait for
-    // receipts: the load generator shares the machine with the node, so it must cost as little as possible.
-    const fee = await provider.getFeeData();
-    const chainId = (await provider.getNetwork()).chainId;
-    const to = deployed.address;
-    const value = BigInt(template.mint.priceWei);
-    const nonces = await Promise.all(senders.map((w) => provider.getTransactionCount(w.address)));
-    const started = performance.now();
     // Mints are pushed by anvil (eth_subscribe over a WebSocket, request id decoded from the topic by hand), so each is
     // timed when its block is made and watching takes no polling CPU from the node.
+    const mintedAt = new Map<string, number>();
     const socket = new WebSocket(anvil.rpcUrl.replace(/^http/, 'ws'));
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     const mintedTopic = collection.interface.getEvent('MintFulfilled')!.topicHash;
@@ -135,96 +129,98 @@ export async function run(): Promise<Record<string, unknown>> {
       if (log?.topics[0] === mintedTopic) mintedAt.set(BigInt(log.topics[1]).toString(), performance.now());
     });
     socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['logs', { address: deployed.address, topics: [mintedTopic] }] }));
-    let sending = true;
-    const watching = (async () => {
+
+    // The collectors sign locally (natively) with fixed gas and fees and their own nonces, and do not wait for
+    // receipts: the load generator shares the machine with the node, so it must cost as little as possible.
+    const fee = await provider.getFeeData();
+    const chainId = (await provider.getNetwork()).chainId;
+    const nonces = await Promise.all(senders.map((w) => provider.getTransactionCount(w.address)));
+    const value = BigInt(template.mint.priceWei);
+
+    /** Sends `count` requests (numbered from `first`) at `rate` per second (0: as fast as they go) and waits for their mints. */
+    const phase = async (count: number, rate: number, first: number) => {
+      const fromBlock = (await provider.getBlockNumber()) + 1;
+      const sentAt = new Map<string, number>();
+      const started = performance.now();
+      await Promise.all(
+        senders.map(async (wallet, s) => {
+          for (let i = s; i < count; i += senders.length) {
+            if (rate > 0) await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / rate - performance.now())));
+            const tx = Transaction.from({
+              type: 2,
+              chainId,
+              to: deployed.address,
+              value,
+              nonce: nonces[s]++,
+              gasLimit: 250_000n,
+              maxFeePerGas: fee.maxFeePerGas! * 2n,
+              maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
+              data: collection.interface.encodeFunctionData('requestMint', [toUtf8Bytes(`bench request ${first + i}: a lighthouse at dawn`)]),
+            });
+            tx.signature = Signature.from(hexlify(signDigest(wallet.privateKey, tx.unsignedHash)));
+            const at = performance.now();
+            // anvil automines on receipt of the transaction: the request is on chain when this returns.
+            sentAt.set((await provider.send('eth_sendRawTransaction', [tx.serialized])) as string, at);
+          }
+        }),
+      );
+      const requestSeconds = (performance.now() - started) / 1000;
+      // anvil may still be mining the last of them when the sends return.
+      const requestedAt = new Map<string, number>();
       const deadline = Date.now() + 20 * 60_000;
-      while ((sending || mintedAt.size < REQUESTS) && Date.now() < deadline && !failure) await new Promise((r) => setTimeout(r, 50));
-      socket.close();
-      for (const log of (await collection.queryFilter(collection.filters.MintRequested(), deployed.blockNumber)) as EventLog[]) {
-        requestTx.set(log.args.requestId.toString(), log.transactionHash);
-      }
-    })();
-    await Promise.all(
-      senders.map(async (wallet, s) => {
-        for (let i = s; i < REQUESTS; i += senders.length) {
-          if (RATE > 0) await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / RATE - performance.now())));
-          const tx = Transaction.from({
-            type: 2,
-            chainId,
-            to,
-            value,
-            nonce: nonces[s]++,
-            gasLimit: 250_000n,
-            maxFeePerGas: fee.maxFeePerGas! * 2n,
-            maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
-            data: collection.interface.encodeFunctionData('requestMint', [toUtf8Bytes(`bench request ${i}: a lighthouse at dawn`)]),
-          });
-          tx.signature = Signature.from(hexlify(signDigest(wallet.privateKey, tx.unsignedHash)));
-          const raw = tx.serialized;
-          const at = performance.now();
-          // anvil automines on receipt of the transaction: the request is on chain when this returns.
-          sentAt.set((await provider.send('eth_sendRawTransaction', [raw])) as string, at);
+      while (requestedAt.size < count && Date.now() < deadline) {
+        for (const log of (await collection.queryFilter(collection.filters.MintRequested(), fromBlock)) as EventLog[]) {
+          requestedAt.set(log.args.requestId.toString(), sentAt.get(log.transactionHash)!);
         }
-      }),
-    );
-    const requestSeconds = (performance.now() - started) / 1000;
-    sending = false;
-    await watching;
-    if (failure) throw failure;
-    const requestedAt = new Map([...requestTx].map(([id, hash]) => [id, sentAt.get(hash)!]));
-    const elapsed = (performance.now() - started) / 1000;
+        if (requestedAt.size < count) await new Promise((r) => setTimeout(r, 200));
+      }
+      const ids = [...requestedAt.keys()];
+      while (ids.some((id) => !mintedAt.has(id)) && Date.now() < deadline && !failure) await new Promise((r) => setTimeout(r, 50));
+      if (failure) throw failure;
+      const minted = ids.filter((id) => mintedAt.has(id));
+      const lastMint = Math.max(...minted.map((id) => mintedAt.get(id)!));
+      const { renderMs, stagesP50Ms } = readNodeLogs(logPaths, requestedAt);
+      const overheads = minted
+        .filter((id) => renderMs.has(id))
+        .map((id) => mintedAt.get(id)! - requestedAt.get(id)! - renderMs.get(id)!)
+        .sort((a, b) => a - b);
+      return {
+        minted: minted.length,
+        mintsPerSec: Number((minted.length / ((lastMint - started) / 1000)).toFixed(1)),
+        requestsPerSec: Number((count / requestSeconds).toFixed(1)),
+        overheadP50Ms: Math.round(percentile(overheads, 50)),
+        overheadP95Ms: Math.round(percentile(overheads, 95)),
+        overheadP99Ms: Math.round(percentile(overheads, 99)),
+        stagesP50Ms,
+      };
+    };
+
+    // Throughput: everything at once; the overhead of that run is mostly waiting in line. Latency: the same number of
+    // requests offered at the throughput target, where the overhead is the node's own.
+    const throughput = await phase(REQUESTS, 0, 0);
+    const latency = LATENCY_RATE > 0 ? await phase(REQUESTS, LATENCY_RATE, REQUESTS) : throughput;
+    running = false;
+    socket.close();
     // Peak resident memory of each node process (the leader's alone when it runs alone).
     const peaksMb = nodes.map((n) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
-
-    // From the node logs: render time, and when each request's image and outputs were stored and its mint seen.
-    const renderMs = new Map<string, number>();
-    const stageAt = new Map<string, { queued?: number; image?: number; stored?: number; minted?: number }>();
-    for (const logPath of logPaths) {
-      for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
-        if (line.includes('"requests enqueued"')) {
-          const entry = JSON.parse(line) as { time: number; requestIds: string[] };
-          for (const id of entry.requestIds) stageAt.set(id, { ...stageAt.get(id), queued: entry.time });
-          continue;
-        }
-        if (!line.includes('"requestId"')) continue;
-        const entry = JSON.parse(line) as { requestId: string; time: number; msg: string; renderMs?: number; outcome?: string };
-        const at = stageAt.get(entry.requestId) ?? {};
-        if (entry.renderMs !== undefined) {
-          renderMs.set(entry.requestId, entry.renderMs);
-          at.image = entry.time;
-        }
-        if (entry.msg === 'bundle stored' || entry.msg === 'manifest stored') at.stored = entry.time;
-        if (entry.outcome === 'minted') at.minted = entry.time;
-        stageAt.set(entry.requestId, at);
-      }
-    }
-    const epoch = (id: string) => performance.timeOrigin + requestedAt.get(id)!;
-    const stageP50 = (f: (id: string) => number) => Math.round(percentile([...stageAt.keys()].filter((id) => requestedAt.has(id)).map(f).filter(Number.isFinite).sort((a, b) => a - b), 50));
-    const stagesP50Ms = {
-      requestToQueued: stageP50((id) => stageAt.get(id)!.queued! - epoch(id)),
-      queuedToImage: stageP50((id) => stageAt.get(id)!.image! - stageAt.get(id)!.queued! - renderMs.get(id)!),
-      imageToStored: stageP50((id) => stageAt.get(id)!.stored! - stageAt.get(id)!.image!),
-      storedToMinted: stageP50((id) => stageAt.get(id)!.minted! - stageAt.get(id)!.stored!),
-    };
-    const overheads = [...mintedAt.keys()]
-      .filter((id) => requestedAt.has(id) && renderMs.has(id))
-      .map((id) => mintedAt.get(id)! - requestedAt.get(id)! - renderMs.get(id)!)
-      .sort((a, b) => a - b);
     provider.destroy();
     return {
       bench: 'pipeline',
       requests: REQUESTS,
       arweaveMode: ARWEAVE_MODE,
-      minted: mintedAt.size,
-      mintsPerSec: Number((mintedAt.size / elapsed).toFixed(1)),
-      /** The offered load: how fast the collectors' requestMint transactions went in. */
-      requestsPerSec: Number((REQUESTS / requestSeconds).toFixed(1)),
-      overheadP50Ms: Math.round(percentile(overheads, 50)),
-      overheadP95Ms: Math.round(percentile(overheads, 95)),
-      overheadP99Ms: Math.round(percentile(overheads, 99)),
+      minted: throughput.minted + (latency === throughput ? 0 : latency.minted),
+      mintsPerSec: throughput.mintsPerSec,
+      /** How fast the collectors' requestMint transactions went in during the throughput run. */
+      requestsPerSec: throughput.requestsPerSec,
+      overheadP50Ms: latency.overheadP50Ms,
+      overheadP95Ms: latency.overheadP95Ms,
+      overheadP99Ms: latency.overheadP99Ms,
+      /** Offered requests per second of the run the overhead percentiles come from (0: the throughput run). */
+      overheadAtRequestsPerSec: LATENCY_RATE,
       peakRssMb: Math.max(...peaksMb),
-      /** Where the median request's overhead goes (node log clock; render time taken out of the first stage). */
-      stagesP50Ms,
+      /** Where the median request's overhead goes in that run (node log clock; render time taken out). */
+      stagesP50Ms: latency.stagesP50Ms,
+      saturatedOverheadP50Ms: throughput.overheadP50Ms,
       ...(nodes.length > 1 ? { nodeProcesses: nodes.length, peakRssMbEach: peaksMb } : {}),
     };
   } finally {
@@ -235,4 +231,40 @@ export async function run(): Promise<Record<string, unknown>> {
     await redis.stop();
     await anvil.stop();
   }
+}
+
+/** From the node logs: each request's render time, and the median time of each stage of `requestedAt`'s requests. */
+function readNodeLogs(logPaths: string[], requestedAt: Map<string, number>) {
+  const renderMs = new Map<string, number>();
+  const stageAt = new Map<string, { queued?: number; image?: number; stored?: number; minted?: number }>();
+  for (const logPath of logPaths) {
+    for (const line of fs.readFileSync(logPath, 'utf8').split('\n')) {
+      if (line.includes('"requests enqueued"')) {
+        const entry = JSON.parse(line) as { time: number; requestIds: string[] };
+        for (const id of entry.requestIds) stageAt.set(id, { ...stageAt.get(id), queued: entry.time });
+        continue;
+      }
+      if (!line.includes('"requestId"')) continue;
+      const entry = JSON.parse(line) as { requestId: string; time: number; msg: string; renderMs?: number; outcome?: string };
+      const at = stageAt.get(entry.requestId) ?? {};
+      if (entry.renderMs !== undefined) {
+        renderMs.set(entry.requestId, entry.renderMs);
+        at.image = entry.time;
+      }
+      if (entry.msg === 'bundle stored' || entry.msg === 'manifest stored') at.stored = entry.time;
+      if (entry.outcome === 'minted') at.minted = entry.time;
+      stageAt.set(entry.requestId, at);
+    }
+  }
+  const ids = [...requestedAt.keys()].filter((id) => stageAt.has(id) && renderMs.has(id));
+  const epoch = (id: string) => performance.timeOrigin + requestedAt.get(id)!;
+  const median = (f: (id: string, at: { queued?: number; image?: number; stored?: number; minted?: number }) => number) =>
+    Math.round(percentile(ids.map((id) => f(id, stageAt.get(id)!)).filter(Number.isFinite).sort((a, b) => a - b), 50));
+  const stagesP50Ms = {
+    requestToQueued: median((id, at) => at.queued! - epoch(id)),
+    queuedToImage: median((id, at) => at.image! - at.queued! - renderMs.get(id)!),
+    imageToStored: median((_, at) => at.stored! - at.image!),
+    storedToMinted: median((_, at) => at.minted! - at.stored!),
+  };
+  return { renderMs, stagesP50Ms };
 }

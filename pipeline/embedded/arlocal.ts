@@ -231,6 +231,9 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     await waitFor(async () => (await fetch(`${url}/info`)).ok, 10_000);
     const db = (arlocal as unknown as { connection: { raw(sql: string): Promise<unknown> } }).connection;
     await db.raw('CREATE INDEX IF NOT EXISTS chunks_offset ON chunks (offset)');
+    // Every read of a transaction's chunks, and every upload with its data inline, looks chunks up by data root;
+    // without an index each lookup reads the whole store, chunk data included, and uploads slow down as it grows.
+    await db.raw('CREATE INDEX IF NOT EXISTS chunks_data_root ON chunks (data_root, data_size)');
     // A local test gateway needs no durability against power loss: without a sync per insert (each tag of each
     // bundled item is one), uploads no longer queue behind a mine's thousands of inserts on the one connection.
     await db.raw('PRAGMA journal_mode = WAL');
