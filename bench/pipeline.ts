@@ -41,9 +41,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /**
- * The whole node under load: `REQUESTS` requestMint transactions on anvil (automine, 0 confirmations), the
- * `local` backend at 256×256 in its own gateway process, arlocal, a private Redis, and the node as its own process
- * (`aigc node`). overhead = request-to-mint time minus the gateway's render time for that request.
+ * The whole node under load: requestMint transactions on anvil (automine, 0 confirmations), the `local` backend at
+ * 256×256 in its own gateway process, arlocal, a private Redis, and the node as its own process (`aigc node`).
+ * `REQUESTS` are sent at once for the throughput, then `REQUESTS` more at `LATENCY_RATE` for the overhead
+ * percentiles; overhead = request-to-mint time minus the gateway's render time for that request.
  */
 export async function run(): Promise<Record<string, unknown>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-bench-'));
@@ -208,6 +209,7 @@ export async function run(): Promise<Record<string, unknown>> {
       bench: 'pipeline',
       requests: REQUESTS,
       arweaveMode: ARWEAVE_MODE,
+      /** Mints seen, both runs together. */
       minted: throughput.minted + (latency === throughput ? 0 : latency.minted),
       mintsPerSec: throughput.mintsPerSec,
       /** How fast the collectors' requestMint transactions went in during the throughput run. */
