@@ -25,9 +25,8 @@ export function eventDecoder(iface: Interface, name: string): EventDecoder {
   const topic = fragment.topicHash;
   const coder = AbiCoder.defaultAbiCoder();
   const indexed = fragment.inputs.filter((p) => p.indexed);
-  const plain = fragment.inputs.filter((p) => !p.indexed);
   // ParamType objects, not type strings: ethers would parse the strings again on every decode.
-  const plainTypes = plain;
+  const plain = fragment.inputs.filter((p) => !p.indexed);
   return {
     topic,
     decode(log) {
@@ -37,7 +36,7 @@ export function eventDecoder(iface: Interface, name: string): EventDecoder {
         const word = log.topics[i + 1];
         args[p.name] = hashedWhenIndexed(p) ? word : coder.decode([p], word)[0];
       });
-      const values = coder.decode(plainTypes, log.data);
+      const values = coder.decode(plain, log.data);
       plain.forEach((p, i) => (args[p.name] = values[i]));
       return args;
     },

@@ -56,10 +56,13 @@ export function startListener(o: ListenerOptions): Listener {
     if (stale.length) await o.redis.hdel(hashesKey, ...stale);
   };
 
-  const remember = async (height: number) => {
+  /** Remembers the chain's hash of block `height` and, with `advance`, moves the cursor there in the same step. */
+  const remember = async (height: number, { advance = false } = {}) => {
     const hash = await hashAt(height);
-    if (!hash) return;
-    await o.redis.hset(hashesKey, String(height), hash);
+    const step = o.redis.multi();
+    if (hash) step.hset(hashesKey, String(height), hash);
+    if (advance) step.set(o.cursorKey, String(height));
+    await step.exec();
   };
 
   /**
@@ -107,8 +110,7 @@ export function startListener(o: ListenerOptions): Listener {
       const logs = await getLogs(o.provider, { address: o.collection, topic: MINT_REQUESTED_TOPIC, fromBlock: from, toBlock: to });
       const requests = logs.map(parseMintRequested);
       if (requests.length) await o.onRequests(requests);
-      const hash = await hashAt(to);
-      await (hash ? o.redis.multi().hset(hashesKey, String(to), hash).set(o.cursorKey, String(to)).exec() : o.redis.set(o.cursorKey, String(to)));
+      await remember(to, { advance: true });
       await trim(to);
       handed += requests.length;
       from = to + 1;

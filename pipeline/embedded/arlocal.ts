@@ -25,9 +25,10 @@ type Query = PromiseLike<unknown[]> & {
 type Knex = (table: string) => Query;
 
 /**
- * arlocal finds the end of its chunk store by loading every stored chunk, data included, on every chunk upload,
- * so uploads slow down linearly with what was stored (~1 s per upload after 200 images). Replace that query with
- * a one-row lookup; `startArlocal` also indexes the column.
+ * arlocal finds the end of its chunk store by loading every stored chunk, data included, for every upload with
+ * its data inline (and, before `patchChunkPlacement`, every chunk upload), so uploads slowed down linearly with
+ * what was stored (~1 s per upload after 200 images). Replace that query with a one-row lookup; `startArlocal` also
+ * indexes the column.
  */
 function patchChunkOffsetLookup(): void {
   const proto = ChunkDB.prototype as unknown as { getLastChunkOffset(): Promise<number>; connection: Knex; __aigcPatched?: boolean };

@@ -22,11 +22,11 @@ class EthereumItemSigner {
   readonly ownerLength = 65;
   readonly publicKey: Buffer;
   static readonly verify = EthereumSigner.verify;
-  private readonly privateKey: string;
+  private readonly privateKey: Uint8Array;
 
   constructor(privateKey: string) {
     const key = new SigningKey(privateKey);
-    this.privateKey = key.privateKey;
+    this.privateKey = getBytes(key.privateKey); // parsed once: two signatures per request
     this.publicKey = Buffer.from(getBytes(key.publicKey)); // uncompressed, 65 bytes
   }
 

@@ -105,7 +105,11 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
     },
     forget,
     async record(header, data) {
-      spool ??= fs.promises.mkdir(o.spoolDir, { recursive: true });
+      // Made once; a failure is not remembered, so the next upload tries again.
+      spool ??= fs.promises.mkdir(o.spoolDir, { recursive: true }).catch((error: unknown) => {
+        spool = undefined;
+        throw error;
+      });
       await spool;
       // Bytes and header at once: nothing reads the bytes before the transaction counts as dropped (dropAfterMs).
       await Promise.all([
