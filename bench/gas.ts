@@ -3,7 +3,7 @@ import { abi, bytecode } from '../pipeline/chain/artifacts/AIGCCollection';
 import { abi as factoryAbi, bytecode as factoryBytecode } from '../pipeline/chain/artifacts/CollectionFactory';
 import { collectionInterface, connectCollection, createCollection, paramsFromTemplate } from '../pipeline/chain/collection';
 import { createProvider } from '../pipeline/chain/provider';
-import { requestStruct } from '../pipeline/chain/request';
+import { parseMintRequested, requestStruct } from '../pipeline/chain/request';
 import { startAnvil } from '../pipeline/embedded/anvil';
 import { fulfillmentDomain, signFulfillment } from '../pipeline/provenance/typed-data';
 import { loadTemplate } from '../pipeline/template';
@@ -38,14 +38,14 @@ export async function run(): Promise<Record<string, unknown>> {
     const domain = fulfillmentDomain(anvil.chainId, created.address);
     const request = async (wallet: Wallet) => {
       const receipt = await (await collection.connect(wallet).getFunction('requestMint')(prompt, { value: price })).wait();
-      const event = (receipt.logs as EventLog[]).map((l) => collectionInterface.parseLog(l)).find((e) => e?.name === 'MintRequested')!;
-      return { receipt, args: event.args };
+      const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
+      return { receipt, args: parseMintRequested(log) };
     };
     const fulfillment = async (r: Awaited<ReturnType<typeof request>>['args']) => {
       const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: hexlify(randomBytes(32)), manifestId: hexlify(randomBytes(32)), modelHash: hexlify(randomBytes(32)) };
       return {
         requestId: r.requestId,
-        request: requestStruct(r as never),
+        request: requestStruct(r),
         manifestId: values.manifestId,
         imageSha256: values.imageSha256,
         modelHash: values.modelHash,

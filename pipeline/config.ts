@@ -87,6 +87,11 @@ export const configSchema = z.object({
       keystorePasswordFile: z.string().min(1).optional(),
       /** tee: the configfs-tsm report directory of a confidential VM (TDX, SEV-SNP). */
       tsmPath: z.string().min(1).default('/sys/kernel/config/tsm/report'),
+      /**
+       * Receives the key's earnings on chain (`withdraw(signer)` pays it; anyone may call). Registered with the key by
+       * the owner; needed for keys made anew at every start (tee, simulated). Absent: the key itself.
+       */
+      payee: address.optional(),
     })
     .superRefine((s, ctx) => {
       if (s.privateKey && s.keystorePath)
@@ -190,6 +195,7 @@ export const ENV_VARS = {
   AIGC_SIGNER_KEYSTORE: 'signer.keystorePath',
   AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: 'signer.keystorePasswordFile',
   AIGC_TSM_PATH: 'signer.tsmPath',
+  AIGC_SIGNER_PAYEE: 'signer.payee',
   AIGC_GATEWAY_URL: 'gateway.url',
   AIGC_GATEWAY_API_KEY: 'gateway.apiKey',
   AIGC_GATEWAY_TIMEOUT_MS: 'gateway.timeoutMs',

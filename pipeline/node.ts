@@ -23,7 +23,7 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
-import { collectionKey, type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId } from './queue/jobs';
+import { collectionKey, type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId, type ChainWriteJobData } from './queue/jobs';
 import { type Leadership, startLeadership } from './queue/leader';
 import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
@@ -57,7 +57,7 @@ export type RunningNode = {
   signerAddress: string;
   generateQueue: Queue<GenerateJobData>;
   /** The `fulfill` queue of the first collection's chain. */
-  fulfillQueue: Queue<FulfillJobData | RejectJobData>;
+  fulfillQueue: Queue<ChainWriteJobData>;
   /** Sponsored mints (`POST /v1/mints`) of the first collection's chain, waiting for its leader to pay them. */
   mintForQueue: Queue<MintForJobData, MintForResult>;
   metrics: Metrics;
@@ -113,7 +113,7 @@ type CollectionRuntime = {
   batcher: FulfillBatcher;
   cursorKey: string;
   generate: (job: Job<GenerateJobData>, token?: string) => Promise<unknown>;
-  fulfill: (job: Job<FulfillJobData | RejectJobData>) => Promise<unknown>;
+  fulfill: (job: Job<ChainWriteJobData>) => Promise<unknown>;
   listener?: Listener;
   heads?: HeadSubscription;
   reconcileTimer?: NodeJS.Timeout;
@@ -125,8 +125,8 @@ type ChainRuntime = {
   provider: JsonRpcProvider;
   signer: Wallet;
   sender: TxSender;
-  fulfillQueue: Queue<FulfillJobData | RejectJobData>;
-  fulfillWorker?: Worker<FulfillJobData | RejectJobData>;
+  fulfillQueue: Queue<ChainWriteJobData>;
+  fulfillWorker?: Worker<ChainWriteJobData>;
   /** Web2: pays sponsored mints (`requestMintFor`) through the same sender. */
   mintForWorker?: Worker<MintForJobData, MintForResult>;
   collections: CollectionRuntime[];
@@ -219,7 +219,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
         provider,
         signer,
         sender: createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger: logger.child({ chainId }) }),
-        fulfillQueue: new Queue<FulfillJobData | RejectJobData>(`${QUEUE.fulfill}-${chainId}`, {
+        fulfillQueue: new Queue<ChainWriteJobData>(`${QUEUE.fulfill}-${chainId}`, {
           connection,
           prefix,
           defaultJobOptions: { attempts: config.fulfill.attempts, backoff: { type: 'exponential', delay: config.fulfill.backoffMs }, ...keepDone },
@@ -262,10 +262,10 @@ export async function startNode({ config, template, logger = createLogger({ leve
         redis,
         contract,
         outputKeyPrefix: `${prefix}:out`,
-        fulfillQueue: chain.fulfillQueue as Queue<FulfillJobData>,
+        fulfillQueue: chain.fulfillQueue,
         logger: log,
       }),
-      fulfill: createFulfillProcessor({ contract, sender: chain.sender, batcher, logger: log }),
+      fulfill: createFulfillProcessor({ contract, sender: chain.sender, batcher, queue: chain.fulfillQueue, logger: log }),
     };
     chain.collections.push(runtime);
     byKey.set(collectionKey(chainId, address), runtime);
@@ -362,7 +362,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
   // Leader-only parts, per chain: reconciliation and a listener per collection, and the chain writer.
   const onElected = async (chain: ChainRuntime) => {
     metrics.isLeader.set({ chain: String(chain.chainId) }, 1);
-    chain.fulfillWorker = new Worker<FulfillJobData | RejectJobData>(
+    chain.fulfillWorker = new Worker<ChainWriteJobData>(
       chain.fulfillQueue.name,
       observed(metrics, 'fulfill', (job) => runtimeOf(job.data).fulfill(job)),
       { connection, prefix, concurrency: config.fulfill.batchSize * chain.collections.length, ...STALL },

@@ -2,7 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Contract, EventLog } from 'ethers';
 import type { Redis } from 'ioredis';
 import { type MintRequestJson, parseMintRequested, requestStruct, requestToJson } from './chain/request';
-import type { FulfillJobData, GenerateJobData, MintForJobData, MintForResult, RejectJobData } from './queue/jobs';
+import type { ChainWriteJobData, FulfillJobData, GenerateJobData, MintForJobData, MintForResult, RejectJobData } from './queue/jobs';
 import { requestJobId } from './queue/jobs';
 import { findIndexedRequest, indexRequests } from './queue/request-index';
 
@@ -60,7 +60,7 @@ export type StatusCollection = {
   /** Its deployment block: where a search for a request that is not indexed starts. */
   startBlock: number;
   /** The `fulfill` queue of its chain. */
-  fulfillQueue: Queue<FulfillJobData | RejectJobData>;
+  fulfillQueue: Queue<ChainWriteJobData>;
 };
 
 export type StatusReaderParameters = {
@@ -135,7 +135,7 @@ export function createStatusReader(p: StatusReaderParameters): StatusReader {
     const jobId = requestJobId(c.chainId, c.address, request);
     const [gen, ful, imageId] = await Promise.all([
       p.generateQueue.getJob(jobId) as Promise<Job<GenerateJobData> | undefined>,
-      c.fulfillQueue.getJob(jobId) as Promise<Job<FulfillJobData | RejectJobData> | undefined>,
+      c.fulfillQueue.getJob(jobId) as Promise<Job<ChainWriteJobData> | undefined>,
       p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId'),
     ]);
     const image = imageId ? `ar://${imageId}` : undefined;

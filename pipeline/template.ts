@@ -15,7 +15,8 @@ export const collectionTemplateSchema = z.strictObject({
     priceWei: z.string().regex(/^\d{1,28}$/, 'a decimal number of wei, as a string'),
     maxSupply: z.number().int().min(1).max(0xffffffff),
     maxPromptBytes: z.number().int().min(1).max(0xffff),
-    refundDelaySeconds: z.number().int().min(60).max(0xffffffff),
+    /** Seconds from a request to its deadline: fulfil before, refund from (the contract allows 60 s … 30 days). */
+    refundDelaySeconds: z.number().int().min(60).max(30 * 24 * 3600),
     /** Unix seconds the mint opens / closes; absent = open now / never closes. */
     mintStart: z.number().int().min(0).max(2 ** 40 - 1).optional(),
     mintEnd: z.number().int().min(1).max(2 ** 40 - 1).optional(),
@@ -26,9 +27,14 @@ export const collectionTemplateSchema = z.strictObject({
     .strictObject({
       /** Receives ERC-2981 royalties; absent = the deployer. */
       receiver: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address').optional(),
-      bps: z.number().int().min(0).max(10_000),
+      /** The contract caps royalties at 10 %. */
+      bps: z.number().int().min(0).max(1_000),
     })
     .optional(),
+  /** ERC-7572 collection metadata: URIs (ar://, ipfs://, https://) of the collection's image and banner, and its site. */
+  image: z.string().url().optional(),
+  bannerImage: z.string().url().optional(),
+  externalLink: z.string().url().optional(),
   render: z.strictObject({
     width: side,
     height: side,

@@ -42,10 +42,12 @@ export async function createAttester(config: Config, { store, env = process.env,
   } else {
     attester = createSimulatedAttester();
   }
+  if (signer.payee) attester.registration.payee = signer.payee;
+  const payee = signer.payee ?? '0x0000000000000000000000000000000000000000';
   logger?.info(
-    { attester: attester.kind, signer: attester.wallet.address, ...attester.attestation, attestationHash: attester.registration.attestationHash },
+    { attester: attester.kind, payee: signer.payee ?? attester.wallet.address, signer: attester.wallet.address, ...attester.attestation, attestationHash: attester.registration.attestationHash },
     attester.kind === 'tee'
-      ? `TEE signer attested: the collection owner registers it with setSigner(${attester.wallet.address}, 2, ${attester.registration.attestationHash}), and it needs ether for fulfil gas`
+      ? `TEE signer attested: the collection owner registers it with setSigner(${attester.wallet.address}, 2, ${attester.registration.attestationHash}, ${payee}), and it needs ether for fulfil gas`
       : attester.kind === 'simulated'
         ? `SIMULATED attester: a throwaway key, manifests say "simulated" (not a real attestation); register ${attester.wallet.address} as an OPERATOR signer and fund it`
         : 'operator signer loaded',

@@ -1,4 +1,4 @@
-import type { Signer, TransactionReceipt } from 'ethers';
+import { type Signer, type TransactionReceipt, ZeroAddress } from 'ethers';
 import { connectCollection, SignerKind } from '../chain/collection';
 import { AigcError, errorMessage } from '../errors';
 import type { Attester, SignerRegistration } from './types';
@@ -12,7 +12,7 @@ export type RegisterSignerParameters = {
 };
 
 /**
- * Authorises a provenance signer on a collection: `setSigner(signer, kind, attestationHash)` sent by the owner,
+ * Authorises a provenance signer on a collection: `setSigner(signer, kind, attestationHash, payee)` sent by the owner,
  * waited for. Refuses with a clear error when `owner` is not the collection's owner.
  *
  * @example
@@ -24,7 +24,7 @@ export async function registerSigner({ collection, owner, registration }: Regist
   if (actual.toLowerCase() !== sender.toLowerCase())
     throw new AigcError('CHAIN_FAILED', `only the owner of ${collection} (${actual}) can register signers; ${sender} is not it`);
   try {
-    const tx = await contract.setSigner(registration.signer, registration.kind, registration.attestationHash);
+    const tx = await contract.setSigner(registration.signer, registration.kind, registration.attestationHash, registration.payee ?? ZeroAddress);
     return (await tx.wait()) as TransactionReceipt;
   } catch (cause) {
     throw new AigcError('CHAIN_FAILED', `setSigner(${registration.signer}) on ${collection} failed: ${errorMessage(cause)}`, { cause, retryable: true });

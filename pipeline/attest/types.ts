@@ -18,13 +18,18 @@ export type ManifestAttestation = {
   provider?: string;
 };
 
-/** What the collection owner registers on chain for the key: `setSigner(signer, kind, attestationHash)`. */
+/** What the collection owner registers on chain for the key: `setSigner(signer, kind, attestationHash, payee)`. */
 export type SignerRegistration = {
   signer: string;
   /** `SignerKind`: 1 = OPERATOR, 2 = TEE. */
   kind: number;
   /** 0x-prefixed SHA-256 of the attestation document's bytes (`tee`); the zero hash otherwise. */
   attestationHash: string;
+  /**
+   * Receives the key's earnings (`signer.payee` in the node's config); absent = the key itself. Set it for keys made
+   * anew at every start (tee, simulated), whose earnings would otherwise wait on a key that no longer exists.
+   */
+  payee?: string;
 };
 
 /**

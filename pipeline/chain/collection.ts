@@ -1,4 +1,5 @@
-import { Contract, ContractFactory, type ContractRunner, type EventLog, Interface, type Signer, ZeroAddress } from 'ethers';
+import { Contract, ContractFactory, type ContractRunner, type EventLog, Interface, type Signer, ZeroAddress, ZeroHash } from 'ethers';
+import { assertChainSupported } from './evm-support';
 import type { CollectionTemplate } from '../template';
 import { abi, bytecode } from './artifacts/AIGCCollection';
 import { abi as factoryAbi, bytecode as factoryBytecode } from './artifacts/CollectionFactory';
@@ -7,7 +8,7 @@ export const collectionInterface = new Interface(abi);
 export const factoryInterface = new Interface(factoryAbi);
 
 /** Signer kinds of the contract's registry (`AIGCCollection.SignerKind`). */
-export const SignerKind = { NONE: 0, OPERATOR: 1, TEE: 2 } as const;
+export const SignerKind = { NONE: 0, OPERATOR: 1, TEE: 2, COMPROMISED: 3 } as const;
 
 /** `AIGCCollection.InitParams`: what a collection is created with. */
 export type CollectionParams = {
@@ -24,12 +25,17 @@ export type CollectionParams = {
     /** Unix seconds; 0 = no end. */
     mintEnd: number;
   };
-  /** Requests per recipient; 0 = unlimited (and cheaper: no counter is stored). */
+  /** Requests per counted account (the payer; the recipient of an operator-sponsored mint); 0 = unlimited. */
   walletLimit: number;
+  /** ERC-2981; ZeroAddress with 0 bps for none. At most 1,000 bps. */
   royaltyReceiver: string;
   royaltyBps: number;
   /** Authorised as an OPERATOR signer at creation; ZeroAddress for none. */
   signer: string;
+  /** Receives the signer's earnings; ZeroAddress = the signer itself. */
+  payee: string;
+  /** ERC-7572: Arweave id (bytes32) of the collection manifest; ZeroHash for none yet. */
+  contractManifest: string;
 };
 
 /** An ethers Contract bound to an AIGCCollection. */
@@ -49,6 +55,7 @@ export function connectFactory(address: string, runner: ContractRunner): Contrac
  * const { factory } = await deployFactory(deployer);
  */
 export async function deployFactory(deployer: Signer): Promise<{ implementation: string; factory: string }> {
+  if (deployer.provider) await assertChainSupported(deployer.provider);
   const impl = await new ContractFactory(abi, bytecode, deployer).deploy();
   await impl.waitForDeployment();
   const implementation = await impl.getAddress();
@@ -72,6 +79,7 @@ export async function createCollection({
   factory: string;
   params: CollectionParams;
 }): Promise<{ address: string; blockNumber: number }> {
+  if (deployer.provider) await assertChainSupported(deployer.provider);
   const receipt = await (await connectFactory(factory, deployer).createCollection(params)).wait();
   const created = (receipt.logs as EventLog[])
     .map((l) => factoryInterface.parseLog(l))
@@ -79,8 +87,17 @@ export async function createCollection({
   return { address: created!.args.collection as string, blockNumber: receipt.blockNumber as number };
 }
 
-/** The `InitParams` a template describes, owned by `owner`, with `operator` as its signer. */
-export function paramsFromTemplate(template: CollectionTemplate, owner: string, operator: string): CollectionParams {
+/**
+ * The `InitParams` a template describes, owned by `owner`, with `operator` as its signer (paid to `payee`, or to
+ * itself) and `contractManifest` as its ERC-7572 metadata (an Arweave id as bytes32; see `uploadCollectionManifest`).
+ */
+export function paramsFromTemplate(
+  template: CollectionTemplate,
+  owner: string,
+  operator: string,
+  { payee = ZeroAddress, contractManifest = ZeroHash }: { payee?: string; contractManifest?: string } = {},
+): CollectionParams {
+  const royaltyBps = template.royalty?.bps ?? 0;
   return {
     name: template.name,
     symbol: template.symbol,
@@ -94,9 +111,11 @@ export function paramsFromTemplate(template: CollectionTemplate, owner: string, 
       mintEnd: template.mint.mintEnd ?? 0,
     },
     walletLimit: template.mint.walletLimit ?? 0,
-    royaltyReceiver: template.royalty?.receiver ?? owner,
-    royaltyBps: template.royalty?.bps ?? 0,
+    royaltyReceiver: royaltyBps ? (template.royalty?.receiver ?? owner) : ZeroAddress,
+    royaltyBps,
     signer: operator || ZeroAddress,
+    payee,
+    contractManifest,
   };
 }
 
@@ -111,13 +130,17 @@ export async function deployFromTemplate({
   template,
   operator,
   factory,
+  payee,
+  contractManifest,
 }: {
   deployer: Signer;
   template: CollectionTemplate;
   operator: string;
   factory?: string;
+  payee?: string;
+  contractManifest?: string;
 }): Promise<{ address: string; blockNumber: number; factory: string }> {
   const factoryAddress = factory ?? (await deployFactory(deployer)).factory;
-  const params = paramsFromTemplate(template, await deployer.getAddress(), operator);
+  const params = paramsFromTemplate(template, await deployer.getAddress(), operator, { payee, contractManifest });
   return { ...(await createCollection({ deployer, factory: factoryAddress, params })), factory: factoryAddress };
 }

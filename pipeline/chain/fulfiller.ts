@@ -1,7 +1,7 @@
 import type { Contract } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
-import type { FulfillJobData, RejectJobData } from '../queue/jobs';
+import type { FulfillJobData, RefundJobData, RejectJobData } from '../queue/jobs';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
 import type { Receipt } from './raw-rpc';
@@ -12,6 +12,10 @@ import type { TxSender } from './tx-sender';
 export type FulfillOutcome =
   | { status: 'minted'; txHash: string; gasUsed: bigint; batchSize: number }
   | { status: 'rejected'; txHash: string; gasUsed: bigint }
+  /** Its deadline passed before it was minted: refunded to the requester (by us or by anyone). */
+  | { status: 'refunded'; txHash: string; gasUsed: bigint }
+  /** Its deadline passed before the fulfilment was mined; it can only be refunded now. */
+  | { status: 'expired' }
   /** The request had already ended on chain (minted, rejected or refunded): nothing to do. */
   | { status: 'already-closed'; minted: boolean };
 
@@ -41,10 +45,30 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
   }
 }
 
+/**
+ * Sends `refund` for a request whose deadline has passed (anyone may; the money goes to the requester), so a request
+ * the node could not mint in time ends visibly instead of waiting for the collector to claim it.
+ */
+export async function sendRefund(contract: Contract, sender: TxSender, p: RefundJobData): Promise<FulfillOutcome> {
+  const closed = await closedState(contract, p.request);
+  if (closed) return closed;
+  try {
+    const tx = await contract.refund.populateTransaction(p.request.requestId, requestStruct(p.request));
+    const receipt = await sender.send(tx, 'refund');
+    if (receipt.status !== 1) throw new Error(`refund transaction ${receipt.hash} reverted`);
+    return { status: 'refunded', txHash: receipt.hash, gasUsed: receipt.gasUsed };
+  } catch (cause) {
+    const after = await closedState(contract, p.request).catch(() => undefined);
+    if (after) return after;
+    throw new AigcError('CHAIN_FAILED', `refund of request ${p.request.requestId} failed`, { cause, retryable: true, details: String(cause) });
+  }
+}
+
 /** The events that tell each item's outcome in a `fulfillBatch` receipt. */
 const mintFulfilled = eventDecoder(collectionInterface, 'MintFulfilled');
 const fulfillSkipped = eventDecoder(collectionInterface, 'FulfillSkipped');
 const unknownRequest = collectionInterface.getError('AIGCUnknownRequest')!.selector;
+const requestExpired = collectionInterface.getError('AIGCRequestExpired')!.selector;
 const FULFILL_BATCH = collectionInterface.getFunction('fulfillBatch')!;
 
 export type FulfillBatcherOptions = {
@@ -82,7 +106,7 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
     const minted = new Set<string>();
     const skipped = new Map<string, string>();
     for (const log of receipt.logs) {
-      // A batch also logs Transfer, AigcData and MetadataUpdate per token; only these two tell outcomes.
+      // A batch also logs Transfer and AigcData per token; only these two tell outcomes.
       const mint = mintFulfilled.decode(log);
       if (mint) minted.add(String(mint.requestId));
       const skip = fulfillSkipped.decode(log);
@@ -97,6 +121,10 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
         continue;
       }
       const reason = skipped.get(id);
+      if (reason === requestExpired) {
+        p.resolve({ status: 'expired' });
+        continue;
+      }
       if (reason === unknownRequest || reason === undefined) {
         const closed = await closedState(o.contract, p.item.request).catch(() => undefined);
         if (closed) p.resolve(closed);

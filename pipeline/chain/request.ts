@@ -11,7 +11,11 @@ export type MintRequest = {
   /** Receives the token (differs from `requester` for sponsored mints). */
   recipient: string;
   paid: bigint;
-  requestedAt: bigint;
+  /** Unix seconds: fulfil only before it, refund from it (fixed at request time). */
+  deadline: bigint;
+  /** Whose wallet-limit count holds it: 0 nobody (no limit was set), 1 the requester, 2 the recipient. */
+  counted: number;
+  /** The request seed the contract fixed (see `renderSeedOf` for the seed that renders). */
   seed: string;
   promptHash: string;
   /** The prompt bytes decoded as UTF-8 (invalid sequences become U+FFFD; `promptHash` covers the raw bytes). */
@@ -22,10 +26,10 @@ export type MintRequest = {
 };
 
 /** The same request with bigints as decimal strings, for JSON job payloads. */
-export type MintRequestJson = Omit<MintRequest, 'requestId' | 'paid' | 'requestedAt'> & {
+export type MintRequestJson = Omit<MintRequest, 'requestId' | 'paid' | 'deadline'> & {
   requestId: string;
   paid: string;
-  requestedAt: string;
+  deadline: string;
 };
 
 const mintRequested = eventDecoder(collectionInterface, 'MintRequested');
@@ -41,9 +45,10 @@ export function parseMintRequested(log: Pick<Log, 'topics' | 'data' | 'index' | 
     requester: a.requester as string,
     recipient: a.recipient as string,
     paid: a.paid as bigint,
-    requestedAt: a.requestedAt as bigint,
+    deadline: a.deadline as bigint,
+    counted: Number(a.counted),
     seed: a.seed as string,
-    promptHash: a.promptHash as string,
+    promptHash: keccak256(a.prompt as string),
     prompt: toUtf8String(a.prompt as string, Utf8ErrorFuncs.replace),
     blockNumber: log.blockNumber,
     blockHash: log.blockHash,
@@ -52,11 +57,11 @@ export function parseMintRequested(log: Pick<Log, 'topics' | 'data' | 'index' | 
 }
 
 export function requestToJson(r: MintRequest): MintRequestJson {
-  return { ...r, requestId: r.requestId.toString(), paid: r.paid.toString(), requestedAt: r.requestedAt.toString() };
+  return { ...r, requestId: r.requestId.toString(), paid: r.paid.toString(), deadline: r.deadline.toString() };
 }
 
 export function requestFromJson(r: MintRequestJson): MintRequest {
-  return { ...r, requestId: BigInt(r.requestId), paid: BigInt(r.paid), requestedAt: BigInt(r.requestedAt) };
+  return { ...r, requestId: BigInt(r.requestId), paid: BigInt(r.paid), deadline: BigInt(r.deadline) };
 }
 
 /** The `Request` struct argument of `fulfill`, `reject` and `refund`. */
@@ -65,22 +70,28 @@ export function requestStruct(r: MintRequest | MintRequestJson) {
     requester: r.requester,
     paid: r.paid,
     recipient: r.recipient,
-    requestedAt: r.requestedAt,
+    deadline: r.deadline,
+    counted: r.counted,
     seed: r.seed,
     promptHash: r.promptHash,
   };
 }
 
-/** The 32-bit integer seed backends receive: the low 32 bits of the on-chain seed. */
-export function renderSeed(seed: string): number {
-  return Number(BigInt(seed) & 0xffffffffn);
+/**
+ * The seed that renders: keccak256(abi.encode(request seed, hash of the block that holds the request)). The requester
+ * cannot know the block's hash when its transaction runs, so it cannot grind its address or timing for a seed.
+ * `aigc verify` recomputes it from the chain.
+ */
+export function renderSeedOf(r: Pick<MintRequest | MintRequestJson, 'seed' | 'blockHash'>): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode([BYTES32, BYTES32], [r.seed, r.blockHash]));
 }
 
 /** The value the contract stores for a pending request: keccak256(abi.encode(Request)). Identifies it exactly. */
 export function requestKey(r: MintRequest | MintRequestJson): string {
   const s = requestStruct(r);
-  return keccak256(AbiCoder.defaultAbiCoder().encode([REQUEST_TUPLE], [[s.requester, s.paid, s.recipient, s.requestedAt, s.seed, s.promptHash]]));
+  return keccak256(AbiCoder.defaultAbiCoder().encode([REQUEST_TUPLE], [[s.requester, s.paid, s.recipient, s.deadline, s.counted, s.seed, s.promptHash]]));
 }
 
 /** `AIGCCollection.Request`, parsed once (ethers parses a type string on every encode). */
-const REQUEST_TUPLE = ParamType.from('tuple(address,uint96,address,uint64,bytes32,bytes32)');
+const REQUEST_TUPLE = ParamType.from('tuple(address,uint96,address,uint64,uint8,bytes32,bytes32)');
+const BYTES32 = ParamType.from('bytes32');

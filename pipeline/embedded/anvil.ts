@@ -38,10 +38,22 @@ export function anvilBinary(): string {
  * // … use anvil.rpcUrl …
  * await anvil.stop();
  */
-export async function startAnvil({ accounts = 10, blockTime, chainId = 31337 }: { accounts?: number; blockTime?: number; chainId?: number } = {}): Promise<Anvil> {
+export async function startAnvil({
+  accounts = 10,
+  blockTime,
+  chainId = 31337,
+  hardfork,
+}: {
+  accounts?: number;
+  blockTime?: number;
+  chainId?: number;
+  /** An older EVM (e.g. `shanghai`), to test what happens on chains that lack newer opcodes. @defaultValue anvil's latest */
+  hardfork?: string;
+} = {}): Promise<Anvil> {
   const port = await freePort();
   const args = ['--host', '127.0.0.1', '--port', String(port), '--accounts', String(accounts), '--chain-id', String(chainId), '--silent'];
   if (blockTime) args.push('--block-time', String(blockTime));
+  if (hardfork) args.push('--hardfork', hardfork);
   const { child, stop } = spawnOwned(anvilBinary(), args);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AbiCoder, type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
-import { connectCollection } from '../chain/collection';
+import { connectCollection, SignerKind } from '../chain/collection';
+import { renderSeedOf } from '../chain/request';
 import { AigcError } from '../errors';
 import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
@@ -73,6 +74,10 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   const a = manifest.aigc;
   check('manifest names this token', a.requestId === tokenId.toString() && a.collection.toLowerCase() === collection.toLowerCase());
   check('seed matches the request event', a.seed === requested.args.seed, `manifest ${a.seed}, chain ${requested.args.seed}`);
+  // The render seed mixes in the hash of the request's block, which the requester could not know: recompute it.
+  const renderSeed = renderSeedOf({ seed: requested.args.seed as string, blockHash: requested.log.blockHash });
+  check('manifest names the block that holds the request', a.requestBlockHash === requested.log.blockHash, `manifest ${a.requestBlockHash}, chain ${requested.log.blockHash}`);
+  check('render seed = keccak256(request seed, request block hash)', a.renderSeed === renderSeed, `manifest ${a.renderSeed}, recomputed ${renderSeed}`);
   check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === requested.args.promptHash);
   check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
 
@@ -83,16 +88,13 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `got ${sha}`);
   check('manifest states the same image hash', a.image.sha256 === sha);
 
-  // ERC-7007: the AigcData event carries (aigcData, proof); recover the signer here, then ask the contract too.
+  // ERC-7007: AigcData indexes keccak256(aigcData) and carries the proof; aigcData is rebuilt from the fulfilment.
   const aigc = await findEvent(contract, 'AigcData', tokenId, fromBlock);
-  const [dataId, dataSeed, dataModel, dataImage, dataManifest] = AbiCoder.defaultAbiCoder().decode(
+  const aigcData = AbiCoder.defaultAbiCoder().encode(
     ['uint256', 'bytes32', 'bytes32', 'bytes32', 'bytes32'],
-    aigc.args.aigcData as string,
+    [tokenId, requested.args.seed, ev.modelHash, ev.imageSha256, ev.manifestId],
   );
-  check(
-    'AigcData matches the fulfilment',
-    dataId === tokenId && dataSeed === requested.args.seed && dataModel === ev.modelHash && dataImage === ev.imageSha256 && dataManifest === ev.manifestId,
-  );
+  check('AigcData indexes the fulfilment and the prompt', aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === requested.args.promptHash);
   const chainId = (await provider.getNetwork()).chainId;
   const recovered = recoverFulfillmentSigner(
     fulfillmentDomain(chainId, collection),
@@ -100,10 +102,11 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
     aigc.args.proof as string,
   );
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
-  const verified = (await contract.verify(requested.args.prompt, aigc.args.aigcData, aigc.args.proof)) as boolean;
-  check('contract verify(prompt, aigcData, proof) is true (ERC-7007)', verified);
+  // verify() also checks the commitment stored with the token at mint: true only for the values minted.
+  const verified = (await contract.verify(requested.args.prompt, aigcData, aigc.args.proof)) as boolean;
+  check('contract verify(prompt, aigcData, proof) is true (ERC-7007, bound at mint)', verified);
   const [kind, , onChainAttestation] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
-  check('signer is authorised on chain', kind !== 0n, `signer ${ev.signer} has kind ${kind}`);
+  check('signer key is not marked compromised', kind !== BigInt(SignerKind.COMPROMISED), `signer ${ev.signer} has kind ${kind}`);
   check('manifest names the signer', typeof a.signer === 'string' && a.signer.toLowerCase() === (ev.signer as string).toLowerCase(), `manifest names ${a.signer}`);
   const attested = await checkAttestation({ attestation: a.attestation, signer: ev.signer as string, signerKind: kind, onChainAttestation, download });
   report.attestation = attested.summary;

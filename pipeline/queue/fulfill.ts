@@ -1,23 +1,48 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Contract } from 'ethers';
 import type { Logger } from 'pino';
-import { type FulfillBatcher, type FulfillOutcome, sendReject } from '../chain/fulfiller';
+import { type FulfillBatcher, type FulfillOutcome, sendRefund, sendReject } from '../chain/fulfiller';
 import type { TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';
-import type { FulfillJobData, RejectJobData } from './jobs';
+import type { ChainWriteJobData, FulfillJobData, RefundJobData, RejectJobData } from './jobs';
 
 export type FulfillResult = { outcome: FulfillOutcome['status']; txHash?: string; gasUsed?: string; batchSize?: number };
 
 /**
- * The `fulfill` stage: the only writer to the chain for its signer key. `fulfill` jobs go through the batcher
- * (one `fulfillBatch` per window); `reject` jobs are sent on their own. Both go through the same serial sender.
+ * Queues the `refund` of a request that can no longer be minted in time, to run after `delayMs` (when the chain's
+ * clock has passed its deadline; a refund sent too early is retried). Its job id derives from the request's, so it
+ * is queued once.
  */
-export function createFulfillProcessor({ contract, sender, batcher, logger }: { contract: Contract; sender: TxSender; batcher: FulfillBatcher; logger: Logger }) {
-  return async function processFulfill(job: Job<FulfillJobData | RejectJobData>): Promise<FulfillResult> {
+export async function enqueueRefund(queue: Queue<ChainWriteJobData>, jobId: string, data: RefundJobData, delayMs = 0): Promise<void> {
+  await queue.add('refund', data, { jobId: `${jobId}-refund`, delay: Math.max(0, delayMs) });
+}
+
+/**
+ * The `fulfill` stage: the only writer to the chain for its signer key. `fulfill` jobs go through the batcher
+ * (one `fulfillBatch` per window); `reject` and `refund` jobs are sent on their own. All go through the same serial
+ * sender. A fulfilment that comes too late (deadline passed) turns into a `refund` job.
+ */
+export function createFulfillProcessor({
+  contract,
+  sender,
+  batcher,
+  queue,
+  logger,
+}: {
+  contract: Contract;
+  sender: TxSender;
+  batcher: FulfillBatcher;
+  /** This stage's own queue, where a too-late fulfilment queues its refund. */
+  queue: Queue<ChainWriteJobData>;
+  logger: Logger;
+}) {
+  return async function processFulfill(job: Job<ChainWriteJobData>): Promise<FulfillResult> {
     const log = logger.child({ requestId: job.data.request.requestId, jobId: job.id });
     let outcome: FulfillOutcome;
     try {
-      outcome = job.name === 'reject' ? await sendReject(contract, sender, job.data as RejectJobData) : await batcher.add(job.data as FulfillJobData);
+      if (job.name === 'reject') outcome = await sendReject(contract, sender, job.data as RejectJobData);
+      else if (job.name === 'refund') outcome = await sendRefund(contract, sender, job.data as RefundJobData);
+      else outcome = await batcher.add(job.data as FulfillJobData);
     } catch (error) {
       if (error instanceof AigcError && !error.retryable) throw new UnrecoverableError(error.shortMessage);
       throw error;
@@ -26,9 +51,15 @@ export function createFulfillProcessor({ contract, sender, batcher, logger }: { 
       log.info({ minted: outcome.minted }, 'request already closed on chain');
       return { outcome: outcome.status };
     }
+    if (outcome.status === 'expired') {
+      const { chainId, collection, request } = job.data as FulfillJobData;
+      log.warn({ deadline: request.deadline }, 'deadline passed before the mint; refunding the requester');
+      await enqueueRefund(queue, job.id!, { chainId, collection, request });
+      return { outcome: outcome.status };
+    }
     const result: FulfillResult = { outcome: outcome.status, txHash: outcome.txHash, gasUsed: outcome.gasUsed.toString() };
     if (outcome.status === 'minted') result.batchSize = outcome.batchSize;
-    log.info(result, outcome.status === 'rejected' ? 'request rejected and refunded' : 'token minted');
+    log.info(result, outcome.status === 'minted' ? 'token minted' : `request ${outcome.status}: requester refunded`);
     return result;
   };
 }

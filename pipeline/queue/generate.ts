@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
-import { renderSeed } from '../chain/request';
+import { renderSeedOf } from '../chain/request';
 import { AigcError } from '../errors';
 import type { GatewayClient } from '../gateway-client';
 import { modelHash } from '../provenance/model-hash';
@@ -17,7 +17,8 @@ import { type BundlePublisher, type ItemSigner, signItem } from '../storage/bund
 import { buildManifest, serializeManifest } from '../storage/manifest';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { CollectionTemplate } from '../template';
-import type { FulfillJobData, GenerateJobData } from './jobs';
+import { enqueueRefund } from './fulfill';
+import type { ChainWriteJobData, GenerateJobData } from './jobs';
 
 /** Gateway answers that ask the caller to come back later. */
 const BACK_OFF = new Set(['RATE_LIMITED', 'BACKEND_BUSY']);
@@ -39,7 +40,12 @@ export type GenerateStageDeps = {
   redis: Redis;
   /** Prefix of the Redis keys that hold each request's stage outputs. */
   outputKeyPrefix: string;
-  fulfillQueue: Queue<FulfillJobData>;
+  fulfillQueue: Queue<ChainWriteJobData>;
+  /**
+   * Seconds before a request's deadline under which it is not rendered (it could not be minted in time) but
+   * refunded. @defaultValue 60
+   */
+  deadlineMarginSeconds?: number;
   /** The collection, to skip requests that ended on chain before their job ran. */
   contract: Contract;
   logger: Logger;
@@ -54,6 +60,8 @@ type StageOutput = {
   height?: string;
   bytes?: string;
   model?: string;
+  /** The seed the backend used (decimal), and how many bits of the render seed it takes. */
+  backendSeed?: string;
   renderedPrompt?: string;
   generatedAt?: string;
   /** Ids of the signed image and manifest transactions, recorded before their uploads start. */
@@ -115,11 +123,19 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       'Request-Id': request.requestId,
     };
 
+    const renderSeed = renderSeedOf(request);
     if (!out.imageId) {
       // Re-enqueued after a restart or a wiped Redis: do not render for a request that has already ended.
-      const closed = await closedState(deps.contract, request);
+      const [closed, head] = await Promise.all([closedState(deps.contract, request), deps.contract.runner!.provider!.getBlock('latest')]);
       if (closed) {
         log.info({ minted: closed.minted }, 'request already closed on chain; nothing to render');
+        return { manifestId: '' };
+      }
+      // Too close to its deadline to be minted in time: fulfilment would be refused, so end it with a refund.
+      const left = Number(request.deadline) - (head?.timestamp ?? Math.floor(Date.now() / 1000));
+      if (left < (deps.deadlineMarginSeconds ?? 60)) {
+        log.warn({ deadline: request.deadline, secondsLeft: left }, 'too close to the deadline to mint; refunding the requester');
+        await enqueueRefund(deps.fulfillQueue, job.id!, { chainId, collection, request }, (left + 1) * 1000);
         return { manifestId: '' };
       }
       let generated;
@@ -127,7 +143,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         generated = await gateway.generate({
           prompt: frame(request.prompt),
           negativePrompt: template.render.negativePrompt,
-          seed: renderSeed(request.seed),
+          seed: renderSeed,
           width: template.render.width,
           height: template.render.height,
           model: template.render.model,
@@ -154,6 +170,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         height: String(generated.height),
         bytes: String(generated.image.length),
         model: JSON.stringify(generated.model),
+        backendSeed: String(generated.seed),
         renderedPrompt: generated.prompt,
         generatedAt: new Date().toISOString(),
       });
@@ -181,7 +198,9 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           renderedPrompt: out.renderedPrompt!,
           negativePrompt: template.render.negativePrompt,
           seed: request.seed,
-          renderSeed: renderSeed(request.seed),
+          requestBlockHash: request.blockHash,
+          renderSeed,
+          backendSeed: out.backendSeed ?? '',
           model,
           modelHash: mHash,
           params: { width: Number(out.width), height: Number(out.height) },
@@ -189,8 +208,6 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           generatedAt: out.generatedAt!,
           signer: signerAddress,
           attestation: deps.attestation,
-          aigc_type: 'image',
-          proof_type: 'eip712-signature',
         },
       });
       // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:

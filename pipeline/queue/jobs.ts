@@ -1,3 +1,4 @@
+import { concat, keccak256 } from 'ethers';
 import { type MintRequest, type MintRequestJson, requestKey } from '../chain/request';
 
 /**
@@ -26,6 +27,12 @@ export type FulfillJobData = {
 /** `fulfill` job (name `reject`): end a request that cannot be served, refunding the requester. */
 export type RejectJobData = { chainId: number; collection: string; request: MintRequestJson; reason: number; message: string };
 
+/** `fulfill` job (name `refund`): end a request whose deadline passed before it was minted (it can no longer be). */
+export type RefundJobData = { chainId: number; collection: string; request: MintRequestJson };
+
+/** Anything the per-chain `fulfill` queue carries; the job name says which. */
+export type ChainWriteJobData = FulfillJobData | RejectJobData | RefundJobData;
+
 /** `mint-for` job: a site asked the operator to pay a mint for `to` (the job id is the mint's public id). */
 export type MintForJobData = {
   chainId: number;
@@ -44,11 +51,13 @@ export type MintForResult = { requestId: string; txHash: string; blockNumber: nu
 
 /**
  * The id every stage uses for one request. Deterministic, so re-enqueueing the same request (after a restart or a
- * re-read of the chain) is a no-op. It includes the start of the request's stored key: after a reorg the same
- * request id can come back with another prompt, payer or seed, and must then be served as a new job.
+ * re-read of the chain) is a no-op. It includes the start of a hash of the request's stored key and of its block's
+ * hash: after a reorg the same request id can come back with another prompt, payer or seed, or in another block
+ * (so with another render seed), and must then be served as a new job.
  */
 export function requestJobId(chainId: number, collection: string, request: MintRequest | MintRequestJson): string {
-  return `${chainId}-${collection.toLowerCase()}-${request.requestId}-${requestKey(request).slice(2, 18)}`;
+  const id = keccak256(concat([requestKey(request), request.blockHash]));
+  return `${chainId}-${collection.toLowerCase()}-${request.requestId}-${id.slice(2, 18)}`;
 }
 
 /** Which collection a job belongs to: jobs carry the chain id and the address. */

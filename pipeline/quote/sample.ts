@@ -64,7 +64,9 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
       renderedPrompt: `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`,
       negativePrompt: template.render.negativePrompt,
       seed: `0x${'f'.repeat(64)}`,
-      renderSeed: 4294967295,
+      requestBlockHash: `0x${'f'.repeat(64)}`,
+      renderSeed: `0x${'f'.repeat(64)}`,
+      backendSeed: String(2n ** 256n - 1n),
       model: LOCAL_MODEL,
       modelHash: modelHash(LOCAL_MODEL),
       params: { width, height },
@@ -72,8 +74,6 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
       generatedAt: new Date(0).toISOString(),
       signer: ZeroAddress,
       attestation: { type: 'tee', document: 'x'.repeat(43), provider: 'sev_guest' },
-      aigc_type: 'image',
-      proof_type: 'eip712-signature',
     },
   });
   return { imageBytes: bytes, imageMeasured: imageBytes === undefined, manifestBytes: serializeManifest(manifest).length, format, width, height };

@@ -13,9 +13,14 @@ export type AigcProvenance = {
   /** The prompt the backend received, after the collection's frame and normalisation. */
   renderedPrompt: string;
   negativePrompt: string;
-  /** The on-chain seed (bytes32) and the 32-bit seed derived from it that the backend used. */
+  /** The request seed the contract fixed (bytes32, from `MintRequested`). */
   seed: string;
-  renderSeed: number;
+  /** Hash of the block that holds the request: unknown to the requester when its transaction ran. */
+  requestBlockHash: string;
+  /** keccak256(abi.encode(seed, requestBlockHash)): the seed rendered and signed (bytes32). */
+  renderSeed: string;
+  /** The seed the backend used (decimal): the render seed reduced to the width that backend takes. */
+  backendSeed: string;
   model: ModelInfo;
   modelHash: string;
   params: { width: number; height: number; steps?: number; guidance?: number };
@@ -24,16 +29,24 @@ export type AigcProvenance = {
   signer: string;
   /** Who vouches for the signer key: operator key, TEE (with its attestation document) or simulated. */
   attestation: ManifestAttestation;
-  aigc_type: 'image';
-  proof_type: 'eip712-signature';
 };
 
-/** OpenSea-compatible metadata plus the `aigc` provenance block. */
+/**
+ * OpenSea-compatible metadata, the ERC-7007 metadata fields (`prompt`, `aigc_type`, `aigc_data`, `proof_type`)
+ * and the `aigc` provenance block.
+ */
 export type TokenManifest = {
   name: string;
   description: string;
   image: string;
   attributes: { trait_type: string; value: string | number }[];
+  /** ERC-7007: the prompt this token was generated from. */
+  prompt: string;
+  aigc_type: 'image';
+  /** ERC-7007: URI of the generated content (the image). */
+  aigc_data: string;
+  /** ERC-7007: how `verify` checks it. An EIP-712 signature by an authorised signer, bound on chain at mint. */
+  proof_type: 'eip712-signature';
   aigc: AigcProvenance;
 };
 
@@ -49,16 +62,21 @@ export type BuildManifestParameters = {
  * prompt (quotes, newlines, any Unicode) yields valid JSON.
  */
 export function buildManifest({ collectionName, description, imageId, provenance }: BuildManifestParameters): TokenManifest {
+  const image = `ar://${imageId}`;
   return {
     name: `${collectionName} #${provenance.tokenId}`,
     description,
-    image: `ar://${imageId}`,
+    image,
     attributes: [
       { trait_type: 'Model', value: provenance.model.id },
       { trait_type: 'Backend', value: provenance.model.backend },
-      { trait_type: 'Seed', value: provenance.renderSeed },
+      { trait_type: 'Seed', value: provenance.backendSeed },
       { trait_type: 'Size', value: `${provenance.params.width}x${provenance.params.height}` },
     ],
+    prompt: provenance.prompt,
+    aigc_type: 'image',
+    aigc_data: image,
+    proof_type: 'eip712-signature',
     aigc: provenance,
   };
 }

@@ -46,12 +46,13 @@ describe('AIGCCollection: requests', () => {
     await expectRevert(closed, chain.wallets[2], 'requestMint', [toUtf8Bytes('x')], 'AIGCMintClosed', PRICE);
   });
 
-  it('enforces a per-wallet limit on the recipient, sponsored mints included', async () => {
+  it('enforces a per-wallet limit on the payer, or on the recipient of an operator-sponsored mint', async () => {
     const c = await newCollection(chain, { walletLimit: 1 });
     const collector = chain.wallets[2];
     await request(c, collector);
     await expectRevert(c, collector, 'requestMint', [toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
-    await expectRevert(c, chain.wallets[3], 'requestMintFor', [collector.address, toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
+    // The operator (an authorised signer) sponsors a mint for the collector: it counts against the collector.
+    await expectRevert(c, chain.operator, 'requestMintFor', [collector.address, toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
     expect(await c.requestsOf(collector.address)).toBe(1n);
   });
 
@@ -61,7 +62,7 @@ describe('AIGCCollection: requests', () => {
     const r2 = await request(c, chain.wallets[3]);
     await expectRevert(c, chain.wallets[2], 'pause', [], 'OwnableUnauthorizedAccount');
     await send(c, chain.owner, 'pause');
-    await expectRevert(c, chain.wallets[2], 'requestMint', [toUtf8Bytes('x')], 'EnforcedPause', PRICE);
+    await expectRevert(c, chain.wallets[2], 'requestMint', [toUtf8Bytes('x')], 'AIGCPaused', PRICE);
     await send(c, chain.wallets[5], 'fulfill', await signedFulfillment(r, chain.operator, { collection: await c.getAddress() }));
     await advanceTime(chain.provider, 61);
     await send(c, chain.wallets[5], 'refund', r2.requestId, requestStruct(r2));
@@ -125,10 +126,10 @@ describe('AIGCCollection: fulfilment', () => {
     const address = await c.getAddress();
     const [r1, r2] = [await request(c, chain.wallets[2]), await request(c, chain.wallets[3])];
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r1, chain.operator, { collection: address }));
-    await send(c, chain.owner, 'setSigner', chain.operator.address, SignerKind.NONE, ZeroHash);
+    await send(c, chain.owner, 'setSigner', chain.operator.address, SignerKind.NONE, ZeroHash, ZeroAddress);
     await expectRevert(c, chain.wallets[9], 'fulfill', [await signedFulfillment(r2, chain.operator, { collection: address })], 'AIGCUnauthorizedSigner');
     const before = await chain.provider.getBalance(await c.getAddress());
-    await send(c, chain.operator, 'withdraw');
+    await send(c, chain.operator, 'withdraw', chain.operator.address);
     expect(await chain.provider.getBalance(address)).toBe(before - PRICE);
   });
 
@@ -160,8 +161,10 @@ describe('AIGCCollection: rejections and refunds', () => {
     const w = chain.wallets[4];
     const r = await request(c, w);
     await expectRevert(c, chain.wallets[5], 'reject', [r.requestId, requestStruct(r), 1], 'AIGCUnauthorizedSigner');
+    const receiptEvents = async (receipt: { logs: never[] }) => receipt.logs.map((l) => c.interface.parseLog(l)!);
     const before = await chain.provider.getBalance(w.address);
-    await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1);
+    const [rejected] = await receiptEvents(await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1));
+    expect([rejected.name, rejected.args.requester, rejected.args.recipient, rejected.args.refunded, rejected.args.reason]).toEqual(['MintRejected', w.address, w.address, PRICE, 1n]);
     expect(await chain.provider.getBalance(w.address)).toBe(before + PRICE);
     await expectRevert(c, chain.operator, 'reject', [r.requestId, requestStruct(r), 1], 'AIGCUnknownRequest');
     await expectRevert(c, chain.wallets[9], 'fulfill', [await signedFulfillment(r, chain.operator, { collection: await c.getAddress() })], 'AIGCUnknownRequest');
@@ -184,11 +187,11 @@ describe('AIGCCollection: rejections and refunds', () => {
 describe('AIGCCollection: clones, admin, interfaces', () => {
   it('cannot be initialised twice, nor the implementation at all', async () => {
     const c = await newCollection(chain);
-    const params = { name: 'x', symbol: 'X', owner: chain.wallets[5].address, mint: { price: 0n, maxSupply: 1, maxPromptBytes: 1, refundDelay: 60, mintStart: 0, mintEnd: 0 }, walletLimit: 0, royaltyReceiver: ZeroAddress, royaltyBps: 0, signer: ZeroAddress };
-    await expectRevert(c, chain.wallets[5], 'initialize', [params], 'InvalidInitialization');
+    const params = { name: 'x', symbol: 'X', owner: chain.wallets[5].address, mint: { price: 0n, maxSupply: 1, maxPromptBytes: 1, refundDelay: 60, mintStart: 0, mintEnd: 0 }, walletLimit: 0, royaltyReceiver: ZeroAddress, royaltyBps: 0, signer: ZeroAddress, payee: ZeroAddress, contractManifest: ZeroHash };
+    await expectRevert(c, chain.wallets[5], 'initialize', [params], 'AIGCAlreadyInitialized');
     const factory = new (await import('ethers')).Contract(chain.factory, ['function implementation() view returns (address)'], chain.provider);
     const impl = connectCollection(await factory.implementation(), chain.provider);
-    await expectRevert(impl, chain.wallets[5], 'initialize', [params], 'InvalidInitialization');
+    await expectRevert(impl, chain.wallets[5], 'initialize', [params], 'AIGCAlreadyInitialized');
   });
 
   it('hands ownership over in two steps and stores TEE attestation hashes', async () => {
@@ -200,10 +203,13 @@ describe('AIGCCollection: clones, admin, interfaces', () => {
     expect(await c.owner()).toBe(next.address);
     const tee = Wallet.createRandom().address;
     const attestation = hexlify(randomBytes(32));
-    const receipt = await send(c, next, 'setSigner', tee, SignerKind.TEE, attestation);
+    const receipt = await send(c, next, 'setSigner', tee, SignerKind.TEE, attestation, ZeroAddress);
     const event = c.interface.parseLog(receipt.logs[0])!;
     expect([event.name, event.args.signer, event.args.kind, event.args.attestationHash]).toEqual(['SignerSet', tee, BigInt(SignerKind.TEE), attestation]);
-    expect(await c.signerInfo(tee)).toEqual([BigInt(SignerKind.TEE), 0n, attestation]);
+    expect(await c.signerInfo(tee)).toEqual([BigInt(SignerKind.TEE), 0n, attestation, tee]);
+    // Only the pending owner can accept; the old owner lost its rights.
+    await expectRevert(c, chain.owner, 'pause', [], 'OwnableUnauthorizedAccount');
+    await expectRevert(c, chain.wallets[7], 'acceptOwnership', [], 'OwnableUnauthorizedAccount');
   });
 
   it('supports ERC-165 ids of ERC-721, metadata, ERC-2981, ERC-4906 and ERC-7007, and pays royalties', async () => {

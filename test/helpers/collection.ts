@@ -53,13 +53,21 @@ export async function request(collection: Contract, wallet: Wallet, prompt = 'a 
   return parseMintRequested(log);
 }
 
-/** A fulfilment of `r` signed by `signer`, for `collection` on `chainId` (override to forge replays). */
+/** A fulfilment of `r` signed by `signer`, for `collection` on `chainId` (override any value to forge one). */
 export async function signedFulfillment(
   r: MintRequest,
   signer: Signer,
-  { collection, chainId = 31337, manifestId = hexlify(randomBytes(32)) }: { collection: string; chainId?: number; manifestId?: string },
+  {
+    collection,
+    chainId = 31337,
+    manifestId = hexlify(randomBytes(32)),
+    imageSha256 = hexlify(randomBytes(32)),
+    modelHash = hexlify(randomBytes(32)),
+    seed = r.seed,
+    promptHash = r.promptHash,
+  }: { collection: string; chainId?: number; manifestId?: string; imageSha256?: string; modelHash?: string; seed?: string; promptHash?: string },
 ) {
-  const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: hexlify(randomBytes(32)), manifestId, modelHash: hexlify(randomBytes(32)) };
+  const values = { requestId: r.requestId, promptHash, seed, imageSha256, manifestId, modelHash };
   return {
     requestId: r.requestId,
     request: requestStruct(r),

@@ -28,7 +28,9 @@ function provenance(prompt: string): AigcProvenance {
     renderedPrompt: `${prompt}, dreamlike`,
     negativePrompt: 'text',
     seed: `0x${'ab'.repeat(32)}`,
-    renderSeed: 42,
+    requestBlockHash: `0x${'12'.repeat(32)}`,
+    renderSeed: `0x${'34'.repeat(32)}`,
+    backendSeed: '42',
     model: { backend: 'local', id: 'local-procedural', version: '1' },
     modelHash: `0x${'cd'.repeat(32)}`,
     params: { width: 512, height: 512 },
@@ -36,8 +38,6 @@ function provenance(prompt: string): AigcProvenance {
     generatedAt: '2026-11-25T00:00:00.000Z',
     signer: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
     attestation: { type: 'operator' },
-    aigc_type: 'image',
-    proof_type: 'eip712-signature',
   };
 }
 
@@ -51,6 +51,8 @@ describe('metadata manifest', () => {
     expect(parsed.aigc.prompt).toBe(prompt);
     expect(parsed.image).toBe(`ar://${'A'.repeat(43)}`);
     expect(parsed.name).toBe('Genesis "Dreams" #7');
-    expect(Object.keys(parsed)).toEqual(['name', 'description', 'image', 'attributes', 'aigc']);
+    expect(Object.keys(parsed)).toEqual(['name', 'description', 'image', 'attributes', 'prompt', 'aigc_type', 'aigc_data', 'proof_type', 'aigc']);
+    // ERC-7007 metadata fields, beside the provenance block.
+    expect([parsed.prompt, parsed.aigc_type, parsed.aigc_data, parsed.proof_type]).toEqual([prompt, 'image', parsed.image, 'eip712-signature']);
   });
 });
