@@ -34,7 +34,8 @@ export function createAutomatic1111Backend({ url, username, password, checkpoint
     name: 'automatic1111',
     deterministic: false,
     models: [model],
-    capabilities: remoteCapabilities(A1111_SAMPLERS),
+    // 32 bits: A1111 draws its own seeds below 2^32 and its UI, infotext and X/Y seed tools treat seeds as 32-bit.
+    capabilities: remoteCapabilities({ samplers: A1111_SAMPLERS, seedBits: 32 }),
     async render(input, signal) {
       const body = {
         prompt: input.prompt,
