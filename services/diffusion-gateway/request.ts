@@ -9,12 +9,12 @@ const side = z
   .max(MAX_SIDE, `at most ${MAX_SIDE} pixels`)
   .refine((n) => n % 8 === 0, 'must be a multiple of 8');
 
-const SEED_FORMS = 'an integer 0 … 9007199254740991, or a string of decimal digits or 0x-prefixed hex, 0 … 2^256−1';
+const SEED_FORMS = 'must be an integer 0 … 9007199254740991, or a string of decimal digits or 0x-prefixed hex, 0 … 2^256−1';
 
 /** A request's seed as a bigint, or why it is not one. */
 function parseSeed(value: number | string | bigint): bigint | string {
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) return `must be an integer: ${SEED_FORMS}`;
+    if (!Number.isInteger(value)) return `must be an integer, not ${value}`;
     if (value < 0) return 'must not be negative';
     if (!Number.isSafeInteger(value)) return 'a JSON number above 9007199254740991 (2^53−1) is not exact: send the seed as a decimal or 0x-hex string';
     return BigInt(value);

@@ -34,7 +34,7 @@ export function createAutomatic1111Backend({ url, username, password, checkpoint
     name: 'automatic1111',
     deterministic: false,
     models: [model],
-    // 32 bits: A1111 draws its own seeds below 2^32 and its UI, infotext and X/Y seed tools treat seeds as 32-bit.
+    // 32 bits: A1111 seeds live in 0 … 2^32−1 (its own random seeds come from `randrange(4294967294)`).
     capabilities: remoteCapabilities({ samplers: A1111_SAMPLERS, seedBits: 32 }),
     async render(input, signal) {
       const body = {
