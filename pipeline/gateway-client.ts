@@ -16,6 +16,7 @@ export type GatewayClient = {
  * @example
  * const gateway = createGatewayClient({ url: 'http://127.0.0.1:8080', timeoutMs: 120_000 });
  * const { image, sha256 } = await gateway.generate({ prompt: 'a fox', negativePrompt: '', seed: 7, width: 512, height: 512 });
+ * const { seed, seedBits } = await gateway.generate({ prompt: 'a fox', seed: 2n ** 255n + 7n }); // seed: the decimal string the backend used
  */
 export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; apiKey?: string; timeoutMs: number }): GatewayClient {
   return {
@@ -30,7 +31,8 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
             accept: 'image/*',
             ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
           },
-          body: JSON.stringify(request),
+          // A bigint seed goes as its decimal string (JSON numbers are exact only up to 2^53).
+          body: JSON.stringify(request, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
           timeoutMs,
         });
       } catch (cause) {
@@ -89,7 +91,8 @@ function imageAnswer(headers: (name: string) => string | undefined, image: Buffe
       sha256: header('x-image-sha256'),
       bytes: image.length,
       requestId: header('x-request-id'),
-      seed: Number(header('x-seed')),
+      seed: header('x-seed'),
+      seedBits: Number(header('x-seed-bits')),
       width: Number(header('x-width')),
       height: Number(header('x-height')),
       prompt: decodeURIComponent(header('x-prompt')),

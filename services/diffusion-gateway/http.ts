@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AigcError } from '../../pipeline/errors';
@@ -9,6 +10,7 @@ export type HttpCall = {
   url: string;
   method?: string;
   headers?: Record<string, string>;
+  /** Sent as JSON (see `jsonText`: a bigint becomes an exact integer literal). */
   body?: unknown;
   signal?: AbortSignal;
 };
@@ -42,6 +44,24 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
 }
 
 /**
+ * `JSON.stringify` that writes a bigint as an integer literal (`18446744073709551615`, not a string): JSON numbers
+ * have no width limit and Python backends read them exactly, but a JS number above 2^53 would be rounded first.
+ *
+ * @example
+ * jsonText({ seed: 2n ** 64n - 1n }); // '{"seed":18446744073709551615}'
+ */
+export function jsonText(value: unknown): string {
+  let marker: string | undefined;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'bigint') return v;
+    // A fresh UUID per call: no string of the caller's can look like it. Letters, digits and - only: nothing to escape.
+    marker ??= `bigint-${randomUUID()}-`;
+    return `${marker}${v}`;
+  });
+  return marker === undefined ? text : text.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}
+
+/**
  * One HTTP call to a backend with failures mapped to typed codes: unreachable → BACKEND_UNAVAILABLE,
  * 409/429/503 → BACKEND_BUSY, 500 → BACKEND_FAILED, 502+ → BACKEND_FAILED (retryable), 4xx → INVALID_REQUEST.
  * Follows up to 5 redirects of GETs (file downloads).
@@ -50,7 +70,7 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
  * const res = await backendFetch({ backend: 'cog', url: 'http://gpu:5000/health-check' });
  */
 export async function backendFetch({ backend, url, method = 'GET', headers = {}, body, signal }: HttpCall): Promise<BackendResponse> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const payload = body === undefined ? undefined : jsonText(body);
   const allHeaders = payload === undefined ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers };
   let target = new URL(url);
   let res: BackendResponse;

@@ -2,7 +2,15 @@ import sharp from 'sharp';
 import { pngSize, replacePngMetadata } from './png-chunks';
 import type { OutputFormat } from './request';
 
-export type Provenance = { requestId: string; seed: number; model: string; promptSha256: string };
+export type Provenance = {
+  requestId: string;
+  /** The seed the backend used (decimal). */
+  seed: string | number | bigint;
+  /** How many low bits of the request's seed the backend took; written when given. */
+  seedBits?: number;
+  model: string;
+  promptSha256: string;
+};
 
 export type PostprocessInput = {
   image: Buffer;
@@ -28,7 +36,7 @@ export function provenanceXmp(p: Provenance): string {
     '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
     '<rdf:Description rdf:about="" xmlns:aigc="https://aigc-nft.dev/ns/1.0/"',
-    ` aigc:requestId="${xmlEscape(p.requestId)}" aigc:seed="${p.seed}" aigc:model="${xmlEscape(p.model)}" aigc:promptSha256="${p.promptSha256}"/>`,
+    ` aigc:requestId="${xmlEscape(p.requestId)}" aigc:seed="${p.seed}"${p.seedBits === undefined ? '' : ` aigc:seedBits="${p.seedBits}"`} aigc:model="${xmlEscape(p.model)}" aigc:promptSha256="${p.promptSha256}"/>`,
     '</rdf:RDF></x:xmpmeta>',
     '<?xpacket end="w"?>',
   ].join('');

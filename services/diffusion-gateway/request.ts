@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SEED } from './seed';
 
 const MAX_SIDE = 2048;
 const side = z
@@ -8,6 +9,36 @@ const side = z
   .max(MAX_SIDE, `at most ${MAX_SIDE} pixels`)
   .refine((n) => n % 8 === 0, 'must be a multiple of 8');
 
+const SEED_FORMS = 'must be an integer 0 … 9007199254740991, or a string of decimal digits or 0x-prefixed hex, 0 … 2^256−1';
+
+/** A request's seed as a bigint, or why it is not one. */
+function parseSeed(value: number | string | bigint): bigint | string {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return `must be an integer, not ${value}`;
+    if (value < 0) return 'must not be negative';
+    if (!Number.isSafeInteger(value)) return 'a JSON number above 9007199254740991 (2^53−1) is not exact: send the seed as a decimal or 0x-hex string';
+    return BigInt(value);
+  }
+  if (typeof value === 'string') {
+    // 0x + 64 hex digits or 78 decimal digits hold 2^256−1; a few leading zeros are tolerated, not megabytes of them.
+    if (value.length > 80 || !/^(?:\d+|0x[0-9a-fA-F]+)$/.test(value)) return SEED_FORMS;
+    value = BigInt(value);
+  }
+  if (value < 0n) return 'must not be negative';
+  if (value > MAX_SEED) return 'must be at most 2^256−1';
+  return value;
+}
+
+/** `seed`: JSON integer (up to 2^53−1) or decimal/0x-hex string (up to 2^256−1); a bigint from TypeScript callers. */
+const seed = z
+  .union([z.number(), z.string(), z.bigint()], { error: SEED_FORMS })
+  .transform((value, ctx) => {
+    const parsed = parseSeed(value);
+    if (typeof parsed === 'bigint') return parsed;
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  });
+
 export const OUTPUT_FORMATS = ['png', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -15,7 +46,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const generateRequestSchema = z.strictObject({
   prompt: z.string().min(1, 'must not be empty').max(4_000, 'at most 4,000 characters'),
   negativePrompt: z.string().max(4_000, 'at most 4,000 characters').default(''),
-  seed: z.number().int().min(0).max(0xffffffff, 'must fit in 32 bits (0 … 4294967295)'),
+  /** Up to 256 bits; each backend gets `seed mod 2^seedBits` (see `capabilities.seedBits`). */
+  seed,
   width: side.default(512),
   height: side.default(512),
   steps: z.number().int().min(1).max(150).optional(),
@@ -43,7 +75,10 @@ export type GenerateResponse = {
   /** Encoded size in bytes. */
   bytes: number;
   requestId: string;
-  seed: number;
+  /** Decimal string of the seed the backend used: the request's seed mod 2^seedBits. */
+  seed: string;
+  /** How many low bits of the request's seed the backend received (its `capabilities.seedBits`). */
+  seedBits: number;
   width: number;
   height: number;
   /** The prompt as the backend received it (after normalisation, frame and budget). */

@@ -1,4 +1,4 @@
-import { photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { jsonExact, parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 /**
  * Stable Diffusion web UI's API (`--api`): `POST /sdapi/v1/txt2img` → `{images: [base64], parameters, info}` where
@@ -21,7 +21,7 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
       return sendJson(res, 200, {});
     }
     if (req.method === 'POST' && path === '/sdapi/v1/txt2img') {
-      const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      const body = parseJsonExact(await readBody(req)) as Record<string, unknown>;
       const missing = ['prompt', 'seed', 'width', 'height'].filter((k) => body[k] === undefined);
       if (missing.length || typeof body.width !== 'number') {
         return sendJson(res, 422, { detail: missing.map((k) => ({ loc: ['body', k], msg: 'field required', type: 'value_error.missing' })) });
@@ -30,7 +30,7 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
         state.faults.busy--;
         return sendJson(res, 503, { detail: 'Service Unavailable' });
       }
-      state.last = { prompt: String(body.prompt), negativePrompt: String(body.negative_prompt ?? ''), seed: Number(body.seed), width: Number(body.width), height: Number(body.height) };
+      state.last = { prompt: String(body.prompt), negativePrompt: String(body.negative_prompt ?? ''), seed: pyInt(body.seed) ?? -1n, width: Number(body.width), height: Number(body.height) };
       interrupted = false;
       const cancelled = await renderTime(state.faults.delayMs, state.faults.hang, () => interrupted || state.closed);
       if (state.faults.fail) {
@@ -39,7 +39,7 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
       const image = (await photo(Number(body.width), Number(body.height))).toString('base64');
       // An interrupted A1111 job still answers 200 with whatever it had; the client is gone by then anyway.
       const info = { prompt: body.prompt, seed: body.seed, sd_model_hash: '6ce0161689', sd_model_name: 'v1-5-pruned-emaonly', version: 'v1.10.1', interrupted: cancelled };
-      return sendJson(res, 200, { images: [image], parameters: body, info: JSON.stringify(info) });
+      return sendJson(res, 200, { images: [image], parameters: body, info: jsonExact(info) });
     }
     sendJson(res, 404, { detail: 'Not Found' });
   });

@@ -1,4 +1,4 @@
-import { photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 /**
  * Cog's HTTP API (self-hosted container): `PUT /predictions/{id}` `{input}` runs synchronously and answers the
@@ -23,7 +23,7 @@ export async function startCogServer(): Promise<WireServer & { status: string }>
     const put = /^\/predictions\/([^/]+)$/.exec(path);
     if (req.method === 'PUT' && put) {
       const id = put[1];
-      const body = JSON.parse(await readBody(req)) as { input?: Record<string, unknown> };
+      const body = parseJsonExact(await readBody(req)) as { input?: Record<string, unknown> };
       const input = body.input;
       if (!input || typeof input.prompt !== 'string') {
         return sendJson(res, 422, { detail: [{ loc: ['body', 'input', 'prompt'], msg: 'field required', type: 'value_error.missing' }] });
@@ -34,7 +34,7 @@ export async function startCogServer(): Promise<WireServer & { status: string }>
         if (state.faults.busy > 0) state.faults.busy--;
         return sendJson(res, 409, { detail: 'Already running a prediction' });
       }
-      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: Number(input.seed), width: Number(input.width), height: Number(input.height) };
+      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: pyInt(input.seed) ?? -1n, width: Number(input.width), height: Number(input.height) };
       const job = { cancelled: false, done: Promise.resolve<unknown>(undefined) };
       job.done = (async () => {
         const started = new Date().toISOString();

@@ -1,15 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 type Graph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 type Job = { cancelled: boolean; history?: unknown };
+type NodeError = { type: string; message: string; details: string; extra_info: Record<string, unknown> };
+
+/** KSampler's `seed`: `("INT", {"default": 0, "min": 0, "max": 0xffffffffffffffff})`. */
+const SEED_MAX = 0xffffffffffffffffn;
+
+/**
+ * ComfyUI's `validate_inputs` for an INT widget: `int(val)` (so numbers and digit strings pass; a JSON integer of any
+ * size is read exactly), then the min/max of the input's spec.
+ */
+function validateInt(name: string, value: unknown, min: bigint, max: bigint): NodeError | undefined {
+  const val = pyInt(value);
+  if (val === undefined) {
+    return { type: 'invalid_input_type', message: 'Failed to convert an input value to a INT value', details: `${name}, ${String(value)}, invalid literal for int() with base 10: '${String(value)}'`, extra_info: { input_name: name } };
+  }
+  if (val < min) return { type: 'value_smaller_than_min', message: `Value ${val} smaller than min of ${min}`, details: name, extra_info: { input_name: name } };
+  if (val > max) return { type: 'value_bigger_than_max', message: `Value ${val} bigger than max of ${max}`, details: name, extra_info: { input_name: name } };
+  return undefined;
+}
 
 /**
  * ComfyUI's server API: `POST /prompt {prompt, client_id}` → `{prompt_id, number, node_errors}` or 400 with
  * `{error, node_errors}`; `GET /history/{id}` → `{}` until done, then `{[id]: {outputs, status}}`; `GET /view`;
  * `/ws?clientId=` events (`executing` with `node: null` when done); `POST /queue {delete}`, `POST /interrupt`,
  * `GET /system_stats`. `websocket: false` starts it without the socket, to exercise the polling fallback.
+ * Like ComfyUI (Python's json), it reads integers of any size exactly; KSampler's seed is checked against 0 … 2^64−1.
  */
 export async function startComfyUIServer({ websocket = true }: { websocket?: boolean } = {}): Promise<WireServer> {
   const jobs = new Map<string, Job>();
@@ -25,7 +44,7 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
         return sendJson(res, 200, { system: { os: 'posix', comfyui_version: '0.3.40', python_version: '3.11' }, devices: [] });
       }
       if (req.method === 'POST' && url.pathname === '/prompt') {
-        const body = JSON.parse(await readBody(req)) as { prompt?: Graph; client_id?: string };
+        const body = parseJsonExact(await readBody(req)) as { prompt?: Graph; client_id?: string };
         const graph = body.prompt ?? {};
         const node = (type: string) => Object.entries(graph).find(([, n]) => n.class_type === type);
         const sampler = node('KSampler');
@@ -34,10 +53,16 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
         if (!sampler || !latent || !save) {
           return sendJson(res, 400, { error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} }, node_errors: {} });
         }
-        if (typeof sampler[1].inputs.seed !== 'number' || typeof latent[1].inputs.width !== 'number') {
+        const seedError = validateInt('seed', sampler[1].inputs.seed, 0n, SEED_MAX);
+        const latentErrors = (['width', 'height'] as const).flatMap((k) => validateInt(k, latent[1].inputs[k], 16n, 16384n) ?? []);
+        if (seedError || latentErrors.length) {
+          const errors = [...(seedError ? [{ message: seedError.message, details: seedError.details }] : []), ...latentErrors.map((e) => ({ message: e.message, details: e.details }))];
           return sendJson(res, 400, {
-            error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: '', extra_info: {} },
-            node_errors: { [sampler[0]]: { errors: [{ type: 'invalid_input_type', message: 'Failed to convert an input value to a INT value', details: `seed, ${String(sampler[1].inputs.seed)}`, extra_info: {} }], dependent_outputs: [save[0]], class_type: 'KSampler' } },
+            error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: errors.map((e) => `${e.message}: ${e.details}`).join('\n'), extra_info: {} },
+            node_errors: {
+              ...(seedError ? { [sampler[0]]: { errors: [seedError], dependent_outputs: [save[0]], class_type: 'KSampler' } } : {}),
+              ...(latentErrors.length ? { [latent[0]]: { errors: latentErrors, dependent_outputs: [save[0]], class_type: 'EmptyLatentImage' } } : {}),
+            },
           });
         }
         if (state.faults.busy > 0) {
@@ -45,7 +70,7 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
           return sendJson(res, 503, { error: 'server busy' });
         }
         const texts = Object.values(graph).filter((n) => n.class_type === 'CLIPTextEncode').map((n) => String(n.inputs.text));
-        state.last = { prompt: texts[0] ?? '', negativePrompt: texts[1] ?? '', seed: Number(sampler[1].inputs.seed), width: Number(latent[1].inputs.width), height: Number(latent[1].inputs.height) };
+        state.last = { prompt: texts[0] ?? '', negativePrompt: texts[1] ?? '', seed: pyInt(sampler[1].inputs.seed)!, width: Number(latent[1].inputs.width), height: Number(latent[1].inputs.height) };
         const id = randomUUID();
         const job: Job = { cancelled: false };
         jobs.set(id, job);

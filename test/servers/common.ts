@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ export type WireServer = {
   /** "METHOD /path" of every request, in order. */
   calls: string[];
   /** The last render request, mapped back to gateway fields. */
-  last?: { prompt: string; negativePrompt: string; seed: number; width: number; height: number };
+  last?: { prompt: string; negativePrompt: string; seed: bigint; width: number; height: number };
   /** Ids of jobs the client cancelled. */
   cancelled: string[];
   /** Set by close(): hanging jobs end so nothing outlives the test. */
@@ -49,8 +50,53 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * JSON.parse as Python's `json` reads it: integer literals beyond 2^53 come back exact, as bigints (JSON.parse would
+ * round them to the nearest double). The backends these servers stand for are Python servers.
+ */
+export function parseJsonExact(text: string): unknown {
+  const marker = `bigint-${randomUUID()}-`;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      // Copy a string literal as is, escapes included.
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '-' || (c >= '0' && c <= '9')) {
+      const number = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+      number.lastIndex = i;
+      const [literal, fraction, exponent] = number.exec(text) ?? [c];
+      out += !fraction && !exponent && !Number.isSafeInteger(Number(literal)) ? `"${marker}${literal}"` : literal;
+      i += literal.length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return JSON.parse(out, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(marker) ? BigInt(value.slice(marker.length)) : value));
+}
+
+/** An integer as Python's `int(value)` reads a JSON value (int, float truncated, or a string of digits); undefined when it raises. */
+export function pyInt(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return BigInt(Math.trunc(value));
+  if (typeof value === 'string' && /^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) return BigInt(value.trim().replace(/_/g, ''));
+  return undefined;
+}
+
+/** JSON as Python's `json.dumps` writes it: bigints as exact integer literals. */
+export function jsonExact(body: unknown): string {
+  const marker = `bigint-${randomUUID()}-`;
+  const text = JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? `${marker}${value}` : value));
+  return text.replace(new RegExp(`"${marker}(-?\\d+)"`, 'g'), '$1');
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const text = jsonExact(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 type Pred = { id: string; model: string; version: string; input: Record<string, unknown>; status: string; output: string[] | null; error: string | null; logs: string; urls: Record<string, string>; created_at: string; cancelled: boolean };
 
@@ -32,13 +32,13 @@ export async function startReplicateServer({ token }: { token: string }): Promis
         state.faults.busy--;
         return sendJson(res, 429, { title: 'Too Many Requests', detail: 'Request was throttled.', status: 429 }, { 'retry-after': '0' });
       }
-      const body = JSON.parse(await readBody(req)) as { version?: string; input?: Record<string, unknown> };
+      const body = parseJsonExact(await readBody(req)) as { version?: string; input?: Record<string, unknown> };
       const input = body.input ?? {};
       if (typeof input.prompt !== 'string') {
         return sendJson(res, 422, { title: 'Input validation failed', detail: '- input: prompt is required', status: 422, invalid_fields: [{ type: 'required', field: 'input', description: 'prompt is required' }] });
       }
       if (!create && !body.version) return sendJson(res, 422, { title: 'Invalid version', detail: 'version is required', status: 422 });
-      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: Number(input.seed), width: Number(input.width), height: Number(input.height) };
+      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: pyInt(input.seed) ?? -1n, width: Number(input.width), height: Number(input.height) };
       const id = randomUUID().replace(/-/g, '').slice(0, 26);
       const pred: Pred = {
         id,

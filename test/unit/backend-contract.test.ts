@@ -54,6 +54,9 @@ const CASES: Array<[string, () => Promise<Started>]> = [
 
 const input: RenderInput = { prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', seed: 1234, width: 192, height: 128, requestId: 'contract-1' };
 
+/** The seed width each backend declares: all of the request's 256 bits for the procedural renderer, its native width for the others. */
+const SEED_BITS: Record<string, number> = { local: 256, automatic1111: 32, comfyui: 64, cog: 32, replicate: 32 };
+
 async function rejection(p: Promise<unknown>): Promise<AigcError> {
   try {
     await p;
@@ -85,6 +88,7 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
     expect(backend.capabilities.sizes.min).toBeLessThanOrEqual(64);
     expect(backend.capabilities.deterministic).toBe(backend.deterministic);
     expect(backend.capabilities.maxPromptTokens).toBeGreaterThanOrEqual(75);
+    expect(backend.capabilities.seedBits).toBe(SEED_BITS[name]);
   });
 
   it('is ready when reachable', async () => {
@@ -102,7 +106,7 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
 
   remoteIt('sends the prompt, negative prompt, seed and size on the wire', async () => {
     await backend.render(input);
-    expect(server!.last).toEqual({ prompt: input.prompt, negativePrompt: input.negativePrompt, seed: 1234, width: 192, height: 128 });
+    expect(server!.last).toEqual({ prompt: input.prompt, negativePrompt: input.negativePrompt, seed: 1234n, width: 192, height: 128 });
   });
 
   remoteIt('retries a busy backend with backoff and then succeeds', async () => {
@@ -159,8 +163,27 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
         expect((await sharp(bytes).metadata()).format).toBe('webp');
 
         const json = (await (await generate(gw.url, { ...req, format: "png" }, { accept: "application/json" })).json()) as { image: string; bytes: number };
-        expect(json).toMatchObject({ mime: 'image/png', seed: 7, width: 128, height: 128, model: { backend: name }, params: { format: 'png' } });
+        expect(json).toMatchObject({ mime: 'image/png', seed: '7', seedBits: SEED_BITS[name], width: 128, height: 128, model: { backend: name }, params: { format: 'png' } });
         expect(Buffer.from(json.image, 'base64').length).toBe(json.bytes);
+      } finally {
+        await gw.close();
+      }
+    });
+
+    it.each([
+      ['all ones (2^256−1)', `0x${'f'.repeat(64)}`],
+      ['a pattern above 2^64', `0x${'0123456789abcdef'.repeat(4)}`],
+      ['a decimal string', (2n ** 200n + 2n ** 63n + 5n).toString()],
+    ])('gives the backend the seed mod 2^seedBits and reports it: %s', async (_what, seed) => {
+      const bits = SEED_BITS[name];
+      const expected = BigInt(seed) % 2n ** BigInt(bits);
+      const gw = await startGateway({ backend });
+      try {
+        const json = (await (await generate(gw.url, { prompt: 'a lighthouse at dusk', seed, width: 64, height: 64 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
+        expect({ seed: json.seed, seedBits: json.seedBits }).toEqual({ seed: expected.toString(), seedBits: bits });
+        if (server) expect(server.last?.seed).toBe(expected);
+        const res = await generate(gw.url, { prompt: 'a lighthouse at dusk', seed, width: 64, height: 64 });
+        expect([res.status, res.headers.get('x-seed'), res.headers.get('x-seed-bits')]).toEqual([200, expected.toString(), String(bits)]);
       } finally {
         await gw.close();
       }

@@ -85,6 +85,23 @@ describe('comfyui', () => {
     }
   });
 
+  it('sends a 64-bit seed as an exact JSON integer, which ComfyUI takes up to 2^64−1', async () => {
+    const server = await startComfyUIServer();
+    try {
+      const backend = createComfyUIBackend({ url: server.url, pollIntervalMs: 30 });
+      await backend.render({ ...input, seed: 2n ** 64n - 1n });
+      expect(server.last?.seed).toBe(2n ** 64n - 1n);
+      await backend.render({ ...input, seed: 2n ** 53n + 1n });
+      expect(server.last?.seed).toBe(2n ** 53n + 1n);
+      // KSampler's max: the gateway never sends more (seedBits 64), and ComfyUI would refuse it.
+      const error = await backend.render({ ...input, seed: 2n ** 64n }).catch((e: AigcError) => e);
+      expect((error as AigcError).code).toBe('INVALID_REQUEST');
+      expect((error as AigcError).shortMessage).toMatch(/node 3 \(KSampler\): Value 18446744073709551616 bigger than max of 18446744073709551615/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('surfaces node_errors as INVALID_REQUEST naming the node', async () => {
     const server = await startComfyUIServer();
     try {

@@ -27,6 +27,16 @@ describe('gateway client (the node side of POST /v1/generate)', () => {
     expect(Object.keys(meta.timings)).toEqual(['queueMs', 'renderMs', 'postMs']);
   });
 
+  it('sends a bigint seed as its decimal string and reads back the seed used as a decimal string', async () => {
+    const client = createGatewayClient({ url: gateway.url, timeoutMs: 10_000 });
+    const seed = 2n ** 256n - 1n;
+    const fromBigint = await client.generate({ ...request, seed });
+    expect({ seed: fromBigint.seed, seedBits: fromBigint.seedBits }).toEqual({ seed: seed.toString(), seedBits: 256 });
+    const fromHex = await client.generate({ ...request, seed: `0x${'f'.repeat(64)}` });
+    expect(fromHex.sha256).toBe(fromBigint.sha256);
+    expect((await client.generate(request)).seed).toBe('42');
+  });
+
   it('takes the JSON answer the gateway gives for a prompt too long for a header', async () => {
     const client = createGatewayClient({ url: gateway.url, timeoutMs: 10_000 });
     const long = { ...request, prompt: `${'日本 '.repeat(420)}fin` };

@@ -141,7 +141,7 @@ describe('gateway output and policy', () => {
       expect(meta.format).toBe(format);
       const xmp = meta.xmp!.toString('utf8');
       expect(xmp).toContain('aigc:requestId="req-42"');
-      expect(xmp).toContain('aigc:seed="3"');
+      expect(xmp).toContain('aigc:seed="3" aigc:seedBits="256"');
       expect(xmp).toContain('local/local-procedural@3');
       expect(xmp).toMatch(/aigc:promptSha256="[0-9a-f]{64}"/);
       expect(meta.exif).toBeUndefined();

@@ -33,7 +33,7 @@ describe('diffusion gateway', () => {
     const body = await json(res);
     const bytes = Buffer.from(body.image, 'base64');
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(body.sha256);
-    expect(body).toMatchObject({ mime: 'image/png', seed: 9, width: 128, height: 128, model: { id: 'local-procedural' } });
+    expect(body).toMatchObject({ mime: 'image/png', seed: '9', seedBits: 256, width: 128, height: 128, model: { id: 'local-procedural' } });
   });
 
   it('returns raw bytes with metadata headers by default', async () => {

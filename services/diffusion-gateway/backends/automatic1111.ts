@@ -34,7 +34,8 @@ export function createAutomatic1111Backend({ url, username, password, checkpoint
     name: 'automatic1111',
     deterministic: false,
     models: [model],
-    capabilities: remoteCapabilities(A1111_SAMPLERS),
+    // 32 bits: A1111 seeds live in 0 … 2^32−1 (its own random seeds come from `randrange(4294967294)`).
+    capabilities: remoteCapabilities({ samplers: A1111_SAMPLERS, seedBits: 32 }),
     async render(input, signal) {
       const body = {
         prompt: input.prompt,

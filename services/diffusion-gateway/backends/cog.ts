@@ -36,7 +36,8 @@ export function createCogBackend({ url, model = 'cog-model', version = 'unknown'
     name: 'cog',
     deterministic: false,
     models: [info],
-    capabilities: remoteCapabilities(),
+    // 32 bits: Cog diffusion models declare `seed: int` and most seed generators that take 32 bits (numpy refuses ≥ 2^32).
+    capabilities: remoteCapabilities({ seedBits: 32 }),
     async render(input, signal) {
       const id = `aigc-${input.requestId ?? `${input.seed}-${Date.now()}`}`.slice(0, 64);
       const body = {

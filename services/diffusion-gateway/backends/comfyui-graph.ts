@@ -6,7 +6,8 @@ export type ComfyGraph = Record<string, { class_type: string; inputs: Record<str
 
 /**
  * The default txt2img graph (API format, as "Save (API Format)" exports it) with placeholders.
- * A value that is exactly `"{{seed}}"` becomes a number; placeholders inside longer strings are substituted as text.
+ * A value that is exactly `"{{seed}}"` becomes a number (a bigint above 2^53, sent as an exact JSON integer);
+ * placeholders inside longer strings are substituted as text (decimal for the seed).
  */
 export function defaultTxt2ImgGraph(checkpoint: string): ComfyGraph {
   return {
@@ -31,7 +32,7 @@ export function defaultTxt2ImgGraph(checkpoint: string): ComfyGraph {
  * const graph = fillGraph({ graph: defaultTxt2ImgGraph('sd15.safetensors'), input });
  */
 export function fillGraph({ graph, input }: { graph: ComfyGraph; input: RenderInput }): ComfyGraph {
-  const values: Record<string, string | number> = {
+  const values: Record<string, string | number | bigint> = {
     prompt: input.prompt,
     negative_prompt: input.negativePrompt,
     seed: input.seed,

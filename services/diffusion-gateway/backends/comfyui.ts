@@ -95,7 +95,9 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
     name: 'comfyui',
     deterministic: false,
     models: [model],
-    capabilities: remoteCapabilities(['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms']),
+    // 64 bits: KSampler's `seed` (and KSamplerAdvanced's `noise_seed`) is an INT input of 0 … 0xffffffffffffffff. Above
+    // 2^53 the seed is a bigint, written into the graph's JSON as an exact integer literal (see jsonText).
+    capabilities: remoteCapabilities({ samplers: ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms'], seedBits: 64 }),
     async render(input, signal = new AbortController().signal) {
       const prompt = fillGraph({ graph, input });
       const clientId = randomUUID();

@@ -7,6 +7,11 @@ import type { DiffusionBackend, ModelInfo, RenderInput, RenderOutput } from './t
  * model: it paints soft colour fields, ripples and blobs whose palette and layout are derived from a SHA-256 of
  * (prompt, negative prompt, seed, size). The same input gives byte-identical PNGs across runs and processes,
  * which lets `aigc verify` re-render a token and compare bytes.
+ *
+ * Seeds: it takes all 256 bits (`seedBits: 256`). The seed enters the hash as its decimal string, so the whole value
+ * counts (seeds that differ only in high bits give different images) and `0x10` and `16` are the same seed; a seed
+ * below 2^53 hashes exactly as it did when seeds were 32-bit numbers, so those images are unchanged. The layout PRNG
+ * keeps a 32-bit state taken from that hash, so two different seeds share an image with probability 2^-32.
  */
 export const LOCAL_MODEL: ModelInfo = {
   backend: 'local',
@@ -49,7 +54,7 @@ function wordHues(prompt: string): number[] {
 export function paintPixels(input: RenderInput, gridWidth = input.width, gridHeight = input.height): Buffer {
   const { width, height } = input;
   const key = createHash('sha256')
-    .update(`local-procedural/${LOCAL_MODEL.version}\0${input.prompt}\0${input.negativePrompt}\0${input.seed}\0${width}x${height}`)
+    .update(`local-procedural/${LOCAL_MODEL.version}\0${input.prompt}\0${input.negativePrompt}\0${BigInt(input.seed)}\0${width}x${height}`)
     .digest();
   const rand = prng(key.readUInt32BE(0));
   const hues = wordHues(input.prompt);
@@ -142,7 +147,7 @@ export function createLocalBackend(): DiffusionBackend {
     name: 'local',
     deterministic: true,
     models: [LOCAL_MODEL],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: true, maxPromptTokens: 1_000 },
+    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: true, maxPromptTokens: 1_000, seedBits: 256 },
     render: (input) => renderLocal(input),
     ready: async () => {},
   };

@@ -54,7 +54,8 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
     name: 'replicate',
     deterministic: false,
     models: [info],
-    capabilities: remoteCapabilities(),
+    // 32 bits: Replicate's diffusion models are Cog models; most take a 32-bit int seed (see cog.ts).
+    capabilities: remoteCapabilities({ seedBits: 32 }),
     async render(input, signal) {
       const modelInput = {
         prompt: input.prompt,

@@ -2,8 +2,11 @@
 export type RenderInput = {
   prompt: string;
   negativePrompt: string;
-  /** Integer seed the backend must use; for on-chain requests it is derived from the contract's seed. */
-  seed: number;
+  /**
+   * Seed the backend must use, already reduced to its `capabilities.seedBits` (the request's seed mod 2^seedBits):
+   * a number when it is a safe integer (≤ 2^53−1), else a bigint.
+   */
+  seed: number | bigint;
   width: number;
   height: number;
   steps?: number;
@@ -30,7 +33,7 @@ export type RenderOutput = {
   height: number;
   model: ModelInfo;
   /** The seed the backend reports it used (backends may echo a different one for seed -1; we never send that). */
-  seed?: number;
+  seed?: number | bigint;
 };
 
 /** What a backend can do; the gateway refuses requests outside it with a named field. */
@@ -42,6 +45,8 @@ export type BackendCapabilities = {
   deterministic: boolean;
   /** Token budget of the text encoder (CLIP: 77 with start/end tokens; A1111 chunks by 75). */
   maxPromptTokens: number;
+  /** Widest seed the backend takes, in bits (1–256); it receives the request's seed mod 2^seedBits. */
+  seedBits: number;
 };
 
 /** One diffusion backend (local renderer, Replicate, A1111, ComfyUI, Cog) behind one interface. */
@@ -59,8 +64,8 @@ export type DiffusionBackend = {
 
 /**
  * Capabilities of a remote Stable Diffusion backend: sizes up to 2048 in steps of 8, not byte-deterministic, CLIP's
- * 75-token prompt window. Backends differ only in the samplers they name.
+ * 75-token prompt window. Backends differ in the samplers they name and the seed width they take.
  */
-export function remoteCapabilities(samplers: string[] = []): BackendCapabilities {
-  return { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers, deterministic: false, maxPromptTokens: 75 };
+export function remoteCapabilities({ samplers = [], seedBits }: { samplers?: string[]; seedBits: number }): BackendCapabilities {
+  return { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers, deterministic: false, maxPromptTokens: 75, seedBits };
 }

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics';
 import { postprocess } from '../postprocess';
 import { applyPromptPolicy, type PromptPolicy } from '../prompt';
 import { generateRequestSchema, type GenerateResponse, type OutputFormat } from '../request';
+import { reduceSeed, seedJson, seedValue } from '../seed';
 
 export type GenerateDeps = {
   backend: DiffusionBackend;
@@ -69,7 +70,11 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
   const quality = body.quality ?? output.quality;
   const params = { negativePrompt: prompt.negativePrompt, steps: body.steps, guidance: body.guidance, sampler: body.sampler, format, quality, promptTokens: prompt.promptTokens, truncated: prompt.truncated };
   // Derived from the content so the same inputs give the same bytes (XMP included) and the same Cog prediction id.
-  const requestId = body.requestId ?? sha256(JSON.stringify({ p: prompt.prompt, s: body.seed, w: body.width, h: body.height, m: body.model, params })).slice(0, 32);
+  // The seed as a number while it is one exactly, so ids of requests that fit the old 32-bit seeds don't change.
+  const requestId = body.requestId ?? sha256(JSON.stringify({ p: prompt.prompt, s: seedJson(body.seed), w: body.width, h: body.height, m: body.model, params })).slice(0, 32);
+  // The backend gets the seed's low `seedBits` bits: seed mod 2^seedBits.
+  const seedBits = caps.seedBits;
+  const seed = reduceSeed(body.seed, seedBits);
 
   const controller = new AbortController();
   const untrack = deps.track(controller);
@@ -88,13 +93,15 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
       metrics.inFlight.set(gate.running);
       const started = performance.now();
       const rendered = await backend.render(
-        { prompt: prompt.prompt, negativePrompt: prompt.negativePrompt, seed: body.seed, width: body.width, height: body.height, steps: body.steps, guidance: body.guidance, sampler: body.sampler, model: body.model, requestId },
+        { prompt: prompt.prompt, negativePrompt: prompt.negativePrompt, seed: seedValue(seed), width: body.width, height: body.height, steps: body.steps, guidance: body.guidance, sampler: body.sampler, model: body.model, requestId },
         controller.signal,
       );
       return { rendered, renderMs: performance.now() - started };
     });
     metrics.inFlight.set(gate.running);
     if (controller.signal.aborted) throw controller.signal.reason;
+    // What the backend reports it used (A1111 echoes it; the others render the seed they were given).
+    const usedSeed = (out.rendered.seed === undefined ? seed : BigInt(out.rendered.seed)).toString();
     const postStart = performance.now();
     const post = await postprocess({
       image: out.rendered.image,
@@ -102,7 +109,7 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
       height: body.height,
       format,
       quality,
-      provenance: { requestId, seed: body.seed, model: `${out.rendered.model.backend}/${out.rendered.model.id}@${out.rendered.model.version}`, promptSha256: sha256(prompt.prompt) },
+      provenance: { requestId, seed: usedSeed, seedBits, model: `${out.rendered.model.backend}/${out.rendered.model.id}@${out.rendered.model.version}`, promptSha256: sha256(prompt.prompt) },
     }).catch((cause: unknown) => {
       throw gatewayError({ code: 'BACKEND_FAILED', message: `${backend.name} returned an image that cannot be decoded`, cause, details: String(cause) });
     });
@@ -111,7 +118,7 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
     metrics.seconds.observe({ stage: 'render' }, timings.renderMs / 1000);
     metrics.seconds.observe({ stage: 'post' }, timings.postMs / 1000);
     metrics.requests.inc({ code: 'OK' });
-    const meta = { mime: post.mime, sha256: sha256(post.image), bytes: post.bytes, requestId, seed: body.seed, width: body.width, height: body.height, prompt: prompt.prompt, model: out.rendered.model, params, timings };
+    const meta = { mime: post.mime, sha256: sha256(post.image), bytes: post.bytes, requestId, seed: usedSeed, seedBits, width: body.width, height: body.height, prompt: prompt.prompt, model: out.rendered.model, params, timings };
 
     const promptHeader = headerSafe(meta.prompt);
     // A prompt too long for a header (servers cap a header block at 16 KiB), or with a lone surrogate (no UTF-8 for
@@ -126,7 +133,8 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
         'content-type': post.mime,
         'x-image-sha256': meta.sha256,
         'x-request-id': requestId,
-        'x-seed': String(body.seed),
+        'x-seed': usedSeed,
+        'x-seed-bits': String(seedBits),
         'x-width': String(body.width),
         'x-height': String(body.height),
         'x-model': JSON.stringify(meta.model),
