@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AbiCoder, type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
 import { connectCollection, SignerKind } from '../chain/collection';
-import { renderSeedOf } from '../chain/request';
+import { parseMintRequested, renderSeedOf } from '../chain/request';
 import { AigcError } from '../errors';
 import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
@@ -57,10 +57,11 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   report.owner = (await contract.ownerOf(tokenId)) as string;
   report.tokenURI = (await contract.tokenURI(tokenId)) as string;
   const requested = await findEvent(contract, 'MintRequested', tokenId, fromBlock);
+  const req = parseMintRequested(requested.log);
   const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
   const ev = fulfilled.args;
   report.signer = ev.signer as string;
-  check('owner is the recipient', report.owner.toLowerCase() === (requested.args.recipient as string).toLowerCase(), `owner ${report.owner}`);
+  check('owner is the recipient', report.owner.toLowerCase() === (req.recipient).toLowerCase(), `owner ${report.owner}`);
   check('tokenURI names the fulfilled manifest', parseArUri(report.tokenURI) === bytes32ToArweaveId(ev.manifestId as string), report.tokenURI);
 
   const manifestBytes = await download(parseArUri(report.tokenURI));
@@ -73,12 +74,12 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   }
   const a = manifest.aigc;
   check('manifest names this token', a.requestId === tokenId.toString() && a.collection.toLowerCase() === collection.toLowerCase());
-  check('seed matches the request event', a.seed === requested.args.seed, `manifest ${a.seed}, chain ${requested.args.seed}`);
+  check('seed matches the request event', a.seed === req.seed, `manifest ${a.seed}, chain ${req.seed}`);
   // The render seed mixes in the hash of the request's block, which the requester could not know: recompute it.
-  const renderSeed = renderSeedOf({ seed: requested.args.seed as string, blockHash: requested.log.blockHash });
+  const renderSeed = renderSeedOf(req);
   check('manifest names the block that holds the request', a.requestBlockHash === requested.log.blockHash, `manifest ${a.requestBlockHash}, chain ${requested.log.blockHash}`);
   check('render seed = keccak256(request seed, request block hash)', a.renderSeed === renderSeed, `manifest ${a.renderSeed}, recomputed ${renderSeed}`);
-  check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === requested.args.promptHash);
+  check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === req.promptHash);
   check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
 
   report.imageUri = manifest.image;
@@ -92,13 +93,13 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   const aigc = await findEvent(contract, 'AigcData', tokenId, fromBlock);
   const aigcData = AbiCoder.defaultAbiCoder().encode(
     ['uint256', 'bytes32', 'bytes32', 'bytes32', 'bytes32'],
-    [tokenId, requested.args.seed, ev.modelHash, ev.imageSha256, ev.manifestId],
+    [tokenId, req.seed, ev.modelHash, ev.imageSha256, ev.manifestId],
   );
-  check('AigcData indexes the fulfilment and the prompt', aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === requested.args.promptHash);
+  check('AigcData indexes the fulfilment and the prompt', aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === req.promptHash);
   const chainId = (await provider.getNetwork()).chainId;
   const recovered = recoverFulfillmentSigner(
     fulfillmentDomain(chainId, collection),
-    { requestId: tokenId, promptHash: requested.args.promptHash, seed: requested.args.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
+    { requestId: tokenId, promptHash: req.promptHash, seed: req.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
     aigc.args.proof as string,
   );
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);

@@ -63,7 +63,7 @@ describe('reentrancy', () => {
     const code = await chain.provider.getCode(await attacker.getAddress());
     await chain.provider.send('anvil_setCode', [chain.operator.address, code]);
     const asOperator = attacker.attach(chain.operator.address) as Contract;
-    const withdraw = c.interface.encodeFunctionData('withdraw');
+    const withdraw = c.interface.encodeFunctionData('withdraw', [chain.operator.address]);
     await send(asOperator, chain.wallets[8], 'attack', address, withdraw, withdraw);
 
     expect(await asOperator.reentered()).toBe(true);
@@ -72,5 +72,31 @@ describe('reentrancy', () => {
     expect((await c.signerInfo(chain.operator.address))[1]).toBe(0n);
     expect(await chain.provider.getBalance(address)).toBe(0n);
     await chain.provider.send('anvil_setCode', [chain.operator.address, '0x']);
+  });
+});
+
+describe('reentrancy on claim', () => {
+  it('a credited contract re-entering claim from its receive is paid its credit once', async () => {
+    const c = await newCollection(chain);
+    const address = await c.getAddress();
+    const attacker = await deployAttacker();
+    const attackerAddress = await attacker.getAddress();
+    const mint = c.interface.encodeFunctionData('requestMint', [toUtf8Bytes('credit me')]);
+    const receipt = await send(attacker, chain.wallets[8], 'attack', address, mint, '0x', { value: PRICE });
+    const r = parseMintRequested(receipt.logs.find((l: { address: string }) => l.address === address));
+    // While its code refuses ether, a rejection credits it.
+    const code = await chain.provider.getCode(attackerAddress);
+    await chain.provider.send('anvil_setCode', [attackerAddress, '0x60006000fd']);
+    await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1);
+    expect(await c.creditOf(attackerAddress)).toBe(PRICE);
+    await chain.provider.send('anvil_setCode', [attackerAddress, code]);
+    // claim(to = itself): receive() tries claim again within the same call.
+    const claim = c.interface.encodeFunctionData('claim', [attackerAddress]);
+    await send(attacker, chain.wallets[8], 'attack', address, claim, claim);
+    expect(await attacker.reentered()).toBe(true);
+    expect(await attacker.reentrySucceeded()).toBe(false);
+    expect(c.interface.parseError(await attacker.reentryError())!.name).toBe('ReentrancyGuardReentrantCall');
+    expect(await c.creditOf(attackerAddress)).toBe(0n);
+    expect(await chain.provider.getBalance(address)).toBe(0n);
   });
 });

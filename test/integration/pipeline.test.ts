@@ -7,7 +7,7 @@ import { type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8By
 import IORedis from 'ioredis';
 import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
-import { requestStruct } from '../../pipeline/chain/request';
+import { parseMintRequested, renderSeedOf, requestStruct } from '../../pipeline/chain/request';
 import { loadConfig } from '../../pipeline/config';
 import { deleteKeys } from '../../pipeline/embedded/redis';
 import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
@@ -36,8 +36,7 @@ const prefix = `aigc-test-${process.pid}-${Date.now()}`;
 
 async function requestMint(contract: Contract, wallet: Wallet, prompt: string) {
   const receipt = await (await contract.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), { value: price })).wait();
-  const event = receipt.logs.map((l: EventLog) => collectionInterface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'MintRequested');
-  return event.args;
+  return parseMintRequested(receipt.logs.find((l: EventLog) => collectionInterface.parseLog(l)?.name === 'MintRequested'));
 }
 
 async function waitForMints(contract: Contract, count: number, fromBlock: number): Promise<EventLog[]> {
@@ -112,6 +111,11 @@ describe('one mint, end to end', () => {
       expect(manifest.aigc.prompt).toBe(PROMPTS[requests.indexOf(request)]);
       expect(keccak256(toUtf8Bytes(manifest.aigc.prompt))).toBe(request.promptHash);
       expect(manifest.aigc.seed).toBe(request.seed);
+      // The render seed mixes in the request block's hash; the backend (local: 256 bits) used all of it.
+      expect(manifest.aigc.requestBlockHash).toBe(request.blockHash);
+      expect(manifest.aigc.renderSeed).toBe(renderSeedOf(request));
+      expect(manifest.aigc.backendSeed).toBe(BigInt(renderSeedOf(request)).toString());
+      expect([manifest.prompt, manifest.aigc_type, manifest.aigc_data, manifest.proof_type]).toEqual([manifest.aigc.prompt, 'image', manifest.image, 'eip712-signature']);
       const image = await store.download(parseArUri(manifest.image));
       const sha = createHash('sha256').update(image).digest('hex');
       expect(`0x${sha}`).toBe(log.args.imageSha256);
