@@ -15,6 +15,7 @@ import { createLogger } from '../logger';
 import { startNode } from '../node';
 import { verifyToken } from '../provenance/verify';
 import { createArweaveStore, loadWallet } from '../storage/arweave';
+import { uploadCollectionManifest } from '../storage/collection-manifest';
 import { loadTemplate } from '../template';
 import { formatTable } from './table';
 
@@ -80,8 +81,11 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
     const [deployerKey, operatorKey, ...collectorKeys] = stack.anvil.privateKeys;
     const deployer = new Wallet(deployerKey, provider);
     const operator = new Wallet(operatorKey);
-    const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
-    print(`  ✓ collection deployed at ${deployed.address}`);
+    const store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
+    // ERC-7572: the collection's own metadata (name, description, royalty) goes to Arweave first; contractURI names it.
+    const contractManifest = await uploadCollectionManifest(store, template, template.royalty?.receiver ?? deployer.address);
+    const deployed = await deployFromTemplate({ deployer, template, operator: operator.address, contractManifest });
+    print(`  ✓ collection deployed at ${deployed.address} (contractURI ${await connectCollection(deployed.address, provider).contractURI()})`);
 
     const config = loadConfig({
       env: {},
@@ -98,7 +102,6 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
       },
     });
     const logger = createLogger({ level: 'info', file: logFile });
-    const store = await createArweaveStore({ url: stack.arlocal.url, jwk: await loadWallet(stack.arweaveWalletPath) });
     const attester = await createAttester(config, { store, logger });
     if (attester.kind !== 'operator') {
       await registerSigner({ collection: deployed.address, owner: deployer, registration: attester.registration });
