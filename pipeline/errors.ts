@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'BACKEND_TIMEOUT'
   | 'BACKEND_UNAVAILABLE'
   | 'BACKEND_FAILED'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  /** This process does not hold (or can no longer prove it holds) the writer lease; another node may. */
+  | 'NOT_LEADER';
 
 export type AigcErrorOptions = {
   details?: string;

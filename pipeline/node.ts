@@ -24,7 +24,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
 import { collectionKey, type FulfillJobData, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, type RejectJobData, requestJobId, type ChainWriteJobData } from './queue/jobs';
-import { type Leadership, startLeadership } from './queue/leader';
+import { currentLease, type Leadership, startLeadership } from './queue/leader';
 import { indexRequests } from './queue/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
@@ -218,7 +218,14 @@ export async function startNode({ config, template, logger = createLogger({ leve
         chainId,
         provider,
         signer,
-        sender: createTxSender({ wallet: signer, provider, stuckAfterMs: config.fulfill.stuckAfterMs, logger: logger.child({ chainId }) }),
+        sender: createTxSender({
+          wallet: signer,
+          provider,
+          stuckAfterMs: config.fulfill.stuckAfterMs,
+          // Only under this chain's leader lease: a deposed node sends nothing, even work it had already queued.
+          fence: () => currentLease(chains.get(chainId)?.leadership),
+          logger: logger.child({ chainId }),
+        }),
         fulfillQueue: new Queue<ChainWriteJobData>(`${QUEUE.fulfill}-${chainId}`, {
           connection,
           prefix,

@@ -15,7 +15,21 @@ export type TxSenderOptions = {
   maxBumps?: number;
   /** Receipt polling interval. @defaultValue 250 */
   pollMs?: number;
+  /**
+   * The lease sends run under: called when a send is queued (throwing there refuses it), and the lease it returns
+   * is checked right before each transaction (and each fee replacement) is signed and broadcast. Without it, every
+   * send goes out.
+   */
+  fence?: () => SendLease;
   logger: Logger;
+};
+
+/** What the sender needs of a lease (see `Lease` in queue/leader). Both throw when the lease no longer holds. */
+export type SendLease = {
+  /** Local check, no I/O. */
+  assertValid(): void;
+  /** Confirms with the lock's store that the lease still holds. */
+  verify(): Promise<void>;
 };
 
 /** A transaction signed and about to be broadcast (each fee replacement is signed anew). */
@@ -32,7 +46,10 @@ export type SendOptions = {
 export type TxSender = {
   /** Sends `tx` with the next nonce and waits for it (or a replacement) to be mined. Calls are serialised. */
   send(tx: TransactionRequest, label: string, options?: SendOptions): Promise<Receipt>;
-  /** Runs `fn` between two sends, with no send in flight (e.g. to settle an earlier transaction of a crashed run). */
+  /**
+   * Runs `fn` between two sends, with no send in flight (e.g. to settle an earlier transaction of a crashed run);
+   * with a fence, only while the lease taken when it was queued still holds.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 };
 
@@ -48,11 +65,15 @@ function signTransaction(wallet: Wallet, { from: _from, ...unsigned }: Transacti
 /**
  * The node's only way to send transactions for one signer key: one at a time (so nonces stay gap-free without a
  * local counter that a reorg could leave behind), EIP-1559 fees from the node, and fee bumping of a transaction
- * stuck past `stuckAfterMs` under the same nonce.
+ * stuck past `stuckAfterMs` under the same nonce. With a `fence`, each send is bound to the lease current when it was
+ * queued, and nothing is signed or broadcast once that lease has ended (the send fails with a retryable
+ * `NOT_LEADER`).
  *
  * @example
  * const sender = createTxSender({ wallet, provider, logger });
  * const receipt = await sender.send(await contract.fulfillBatch.populateTransaction(items), 'fulfillBatch');
+ * // Fenced by the leader lease:
+ * const fenced = createTxSender({ wallet, provider, logger, fence: () => currentLease(leadership) });
  */
 export function createTxSender(o: TxSenderOptions): TxSender {
   const stuckAfterMs = o.stuckAfterMs ?? 30_000;
@@ -61,7 +82,7 @@ export function createTxSender(o: TxSenderOptions): TxSender {
   const pollMs = o.pollMs ?? 250;
   let queue: Promise<unknown> = Promise.resolve();
 
-  async function sendNow(tx: TransactionRequest, label: string, options: SendOptions): Promise<Receipt> {
+  async function sendNow(tx: TransactionRequest, label: string, options: SendOptions, lease: SendLease | undefined): Promise<Receipt> {
     // Sends are serial and each waits for its receipt, so the chain's count is the next nonce; reading it each time
     // also follows a reorg that dropped our earlier transactions. Replacements keep the same nonce.
     // The three lookups are independent: asked at once, they cost one round trip instead of three.
@@ -77,9 +98,12 @@ export function createTxSender(o: TxSenderOptions): TxSender {
       try {
         // Signed here rather than by sendTransaction, so the caller can record the hash before it can be mined.
         const populated = await o.wallet.populateTransaction({ ...tx, nonce, gasLimit, maxFeePerGas, maxPriorityFeePerGas, type: 2 });
+        // A deposed writer sends nothing: not this transaction, nor a replacement of one it sent earlier.
+        await lease?.verify();
         const raw = signTransaction(o.wallet, populated);
         const hash = keccak256(raw);
         await options.onSigned?.({ hash, nonce, raw });
+        lease?.assertValid(); // onSigned took a round trip of its own
         await sendRawTransaction(o.provider, raw);
         hashes.push(hash);
       } catch (error) {
@@ -109,12 +133,28 @@ export function createTxSender(o: TxSenderOptions): TxSender {
 
   return {
     send(tx, label, options = {}) {
-      const run = queue.then(() => sendNow(tx, label, options));
+      // The lease is taken when the send is queued: work queued under one term cannot go out under the next.
+      let lease: SendLease | undefined;
+      try {
+        lease = o.fence?.();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const run = queue.then(() => sendNow(tx, label, options, lease));
       queue = run.catch((error) => o.logger.debug({ label, err: errorMessage(error) }, 'send failed'));
       return run;
     },
     exclusive(fn) {
-      const run = queue.then(fn);
+      let lease: SendLease | undefined;
+      try {
+        lease = o.fence?.();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const run = queue.then(async () => {
+        await lease?.verify();
+        return fn();
+      });
       queue = run.catch(() => undefined);
       return run;
     },

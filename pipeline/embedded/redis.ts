@@ -8,6 +8,8 @@ export type RedisHandle = {
   url: string;
   /** True when this process started redis-server (and stop() ends it). */
   spawned: boolean;
+  /** Process id of the redis-server this process started (tests freeze it). */
+  pid?: number;
   stop(): Promise<void>;
 };
 
@@ -64,13 +66,13 @@ export async function ensureRedis({ url }: { url?: string } = {}): Promise<Redis
 /** Starts a private, in-memory `redis-server` on a free loopback port (also used by tests that wipe Redis). */
 export async function spawnRedisServer(): Promise<RedisHandle> {
   const port = await freePort();
-  const { stop } = spawnOwned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const { child, stop } = spawnOwned('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   const url = `redis://127.0.0.1:${port}`;
   if (!(await waitFor(() => pingRedis(url), 10_000))) {
     await stop();
     throw new AigcError('REDIS_UNAVAILABLE', `redis-server did not start on port ${port}`);
   }
-  return { url, spawned: true, stop };
+  return { url, spawned: true, pid: child.pid, stop };
 }
 
 /** Deletes every key under `prefix:` (a demo or test run's queues, cursor and stage outputs). */

@@ -81,4 +81,56 @@ describe('transaction sender', () => {
       provider.getTransactionCount = getCount;
     }
   });
+
+  it('sends nothing once the lease a send was queued under has ended, not even a fee replacement', async () => {
+    const noLease = () => new AigcError('NOT_LEADER', 'not the leader: test', { retryable: true });
+    // A lease this test ends by hand; verify and assertValid check the same flag.
+    const lease = {
+      held: true,
+      verifies: 0,
+      assertValid() {
+        if (!this.held) throw noLease();
+      },
+      async verify() {
+        this.verifies++;
+        this.assertValid();
+      },
+    };
+    let current: typeof lease | undefined = lease;
+    const fence = () => {
+      if (!current) throw noLease();
+      return current;
+    };
+    const warnings: unknown[] = [];
+    const logger = createLogger({ level: 'silent' });
+    logger.warn = ((o: unknown) => warnings.push(o)) as typeof logger.warn;
+    const sender = createTxSender({ wallet, provider, logger, stuckAfterMs: 300, pollMs: 20, fence });
+    const start = await provider.getTransactionCount(wallet.address, 'latest');
+
+    // Under a live lease: sent, one check before the broadcast.
+    expect((await sender.send({ to: other.address, value: 1n, gasLimit: 21_000n }, 'held')).status).toBe(1);
+    expect(lease.verifies).toBe(1);
+
+    // Queued behind a stuck transaction; the lease ends while it waits: neither the replacement nor it goes out.
+    await provider.send('evm_setAutomine', [false]);
+    try {
+      const stuck = sender.send({ to: other.address, value: 2n, gasLimit: 21_000n }, 'stuck').catch((e: unknown) => e);
+      const queued = sender.send({ to: other.address, value: 3n, gasLimit: 21_000n }, 'queued').catch((e: unknown) => e);
+      while ((await provider.getTransactionCount(wallet.address, 'pending')) === start + 1) await new Promise((r) => setTimeout(r, 10));
+      lease.held = false;
+      current = undefined;
+      expect(await stuck).toMatchObject({ code: 'NOT_LEADER', retryable: true });
+      expect(await queued).toMatchObject({ code: 'NOT_LEADER' });
+      expect(warnings).toHaveLength(1); // it was found stuck once, and the replacement was refused
+      const pool = (await provider.send('txpool_content', [])) as { pending: Record<string, Record<string, unknown>> };
+      const mine = Object.entries(pool.pending).find(([from]) => from.toLowerCase() === wallet.address.toLowerCase())?.[1] ?? {};
+      expect(Object.keys(mine)).toEqual([String(start + 1)]); // only the first broadcast, nothing after the lease ended
+      // Refused at once when no lease is current.
+      await expect(sender.send({ to: other.address, value: 4n, gasLimit: 21_000n }, 'late')).rejects.toMatchObject({ code: 'NOT_LEADER' });
+      await expect(sender.exclusive(async () => 1)).rejects.toMatchObject({ code: 'NOT_LEADER' });
+    } finally {
+      await provider.send('evm_setAutomine', [true]);
+      await provider.send('evm_mine', []);
+    }
+  });
 });

@@ -1,0 +1,178 @@
+import { performance } from 'node:perf_hooks';
+import IORedis, { type Redis } from 'ioredis';
+import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
+import { AigcError } from '../../pipeline/errors';
+import { createLogger } from '../../pipeline/logger';
+import { currentLease, type Leadership, startLeadership } from '../../pipeline/queue/leader';
+import { startTcpProxy } from '../helpers/tcp-proxy';
+
+// The leader lease against a real redis-server of its own (frozen with SIGSTOP in one test).
+jest.setTimeout(30_000);
+
+const TTL = 600;
+const logger = createLogger({ level: 'silent' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+let server: RedisHandle;
+let client: Redis;
+const started: Leadership[] = [];
+const stopped = new Set<Leadership>();
+
+beforeAll(async () => {
+  server = await spawnRedisServer();
+  client = new IORedis(server.url, { maxRetriesPerRequest: null });
+});
+afterEach(async () => {
+  if (server.pid) process.kill(server.pid, 'SIGCONT'); // a failed test may leave it frozen
+  for (const l of started.splice(0)) if (!stopped.has(l)) await l.stop();
+  await client.flushall();
+});
+afterAll(async () => {
+  await client.quit();
+  await server.stop();
+});
+
+let keys = 0;
+/** A leadership on `url` with its election events recorded. */
+function elect(key: string, { url = server.url, onElected }: { url?: string; onElected?: () => Promise<void> } = {}) {
+  const events: { event: 'elected' | 'deposed'; at: number }[] = [];
+  const redis = new IORedis(url, { maxRetriesPerRequest: null });
+  const leadership = startLeadership({
+    redis,
+    key,
+    ttlMs: TTL,
+    logger,
+    async onElected() {
+      events.push({ event: 'elected', at: now() });
+      await onElected?.();
+    },
+    onDeposed() {
+      events.push({ event: 'deposed', at: now() });
+    },
+  });
+  const stop = leadership.stop.bind(leadership);
+  const handle: Leadership = Object.assign(leadership, {
+    async stop() {
+      stopped.add(handle);
+      await stop();
+      redis.disconnect();
+    },
+  });
+  started.push(handle);
+  return { leadership: handle, events };
+}
+
+const waitFor = async (what: string, done: () => boolean, timeoutMs = 5_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+};
+
+describe('leader lease', () => {
+  it('keeps renewing while onElected runs for longer than the TTL', async () => {
+    const key = `lease:${++keys}`;
+    let release!: () => void;
+    const a = elect(key, { onElected: () => new Promise<void>((r) => (release = r)) });
+    await waitFor('a elected', () => a.events.length === 1);
+    const b = elect(key);
+    // onElected stays blocked for five TTLs; the lock must stay ours the whole time.
+    const until = Date.now() + 5 * TTL;
+    while (Date.now() < until) {
+      expect(a.leadership.isLeader).toBe(true);
+      expect(await client.get(key)).toBe(`${a.leadership.lease!.holder}:${a.leadership.lease!.epoch}`);
+      await sleep(50);
+    }
+    expect(b.events).toEqual([]);
+    release();
+    await a.leadership.stop();
+    // Released on stop: the other one takes over at its next beat, under a later epoch.
+    await waitFor('b elected', () => b.leadership.isLeader);
+    expect(a.events.map((e) => e.event)).toEqual(['elected', 'deposed']);
+    expect(b.leadership.lease!.epoch).toBeGreaterThan(1);
+  });
+
+  it('reports not-leader before its TTL ends when Redis stops answering (redis-server frozen)', async () => {
+    const key = `lease:${++keys}`;
+    const a = elect(key);
+    await waitFor('a elected', () => a.leadership.isLeader);
+    const lease = a.leadership.lease!;
+    const frozenAt = now();
+    process.kill(server.pid!, 'SIGSTOP');
+    try {
+      // The last renewal reached Redis before the freeze, so the lock cannot outlive frozenAt + TTL.
+      await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL);
+      const deposedAt = a.events.find((e) => e.event === 'deposed')!.at;
+      expect(deposedAt - frozenAt).toBeLessThan(TTL);
+      expect(lease.validUntil - frozenAt).toBeLessThan(TTL);
+      expect(a.leadership.isLeader).toBe(false);
+      expect(() => lease.assertValid()).toThrow(expect.objectContaining({ code: 'NOT_LEADER', retryable: true }));
+      expect(() => currentLease(a.leadership)).toThrow(AigcError);
+    } finally {
+      process.kill(server.pid!, 'SIGCONT');
+    }
+    // Redis back: elected again under a new epoch; the old lease stays dead.
+    await waitFor('a re-elected', () => a.leadership.isLeader);
+    expect(a.leadership.lease!.epoch).toBeGreaterThan(lease.epoch);
+    expect(lease.valid).toBe(false);
+    await expect(lease.verify()).rejects.toMatchObject({ code: 'NOT_LEADER' });
+  });
+
+  it('reports not-leader before its TTL ends when its connection to Redis is cut', async () => {
+    const key = `lease:${++keys}`;
+    const proxy = await startTcpProxy(Number(new URL(server.url).port));
+    try {
+      const a = elect(key, { url: `redis://127.0.0.1:${new URL(proxy.url).port}` });
+      await waitFor('a elected', () => a.leadership.isLeader);
+      const cutAt = now();
+      await proxy.down();
+      await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL);
+      expect(a.events.find((e) => e.event === 'deposed')!.at - cutAt).toBeLessThan(TTL);
+      expect(a.leadership.isLeader).toBe(false);
+      // Meanwhile another process may take the lock once it expires in Redis.
+      const b = elect(key);
+      await waitFor('b elected', () => b.leadership.isLeader, 3 * TTL);
+      await proxy.up();
+      await sleep(3 * TTL);
+      expect(a.leadership.isLeader).toBe(false);
+      await a.leadership.stop();
+      expect(b.leadership.isLeader).toBe(true); // a's stop released nothing of b's
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('fences: a lease whose lock another process holds fails verify, and ends here at once', async () => {
+    const key = `lease:${++keys}`;
+    const a = elect(key);
+    await waitFor('a elected', () => a.leadership.isLeader);
+    const lease = currentLease(a.leadership);
+    await expect(lease.verify()).resolves.toBeUndefined();
+    // Another holder has the lock (e.g. Redis lost the key and another node won it), before a's local expiry.
+    await client.set(key, 'someone-else:99', 'PX', 60_000);
+    expect(lease.valid).toBe(true); // locally nothing has told it yet
+    await expect(lease.verify()).rejects.toMatchObject({ code: 'NOT_LEADER', retryable: true });
+    expect(lease.valid).toBe(false);
+    expect(a.leadership.isLeader).toBe(false);
+    await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'));
+    expect(() => currentLease(a.leadership)).toThrow(expect.objectContaining({ code: 'NOT_LEADER' }));
+  });
+
+  it('fences work queued under an earlier term of the same process', async () => {
+    const key = `lease:${++keys}`;
+    const a = elect(key);
+    await waitFor('a elected', () => a.leadership.isLeader);
+    const first = currentLease(a.leadership);
+    // The lock vanishes (a wiped Redis): the renewal finds it gone, and the process is elected again.
+    await client.del(key);
+    await waitFor('a re-elected', () => (a.leadership.lease?.epoch ?? 0) > first.epoch, 3 * TTL);
+    const second = currentLease(a.leadership);
+    expect(first.valid).toBe(false);
+    expect(() => first.assertValid()).toThrow(expect.objectContaining({ code: 'NOT_LEADER' }));
+    await expect(first.verify()).rejects.toMatchObject({ code: 'NOT_LEADER' });
+    await expect(second.verify()).resolves.toBeUndefined();
+    expect(a.events.map((e) => e.event)).toEqual(['elected', 'deposed', 'elected']);
+  });
+});
