@@ -144,6 +144,16 @@ describe('ERC-721: transfers and approvals', () => {
     await refused(carol, 'transferFrom', [bob.address, dave.address, tokens[2].id], 'NotOwnerNorApproved');
   });
 
+  it('accepts ether sent with approve and transferFrom (Solady makes them payable): it is locked outside escrow, earnings and credits', async () => {
+    // Pinned as it is: nothing can take this ether out again, and the contract's balance then exceeds
+    // open escrow + earnings + credits by it.
+    const before = await chain.provider.getBalance(address);
+    await send(c, alice, 'approve', carol.address, tokens[0].id, { value: 1n });
+    await send(c, alice, 'transferFrom', alice.address, dave.address, tokens[1].id, { value: 2n });
+    await send(c, bob, safe3, bob.address, dave.address, tokens[2].id, { value: 3n });
+    expect(await chain.provider.getBalance(address)).toBe(before + 6n);
+  });
+
   it('refuses a transfer by a stranger, from a wrong owner, to the zero address, and of a non-existent token', async () => {
     const id = tokens[0].id;
     await refused(bob, 'transferFrom', [alice.address, bob.address, id], 'NotOwnerNorApproved');
