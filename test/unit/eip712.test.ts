@@ -1,4 +1,4 @@
-import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet } from 'ethers';
+import { hexlify, keccak256, randomBytes, toUtf8Bytes, Wallet, Signature } from 'ethers';
 import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
@@ -30,8 +30,9 @@ describe('EIP-712 fulfilment digest', () => {
       expect(fulfillmentDigest(domain, value)).toBe(onChain);
       const signature = await signFulfillment(deployer, domain, value);
       expect(recoverFulfillmentSigner(domain, value, signature)).toBe(deployer.address);
-      // The native path gives ethers' own bytes (RFC 6979, low-s).
-      expect(signature).toBe(await deployer.signTypedData(domain, FULFILLMENT_TYPES, value));
+      // The native path gives ethers' own signature (RFC 6979, low-s), in EIP-2098 compact form.
+      expect(signature).toBe(Signature.from(await deployer.signTypedData(domain, FULFILLMENT_TYPES, value)).compactSerialized);
+      expect(signature).toMatch(/^0x[0-9a-f]{128}$/);
     }
     // A different chain id or collection gives a different digest: signatures do not replay across them.
     const value = { requestId: 1n, promptHash: keccak256('0x01'), seed: keccak256('0x02'), imageSha256: keccak256('0x03'), manifestId: keccak256('0x04'), modelHash: keccak256('0x05') };

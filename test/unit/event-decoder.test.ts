@@ -7,6 +7,7 @@ describe('eventDecoder', () => {
     const fragment = collectionInterface.getEvent('MintRequested')!;
     const values = fragment.inputs.map((p) => {
       if (p.type === 'address') return Wallet.createRandom().address;
+      if (p.type === 'uint8') return 2n;
       if (p.type.startsWith('uint')) return 123456789n;
       if (p.type === 'bytes32') return keccak256(toUtf8Bytes(p.name));
       if (p.type === 'bytes') return '0x6c69676874686f757365';
