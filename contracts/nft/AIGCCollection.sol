@@ -224,6 +224,8 @@ contract AIGCCollection is ERC721, EIP712, ReentrancyGuardTransient, IERC7007 {
     error AIGCTransferFailed(address to, uint256 amount);
     error AIGCNotEnoughGas();
     error AIGCAlreadyInitialized();
+    error AIGCUnexpectedValue();
+    error AIGCInvalidClaimTarget();
     error OwnableUnauthorizedAccount(address account);
     error OwnableInvalidOwner(address owner);
 
@@ -387,9 +389,10 @@ contract AIGCCollection is ERC721, EIP712, ReentrancyGuardTransient, IERC7007 {
      * @notice Sends the caller's credit (payments it refused, or earnings moved when its signer's payee changed)
      * to `to`.
      *
-     * Requirements: non-zero credit; `to` accepts the payment. Emits {CreditClaimed}.
+     * Requirements: non-zero credit; `to` non-zero and accepts the payment. Emits {CreditClaimed}.
      */
     function claim(address to) external nonReentrant {
+        if (to == address(0)) revert AIGCInvalidClaimTarget();
         uint256 amount = _credits[msg.sender];
         if (amount == 0) revert AIGCNothingToClaim(msg.sender);
         _credits[msg.sender] = 0;
@@ -399,6 +402,35 @@ contract AIGCCollection is ERC721, EIP712, ReentrancyGuardTransient, IERC7007 {
             ok := call(gas(), to, amount, 0, 0, 0, 0)
         }
         if (!ok) revert AIGCTransferFailed(to, amount);
+    }
+
+    // ─── ERC-721 ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+    // Solady makes these payable for gas; ether sent with them could never leave this contract (it is not escrow,
+    // earnings or credit), so it is refused.
+
+    /// @inheritdoc ERC721
+    function approve(address account, uint256 id) public payable override {
+        if (msg.value != 0) revert AIGCUnexpectedValue();
+        super.approve(account, id);
+    }
+
+    /// @inheritdoc ERC721
+    function transferFrom(address from, address to, uint256 id) public payable override {
+        if (msg.value != 0) revert AIGCUnexpectedValue();
+        super.transferFrom(from, to, id);
+    }
+
+    /// @inheritdoc ERC721
+    function safeTransferFrom(address from, address to, uint256 id) public payable override {
+        if (msg.value != 0) revert AIGCUnexpectedValue();
+        super.safeTransferFrom(from, to, id);
+    }
+
+    /// @inheritdoc ERC721
+    function safeTransferFrom(address from, address to, uint256 id, bytes calldata data) public payable override {
+        if (msg.value != 0) revert AIGCUnexpectedValue();
+        super.safeTransferFrom(from, to, id, data);
     }
 
     // ─── ERC-7007 ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -772,7 +804,7 @@ contract AIGCCollection is ERC721, EIP712, ReentrancyGuardTransient, IERC7007 {
     /// @dev Clears a pending request and frees its place in the supply and in the counted account's limit.
     function _close(uint256 requestId, Request calldata request) private {
         delete _slots[requestId];
-        _state.reserved -= 1;
+        --_state.reserved;
         // Only what was counted is taken off, so turning a limit on or off with requests open never underflows.
         if (request.counted != Counted.NONE) {
             address account = request.counted == Counted.RECIPIENT ? request.recipient : request.requester;
@@ -799,17 +831,17 @@ contract AIGCCollection is ERC721, EIP712, ReentrancyGuardTransient, IERC7007 {
         Signer storage s = _signers[signer];
         s.kind = kind;
         if (_attestations[signer] != attestationHash) _attestations[signer] = attestationHash;
-        if (_payees[signer] != payee) {
+        address previous = payeeOf(signer);
+        if (previous != (payee == address(0) ? signer : payee)) {
             uint256 earned = s.earnings;
             if (earned != 0) {
                 // Money earned so far belongs to the payee it was earned for.
                 s.earnings = 0;
-                address previous = payeeOf(signer);
                 _credits[previous] += earned;
                 emit CreditAdded(previous, earned);
             }
-            _payees[signer] = payee;
         }
+        if (_payees[signer] != payee) _payees[signer] = payee;
         emit SignerSet(signer, kind, attestationHash, payee);
     }
 

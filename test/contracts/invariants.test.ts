@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { AbiCoder, type Contract, ContractFactory, type ContractTransactionReceipt, hexlify, keccak256, type Log, toUtf8Bytes, type Wallet, ZeroAddress, ZeroHash } from 'ethers';
+import { AbiCoder, type Contract, ContractFactory, hexlify, keccak256, type Log, toUtf8Bytes, type TransactionReceipt, type Wallet, ZeroAddress, ZeroHash } from 'ethers';
 import { collectionInterface, SignerKind } from '../../pipeline/chain/collection';
 import { type MintRequest, parseMintRequested, requestStruct } from '../../pipeline/chain/request';
 import { abi as refusingAbi, bytecode as refusingBytecode } from '../artifacts/RefusingRequester';
-import { type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
+import { type ChainFixture, newCollection, PRICE, signedFulfillment, startChain } from '../helpers/collection';
 
 // Random sequences of requests (own, sponsored by a third party, by the operator, by a contract that refuses ether),
 // fulfilments (honest, unauthorised, late, batched with duplicates and mixed signers), rejections, refunds,
@@ -11,6 +11,7 @@ import { type ChainFixture, newCollection, PRICE, send, signedFulfillment, start
 // preimage check (a manifest id equal to the hash of a forged request; tampered preimages). After every step the chain
 // is compared with a model: every account's ether, earnings, credits, wallet-limit counts, owners and `verify`.
 jest.setTimeout(180_000);
+// FC_SEED=… FC_PATH=… replays a reported counterexample; FC_STATS=1 prints how often each outcome was reached.
 
 const DELAY = 600; // refund delays are 600 or 900 s; a clock jump is longer, so a request expires iff a jump followed it
 const JUMP = 1_000;
@@ -65,6 +66,22 @@ let attacker: Wallet;
 let payees: Wallet[];
 let tracked: string[]; // every address whose ether, credit, count and tokens are checked
 
+/**
+ * Sends a transaction and returns its receipt, polling for it: ethers' `wait()` can miss an automined block under
+ * load after an `evm_revert`. Throws like ethers on a revert (CALL_EXCEPTION with the decoded error in `revert`).
+ */
+async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]): Promise<TransactionReceipt> {
+  const tx = await (contract.connect(wallet) as Contract).getFunction(method)(...args);
+  for (;;) {
+    const receipt = await chain.provider.getTransactionReceipt(tx.hash);
+    if (receipt) {
+      if (receipt.status !== 1) throw Object.assign(new Error(`${method} reverted on chain`), { code: 'CALL_EXCEPTION', receipt });
+      return receipt;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 beforeAll(async () => {
   chain = await startChain(12);
   c = await newCollection(chain, { mint: { refundDelay: DELAY } });
@@ -89,10 +106,10 @@ afterAll(() => {
   return chain?.stop();
 });
 
-type Outcome = { ok: true; receipt: ContractTransactionReceipt } | { ok: false; error: string };
+type Outcome = { ok: true; receipt: TransactionReceipt } | { ok: false; error: string };
 
 /** Sends a transaction; a revert becomes the name of the collection's custom error (decoded also when forwarded). */
-async function attempt(run: () => Promise<ContractTransactionReceipt>): Promise<Outcome> {
+async function attempt(run: () => Promise<TransactionReceipt>): Promise<Outcome> {
   try {
     return { ok: true, receipt: await run() };
   } catch (error) {
@@ -190,7 +207,7 @@ describe('AIGCCollection invariants', () => {
 async function run(actions: Action[]) {
   // ─── Model ───
   const requests: Req[] = [];
-  const signerModel = new Map(signers.map((s, i) => [s.address, { kind: i < 2 ? SignerKind.OPERATOR : SignerKind.NONE, earnings: 0n, rawPayee: ZeroAddress }]));
+  const signerModel = new Map<string, { kind: number; earnings: bigint; rawPayee: string }>(signers.map((s, i) => [s.address, { kind: i < 2 ? SignerKind.OPERATOR : SignerKind.NONE, earnings: 0n, rawPayee: ZeroAddress }]));
   const credits = new Map<string, bigint>();
   const eth = new Map<string, bigint>();
   for (const a of tracked) eth.set(a, await chain.provider.getBalance(a));
@@ -347,12 +364,13 @@ async function run(actions: Action[]) {
       const o = await attempt(() => send(c, chain.owner, 'setSigner', s.address, m.kind, ZeroHash, payee));
       expectOutcome(o, null, 'setSigner payee');
       paidFee(chain.owner.address, o);
-      if (payee !== m.rawPayee) {
-        // Earnings so far belong to the previous payee: credited, never pushed.
+      // Earnings so far belong to the previous payee: credited (never pushed) when the effective payee changes.
+      const effective = (raw: string) => (raw === ZeroAddress ? s.address : raw);
+      if (effective(payee) !== effective(m.rawPayee)) {
         if (m.earnings !== 0n) add(credits, payeeOf(s.address), m.earnings);
         m.earnings = 0n;
-        m.rawPayee = payee;
       }
+      m.rawPayee = payee;
     } else if (a.t === 'kind') {
       const s = signers[a.signer];
       const m = signerModel.get(s.address)!;
@@ -383,7 +401,7 @@ async function run(actions: Action[]) {
         if (err) skipped.push([q.r.requestId, c.interface.getError(err)!.selector]);
         else mintIt(q, s.address, f);
       }
-      const logged = (o as { receipt: ContractTransactionReceipt }).receipt.logs
+      const logged = (o as { receipt: TransactionReceipt }).receipt.logs
         .map((l: Log) => (l.address === address ? c.interface.parseLog(l) : null))
         .filter((e) => e?.name === 'FulfillSkipped')
         .map((e) => [e!.args.requestId, e!.args.reason]);
@@ -424,7 +442,7 @@ async function run(actions: Action[]) {
       const q = pick(a.pick);
       const real = requestStruct(q.r);
       const tampered: RequestStruct = { ...real };
-      if (a.field === 'paid') tampered.paid = real.paid + 1n;
+      if (a.field === 'paid') tampered.paid = q.r.paid + 1n;
       else if (a.field === 'requester') tampered.requester = attacker.address;
       else if (a.field === 'recipient') tampered.recipient = attacker.address;
       else if (a.field === 'counted') tampered.counted = (real.counted + 1) % 3;

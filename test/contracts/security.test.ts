@@ -138,6 +138,15 @@ describe('3. earnings go to a payee the owner names, and survive the key', () =>
     await send(c, chain.wallets[10], 'withdraw', teeKey.address);
     expect(await chain.provider.getBalance(b)).toBe(PRICE);
     expect(await chain.provider.getBalance(address)).toBe(PRICE); // A's credit, waiting for A's claim
+    await expectRevert(c, chain.wallets[2], 'claim', [ZeroAddress], 'AIGCInvalidClaimTarget');
+
+    // Naming the signer itself as payee, where none was set, changes nobody's money.
+    const r4 = await request(c, chain.wallets[5]);
+    await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r4, chain.operator, { collection: address }));
+    const earned = (await c.signerInfo(chain.operator.address))[1];
+    await send(c, chain.owner, 'setSigner', chain.operator.address, SignerKind.OPERATOR, ZeroHash, chain.operator.address);
+    expect((await c.signerInfo(chain.operator.address))[1]).toBe(earned);
+    expect(await c.creditOf(chain.operator.address)).toBe(0n);
   });
 });
 
