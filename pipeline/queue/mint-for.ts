@@ -41,7 +41,7 @@ const REFUSALS: Record<string, string> = {
   AIGCWalletLimit: 'the recipient has reached the per-wallet limit',
   AIGCPromptLength: 'the prompt is empty or longer than the collection allows',
   AIGCInvalidRecipient: 'the recipient is the zero address',
-  EnforcedPause: 'the collection is paused',
+  AIGCPaused: 'the collection is paused',
 };
 
 /** The collection's custom error in a failed call, if its revert data holds one. */

@@ -68,7 +68,7 @@ describe('a node with a TEE attester', () => {
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.checks.map((c) => c.name)).toEqual(
       expect.arrayContaining([
-        'signer is registered as a TEE signer on chain',
+        'signer is (or was, and was retired) a TEE signer on chain',
         'attestation document hashes to the on-chain signerInfo attestation',
         'report data is keccak256 of the public key',
         'sev_guest quote carries the report data',

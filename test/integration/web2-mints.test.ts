@@ -252,7 +252,7 @@ describe('a mint the operator cannot pay', () => {
       const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`, 30_000);
       // The stream polls: a refusal this quick may already be final at the first event.
       expect(['queued,failed', 'failed']).toContain(stream.statuses.map((s) => s.status).join(','));
-      expect(stream.statuses[stream.statuses.length - 1].error).toBe('the collection refused requestMintFor: the collection is paused (EnforcedPause())');
+      expect(stream.statuses[stream.statuses.length - 1].error).toBe('the collection refused requestMintFor: the collection is paused (AIGCPaused())');
       expect((await node.mintForQueue.getJob(posted.body.id))!.attemptsMade).toBe(1);
     } finally {
       await (await (f.collection.connect(owner) as typeof f.collection).getFunction('unpause')()).wait();
