@@ -2,7 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Contract, EventLog } from 'ethers';
 import type { Redis } from 'ioredis';
 import { type MintRequestJson, parseMintRequested, requestStruct, requestToJson } from './chain/request';
-import type { ChainWriteJobData, FulfillJobData, GenerateJobData, MintForJobData, MintForResult, RejectJobData } from './queue/jobs';
+import type { ChainWriteJobData, GenerateJobData, MintForJobData, MintForResult, RejectJobData } from './queue/jobs';
 import { requestJobId } from './queue/jobs';
 import { findIndexedRequest, indexRequests } from './queue/request-index';
 

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
+import type { Redis } from 'ioredis';
 import { AigcError } from '../errors';
 import { spawnOwned } from './child';
 import { freePort, waitFor } from './ports';
@@ -76,7 +77,7 @@ export async function spawnRedisServer(): Promise<RedisHandle> {
 }
 
 /** Deletes every key under `prefix:` (a demo or test run's queues, cursor and stage outputs). */
-export async function deleteKeys(redis: import('ioredis').Redis, prefix: string): Promise<number> {
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {

@@ -24,7 +24,8 @@ export async function startTcpProxy(targetPort: number): Promise<{ url: string; 
   const down = () =>
     new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
-      server ? server.close(() => resolve()) : resolve();
+      if (server) server.close(() => resolve());
+      else resolve();
       server = undefined;
     });
   await up();
