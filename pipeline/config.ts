@@ -24,6 +24,11 @@ const chainFields = {
   startBlock: int(0),
   /** How often the leader re-reads open requests from the chain to repair lost or reorged work. */
   reconcileIntervalMs: int(1_000, 86_400_000),
+  /**
+   * Most `eth_getLogs` calls a second while reconciling (0 = no limit). Only a full scan (no low-water mark: first
+   * start, wiped Redis) makes many; the pace keeps a provider that rate-limits them from refusing the node.
+   */
+  maxLogsPerSecond: int(0, 10_000),
 };
 const chainSchema = z.object({
   rpcUrl: chainFields.rpcUrl.optional(),
@@ -33,6 +38,7 @@ const chainSchema = z.object({
   maxBlockRange: chainFields.maxBlockRange.default(2_000),
   startBlock: chainFields.startBlock.default(0),
   reconcileIntervalMs: chainFields.reconcileIntervalMs.default(60_000),
+  maxLogsPerSecond: chainFields.maxLogsPerSecond.default(10),
 });
 /** A list given as an array (file) or as comma-separated text (env var). */
 const list = <T extends z.ZodType>(item: T) =>
@@ -188,6 +194,7 @@ export const ENV_VARS = {
   AIGC_MAX_BLOCK_RANGE: 'chain.maxBlockRange',
   AIGC_START_BLOCK: 'chain.startBlock',
   AIGC_RECONCILE_INTERVAL_MS: 'chain.reconcileIntervalMs',
+  AIGC_MAX_LOGS_PER_SECOND: 'chain.maxLogsPerSecond',
   AIGC_COLLECTION: 'collection.address',
   AIGC_TEMPLATE: 'collection.template',
   AIGC_ATTESTER: 'signer.attester',

@@ -21,6 +21,13 @@ export function createMetrics() {
     arweaveConfirmed: new Counter({ name: 'aigc_arweave_confirmed_total', help: 'Uploads confirmed deep enough', registers: [registry] }),
     arweaveReposted: new Counter({ name: 'aigc_arweave_reposted_total', help: 'Uploads the network dropped and the node posted again', registers: [registry] }),
     arweaveLost: new Gauge({ name: 'aigc_arweave_lost', help: 'Dropped uploads whose kept bytes are gone (need a manual re-upload)', registers: [registry] }),
+    reconcileRpcCalls: new Counter({ name: 'aigc_reconcile_rpc_calls_total', help: 'JSON-RPC calls made by reconciliation (eth_blockNumber, eth_getLogs)', labelNames: ['chain'], registers: [registry] }),
+    reconcileMarkLag: new Gauge({
+      name: 'aigc_reconcile_mark_lag_blocks',
+      help: 'Blocks a reconcile reads: from the low-water mark (oldest block that may hold an open request) to the head',
+      labelNames: ['chain', 'collection'],
+      registers: [registry],
+    }),
     isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader of a chain', labelNames: ['chain'], registers: [registry] }),
   };
 }

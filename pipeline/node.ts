@@ -12,7 +12,7 @@ import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
 import { type HeadSubscription, subscribeHeads } from './chain/heads';
 import { type Listener, startListener } from './chain/listener';
 import { connectProvider } from './chain/provider';
-import { findOpenRequests } from './chain/reconcile';
+import { reconcileFromMark } from './chain/reconcile';
 import { type MintRequest, requestToJson } from './chain/request';
 import { createTxSender, type TxSender } from './chain/tx-sender';
 import { type CollectionTarget, type Config, requireSetting, resolveCollections } from './config';
@@ -357,13 +357,25 @@ export async function startNode({ config, template, logger = createLogger({ leve
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
 
+  /** Reads open requests from the collection's low-water mark (the whole history, paced, only without one). */
   const reconcile = async (chain: ChainRuntime, c: CollectionRuntime) => {
     const settings = c.target.chain;
-    const latest = await chain.provider.getBlockNumber();
-    const safeHead = latest - settings.confirmations;
-    const open = await findOpenRequests({ contract: c.contract, fromBlock: settings.startBlock, toBlock: safeHead, latestBlock: latest, maxBlockRange: settings.maxBlockRange });
-    await requeueOpen(c, chain.fulfillQueue, open);
-    return { open: open.length, safeHead };
+    const r = await reconcileFromMark({
+      provider: chain.provider,
+      redis,
+      markKey: `${prefix}:reconcile:${chain.chainId}:${c.address.toLowerCase()}`,
+      address: c.address,
+      startBlock: settings.startBlock,
+      confirmations: settings.confirmations,
+      maxBlockRange: settings.maxBlockRange,
+      maxLogsPerSecond: settings.maxLogsPerSecond,
+    });
+    metrics.reconcileRpcCalls.inc({ chain: String(chain.chainId) }, r.rpcCalls);
+    metrics.reconcileMarkLag.set({ chain: String(chain.chainId), collection: c.address.toLowerCase() }, r.latestBlock - r.mark + 1);
+    await requeueOpen(c, chain.fulfillQueue, r.open);
+    const summary = { open: r.open.length, fromBlock: r.fromBlock, mark: r.mark, safeHead: r.safeHead, fullScan: r.fullScan, rpcCalls: r.rpcCalls };
+    logger.info({ chainId: chain.chainId, collection: c.address, ...summary }, 'reconciled open requests from chain');
+    return summary;
   };
 
   // Leader-only parts, per chain: reconciliation and a listener per collection, and the chain writer.
@@ -381,11 +393,12 @@ export async function startNode({ config, template, logger = createLogger({ leve
     chain.mintForWorker.on('error', (error) => logger.error({ queue: mintForQueue.name, err: errorMessage(error) }, 'worker error'));
     for (const c of chain.collections) {
       const settings = c.target.chain;
-      // The chain is the durable log: enqueue every open request (job ids make this idempotent), then listen on.
-      const { open, safeHead } = await reconcile(chain, c);
-      if ((await redis.get(c.cursorKey)) === null) await redis.set(c.cursorKey, String(Math.max(safeHead, settings.startBlock - 1)));
-      logger.info({ chainId: chain.chainId, collection: c.address, open, safeHead }, 'leader: reconciled open requests from chain');
-      c.listener = startListener({
+      // No cursor (first start, wiped Redis): listen from the confirmed head; what came before is the reconcile's.
+      if ((await redis.get(c.cursorKey)) === null) {
+        const safeHead = (await chain.provider.getBlockNumber()) - settings.confirmations;
+        await redis.set(c.cursorKey, String(Math.max(safeHead, settings.startBlock - 1)));
+      }
+      const listener = startListener({
         provider: chain.provider,
         redis,
         cursorKey: c.cursorKey,
@@ -397,17 +410,21 @@ export async function startNode({ config, template, logger = createLogger({ leve
         logger: logger.child({ chainId: chain.chainId, collection: c.address }),
         onRequests: (requests) => enqueue(c, requests),
       });
+      c.listener = listener;
       // New blocks wake the listener at once; its poll timer stays the source of truth.
       if (settings.wsUrl) c.heads = subscribeHeads({ url: settings.wsUrl, onHead: () => c.listener?.wake(), logger: logger.child({ chainId: chain.chainId }) });
-      // Periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again.
-      const again = () => {
+      // The chain is the durable log: enqueue every open request (job ids make this idempotent) now, and then
+      // periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again. Not
+      // awaited: a paced full scan can outlast the leader lock's TTL, which is renewed only after this returns.
+      const again = (delayMs: number) => {
         c.reconcileTimer = setTimeout(() => {
           void reconcile(chain, c)
             .catch((error) => logger.warn({ collection: c.address, err: errorMessage(error) }, 'reconcile failed'))
-            .finally(() => c.listener && again());
-        }, settings.reconcileIntervalMs);
+            // Only while this term's listener runs: a reconcile that outlived its term must not start a second loop.
+            .finally(() => c.listener === listener && again(settings.reconcileIntervalMs));
+        }, delayMs);
       };
-      again();
+      again(0);
     }
   };
   const onDeposed = async (chain: ChainRuntime) => {

@@ -45,8 +45,11 @@ const toRawLog = (l: RpcLog): RawLog => ({
   transactionHash: l.transactionHash,
 });
 
-/** `eth_getLogs` of one contract and topic0 over an inclusive block range, in chain order. */
-export async function getLogs(provider: JsonRpcProvider, filter: { address: string; topic: string; fromBlock: number; toBlock: number }): Promise<RawLog[]> {
+/**
+ * `eth_getLogs` of one contract over an inclusive block range, in chain order. `topic` is topic0, or a list of
+ * topic0s any of which matches (several events in one call).
+ */
+export async function getLogs(provider: JsonRpcProvider, filter: { address: string; topic: string | string[]; fromBlock: number; toBlock: number }): Promise<RawLog[]> {
   const logs = (await provider.send('eth_getLogs', [
     { address: filter.address, topics: [filter.topic], fromBlock: toQuantity(filter.fromBlock), toBlock: toQuantity(filter.toBlock) },
   ])) as (RpcLog & { removed?: boolean })[];
