@@ -415,7 +415,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       if (settings.wsUrl) c.heads = subscribeHeads({ url: settings.wsUrl, onHead: () => c.listener?.wake(), logger: logger.child({ chainId: chain.chainId }) });
       // The chain is the durable log: enqueue every open request (job ids make this idempotent) now, and then
       // periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again. Not
-      // awaited: a paced full scan can outlast the leader lock's TTL, which is renewed only after this returns.
+      // awaited: a paced full scan of a long history takes minutes, and the listener need not wait for it.
       const again = (delayMs: number) => {
         c.reconcileTimer = setTimeout(() => {
           void reconcile(chain, c)
