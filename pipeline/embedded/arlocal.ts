@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
 import * as chunkRoutes from 'arlocal/bin/routes/chunk';
+import * as txMiddlewares from 'arlocal/bin/middlewares/transaction';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
 import * as encoding from 'arlocal/bin/utils/encoding';
 import { CHUNK_SIZE } from '../storage/arweave';
@@ -10,8 +11,8 @@ import { freePort, waitFor } from './ports';
 
 export type ArlocalHandle = {
   url: string;
-  /** Mines pending transactions now (a background timer also mines every `mineIntervalMs`). */
-  mine(): Promise<void>;
+  /** Mines pending transactions now, in the last of `blocks` new blocks (a background timer also mines every `mineIntervalMs`). */
+  mine(blocks?: number): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -19,6 +20,7 @@ export type ArlocalHandle = {
 type Query = PromiseLike<unknown[]> & {
   where(match: object): Query;
   orderBy(column: string, direction: string): Query;
+  limit(n: number): Query;
   first(column: string): Promise<{ offset?: number } | undefined>;
   countDistinct(columns: Record<string, string>): Promise<unknown[]>;
 };
@@ -207,6 +209,35 @@ function patchMiningOfIncompleteUploads(): void {
 }
 
 /**
+ * arlocal refuses an invalid transaction with 400 "Bad Request" and prints the reason on its own console only.
+ * Arweave nodes say why (e.g. `Invalid anchor (last_tx).`), which tells an uploader whether signing again with a
+ * fresh anchor helps: answer with the reason. arlocal accepts as anchor the id of one of the last 50 blocks, or
+ * the last transaction of the owner.
+ */
+function patchRefusalAnswer(): void {
+  type Ctx = { status: number; body: unknown; request: { body?: { last_tx?: string; owner?: string } }; connection: Knex };
+  const mod = txMiddlewares as unknown as { txValidateMiddleware: (ctx: Ctx, next: () => Promise<unknown>) => Promise<void>; __aigcAnswers?: boolean };
+  if (mod.__aigcAnswers) return;
+  const validate = mod.txValidateMiddleware;
+  const anchorValid = async (ctx: Ctx) => {
+    const { last_tx = '', owner } = ctx.request.body ?? {};
+    if (last_tx === '' || !owner) return true;
+    const blocks = (await ctx.connection('blocks').orderBy('created_at', 'desc').limit(50)) as { id: string }[];
+    if (blocks.some((b) => b.id === last_tx)) return true;
+    const [last] = (await ctx.connection('transactions').where({ owner }).orderBy('created_at', 'desc').limit(1)) as { id: string }[];
+    return last?.id === last_tx;
+  };
+  mod.txValidateMiddleware = async (ctx, next) => {
+    await validate(ctx, next);
+    if (ctx.status !== 400 || ctx.body !== 'Bad Request') return;
+    ctx.body = (await anchorValid(ctx))
+      ? 'Transaction verification failed.'
+      : '"last_tx" is invalid: not the id of one of the last 50 blocks nor the last transaction of its owner';
+  };
+  mod.__aigcAnswers = true;
+}
+
+/**
  * Runs arlocal, a local Arweave gateway, inside this process, with its database under `dbPath`, and mines
  * blocks on a timer so uploads confirm like on a real network.
  */
@@ -218,6 +249,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   patchBundleWaitLoop();
   patchBase64();
   patchMiningOfIncompleteUploads();
+  patchRefusalAnswer();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.
   (arlocal as unknown as { log: { logInFile(args: unknown): void } }).log.logInFile = () => {};
@@ -244,9 +276,9 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   }
   // One mine at a time: two overlapping mines unbundle the same bundle twice and trip over each other's inserts.
   let mining: Promise<void> = Promise.resolve();
-  const mine = () =>
+  const mine = (blocks = 1) =>
     (mining = mining.then(async () => {
-      await fetch(`${url}/mine`).catch(() => undefined);
+      await fetch(`${url}/mine/${blocks}`).catch(() => undefined);
     }));
   const timer = setInterval(() => void mine(), mineIntervalMs);
   timer.unref();
