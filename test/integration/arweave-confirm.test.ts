@@ -121,4 +121,14 @@ describe('Arweave confirmations', () => {
     expect((await redis.zrange(KEY, 0, -1)).sort()).toEqual([first, again.id, id].sort());
     expect((await redis.hkeys(`${KEY}:headers`)).sort()).toEqual([first, again.id, id].sort());
   });
+
+  it('counts a repost the gateway refuses as lost, and still posts the other dropped uploads', async () => {
+    const stale = await createArweaveStore({ url: arlocal.url, jwk, journal: watcher, anchorTtlMs: 3_600_000 });
+    const refused = await stale.prepare(randomBytes(1_000), { Test: 'refused-repost' });
+    await olderBy60Blocks();
+    const fresh = await (await createArweaveStore({ url: arlocal.url, jwk, journal: watcher })).prepare(randomBytes(1_000), { Test: 'dropped-after' });
+    expect(await watcher.checkOnce(stale)).toEqual({ pending: 2, confirmed: 0, reposted: 1, lost: 1 });
+    expect(await store.status(refused.id)).toEqual({ state: 'not-found' });
+    expect(await store.status(fresh.id)).toEqual({ state: 'pending' });
+  });
 });
