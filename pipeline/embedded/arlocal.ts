@@ -307,6 +307,9 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     mine,
     async stop() {
       clearInterval(timer);
+      // A mine still running when arlocal closes its database fails with KnexTimeoutError (its pending queries are
+      // aborted), which reads in the log like a mine that timed out: let it finish first.
+      await mining;
       await arlocal.stop();
     },
   };
