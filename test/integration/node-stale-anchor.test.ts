@@ -81,6 +81,15 @@ async function uploadsOf(requestId: string): Promise<Held[]> {
   return body.data.transactions.edges.map(({ node: tx }) => ({ id: tx.id, type: tx.tags.find((t) => t.name === 'Type')!.value }));
 }
 
+/**
+ * 60 new blocks, past the 50 an anchor may be old. arlocal orders blocks by a creation time in whole seconds, so
+ * they are mined in a later second than the anchor the held transaction carries.
+ */
+async function olderBy60Blocks() {
+  await new Promise((r) => setTimeout(r, 1_100));
+  await f.stack.arlocal.mine(60);
+}
+
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('a stored Arweave transaction whose anchor expired', () => {
@@ -90,10 +99,10 @@ describe('a stored Arweave transaction whose anchor expired', () => {
     proxy.state.hold = (type) => type === 'image' || type === 'manifest';
     const [request] = await sendRequests(f, ['a lantern on a frozen lake']);
     await until('the image header held', async () => proxy.held.some((h) => h.type === 'image'));
-    await f.stack.arlocal.mine(60);
+    await olderBy60Blocks();
     proxy.state.hold = (type) => type === 'manifest';
     await until('the manifest header held', async () => proxy.held.some((h) => h.type === 'manifest'), 60_000);
-    await f.stack.arlocal.mine(60);
+    await olderBy60Blocks();
     proxy.state.hold = () => false;
     await until('the mint', async () => (await events(f, 'MintFulfilled')).length === 1, 60_000);
     expect(await events(f, 'MintRejected')).toEqual([]);
