@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import ArLocal from 'arlocal';
 import { ChunkDB } from 'arlocal/bin/db/chunks';
 import * as chunkRoutes from 'arlocal/bin/routes/chunk';
+import * as txMiddlewares from 'arlocal/bin/middlewares/transaction';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
 import * as encoding from 'arlocal/bin/utils/encoding';
 import { CHUNK_SIZE } from '../storage/arweave';
@@ -10,15 +11,19 @@ import { freePort, waitFor } from './ports';
 
 export type ArlocalHandle = {
   url: string;
-  /** Mines pending transactions now (a background timer also mines every `mineIntervalMs`). */
-  mine(): Promise<void>;
+  /** Mines pending transactions now, in the last of `blocks` new blocks (a background timer also mines every `mineIntervalMs`). */
+  mine(blocks?: number): Promise<void>;
   stop(): Promise<void>;
 };
 
 /** The slice of knex (arlocal's query builder) the patches below use. */
 type Query = PromiseLike<unknown[]> & {
   where(match: object): Query;
+  whereIn(column: string, values: string[]): Query;
+  select(...columns: string[]): Query;
+  update(values: object): Promise<number>;
   orderBy(column: string, direction: string): Query;
+  limit(n: number): Query;
   first(column: string): Promise<{ offset?: number } | undefined>;
   countDistinct(columns: Record<string, string>): Promise<unknown[]>;
 };
@@ -120,14 +125,17 @@ function patchChunkPlacement(): void {
  * `patchMiningOfIncompleteUploads`): the two race on inserts, the loop keeps the event loop busy for the whole
  * upload, never ends for an upload cut short (a killed node), and throws once the database is closed. Leave
  * unbundling to mining: for that loop, the chunk read never returns.
+ *
+ * arlocal's chunk read also answers "no chunks" when the query fails (it logs the error and returns nothing): a
+ * mine then took a bundle for one without data and mined it without indexing its items, for good (seen with
+ * `KnexTimeoutError` under load). Let the error through: the mine fails and the next one unbundles the bundle.
  */
 function patchBundleWaitLoop(): void {
-  const proto = ChunkDB.prototype as unknown as { getRoot(root: string): Promise<unknown>; __aigcPaced?: boolean };
+  const proto = ChunkDB.prototype as unknown as { connection: Knex; getRoot(root: string): Promise<unknown>; __aigcPaced?: boolean };
   if (proto.__aigcPaced) return;
-  const { getRoot } = proto;
-  proto.getRoot = function (root: string) {
+  proto.getRoot = async function (this: { connection: Knex }, root: string) {
     if (new Error().stack?.includes('routes/transaction')) return new Promise(() => {});
-    return getRoot.call(this, root);
+    return await this.connection('chunks').where({ data_root: root });
   };
   proto.__aigcPaced = true;
 }
@@ -172,7 +180,10 @@ function patchBase64(): void {
  * arlocal indexes the items of an ANS-104 bundle uploaded in chunks when it mines the bundle: it unbundles the
  * transactions it lists at the start of a mine, then marks every unmined transaction as mined. A bundle whose
  * chunks are still arriving, or that arrived during the mine, is mined without its items ever being indexed.
- * Hold such transactions back: a mine only includes what it listed, and lists only complete uploads.
+ * Hold such transactions back: a mine lists only complete uploads, and marks as mined exactly what it listed
+ * and the items it unbundled from them, by id. (Marking "every unmined transaction except the late ones" left a
+ * window between finding the late ones and the update: a bundle header posted in it was mined before its chunks
+ * arrived and its items were never indexed.)
  */
 function patchMiningOfIncompleteUploads(): void {
   type Row = { id: string; bundledIn?: string; data_root?: string; data_size: string };
@@ -190,20 +201,56 @@ function patchMiningOfIncompleteUploads(): void {
     return Number(n) >= Math.ceil(size / CHUNK_SIZE);
   };
   let listed = new Set<string>();
-  const { getUnminedTxsRaw, mineTxs } = proto;
+  const { getUnminedTxsRaw } = proto;
   proto.getUnminedTxsRaw = async function () {
     const rows: Row[] = [];
     for (const row of await getUnminedTxsRaw.call(this)) if (row.bundledIn || (await complete(this.connection, row))) rows.push(row);
     listed = new Set(rows.map((r) => r.id));
     return rows;
   };
+  /** What this mine includes: what it listed, and the data items its unbundling inserted for those bundles. */
+  const included = async (connection: Knex) => {
+    const rows = (await connection('transactions').where({ block: '' }).select('id', 'bundledIn')) as unknown as Row[];
+    return rows.filter((r) => listed.has(r.id) || (r.bundledIn && listed.has(r.bundledIn))).map((r) => r.id);
+  };
+  // The ids the new block lists.
+  (proto as unknown as { getUnminedTxs(): Promise<string[]> }).getUnminedTxs = async function (this: { connection: Knex }) {
+    return included(this.connection);
+  };
   proto.mineTxs = async function (block, held) {
-    // Data items inserted by this mine's unbundling are mined with their bundle; other new arrivals wait.
-    const rows = (await this.connection('transactions').where({ block: '' })) as unknown as Row[];
-    const late = rows.filter((r) => !r.bundledIn && !listed.has(r.id)).map((r) => r.id);
-    return mineTxs.call(this, block, [...held, ...late]);
+    const ids = (await included(this.connection)).filter((id) => !held.includes(id));
+    for (let i = 0; i < ids.length; i += 500) await this.connection('transactions').whereIn('id', ids.slice(i, i + 500)).update({ block });
   };
   proto.__aigcPatched = true;
+}
+
+/**
+ * arlocal refuses an invalid transaction with 400 "Bad Request" and prints the reason on its own console only.
+ * Arweave nodes say why (e.g. `Invalid anchor (last_tx).`), which tells an uploader whether signing again with a
+ * fresh anchor helps: answer with the reason. arlocal accepts as anchor the id of one of the last 50 blocks, or
+ * the last transaction of the owner.
+ */
+function patchRefusalAnswer(): void {
+  type Ctx = { status: number; body: unknown; request: { body?: { last_tx?: string; owner?: string } }; connection: Knex };
+  const mod = txMiddlewares as unknown as { txValidateMiddleware: (ctx: Ctx, next: () => Promise<unknown>) => Promise<void>; __aigcAnswers?: boolean };
+  if (mod.__aigcAnswers) return;
+  const validate = mod.txValidateMiddleware;
+  const anchorValid = async (ctx: Ctx) => {
+    const { last_tx = '', owner } = ctx.request.body ?? {};
+    if (last_tx === '' || !owner) return true;
+    const blocks = (await ctx.connection('blocks').orderBy('created_at', 'desc').limit(50)) as { id: string }[];
+    if (blocks.some((b) => b.id === last_tx)) return true;
+    const [last] = (await ctx.connection('transactions').where({ owner }).orderBy('created_at', 'desc').limit(1)) as { id: string }[];
+    return last?.id === last_tx;
+  };
+  mod.txValidateMiddleware = async (ctx, next) => {
+    await validate(ctx, next);
+    if (ctx.status !== 400 || ctx.body !== 'Bad Request') return;
+    ctx.body = (await anchorValid(ctx))
+      ? 'Transaction verification failed.'
+      : '"last_tx" is invalid: not the id of one of the last 50 blocks nor the last transaction of its owner';
+  };
+  mod.__aigcAnswers = true;
 }
 
 /**
@@ -218,6 +265,7 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
   patchBundleWaitLoop();
   patchBase64();
   patchMiningOfIncompleteUploads();
+  patchRefusalAnswer();
   const arlocal = new ArLocal(port, false, dbPath, true);
   // arlocal appends every request to ./logs in the working directory; keep the user's folder clean.
   (arlocal as unknown as { log: { logInFile(args: unknown): void } }).log.logInFile = () => {};
@@ -239,14 +287,18 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     // bundled item is one), uploads no longer queue behind a mine's thousands of inserts on the one connection.
     await db.raw('PRAGMA journal_mode = WAL');
     await db.raw('PRAGMA synchronous = OFF');
+    // arlocal's queries share one connection (knex's SQLite pool holds one), each waiting its turn. Under load the
+    // queue of a mine's thousands of inserts behind uploads and reads grew past knex's 60 s wait for the
+    // connection, and the query that timed out failed its route: wait instead, the queue always moves.
+    (arlocal as unknown as { connection: { client: { pool: { acquireTimeoutMillis: number } } } }).connection.client.pool.acquireTimeoutMillis = 600_000;
   } finally {
     console.log = log;
   }
   // One mine at a time: two overlapping mines unbundle the same bundle twice and trip over each other's inserts.
   let mining: Promise<void> = Promise.resolve();
-  const mine = () =>
+  const mine = (blocks = 1) =>
     (mining = mining.then(async () => {
-      await fetch(`${url}/mine`).catch(() => undefined);
+      await fetch(`${url}/mine/${blocks}`).catch(() => undefined);
     }));
   const timer = setInterval(() => void mine(), mineIntervalMs);
   timer.unref();
@@ -255,6 +307,9 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     mine,
     async stop() {
       clearInterval(timer);
+      // A mine still running when arlocal closes its database fails with KnexTimeoutError (its pending queries are
+      // aborted), which reads in the log like a mine that timed out: let it finish first.
+      await mining;
       await arlocal.stop();
     },
   };

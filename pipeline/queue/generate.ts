@@ -11,7 +11,7 @@ import { AigcError } from '../errors';
 import type { GatewayClient } from '../gateway-client';
 import { modelHash } from '../provenance/model-hash';
 import { fulfillmentDomain, signFulfillment } from '../provenance/typed-data';
-import type { ArweaveStore } from '../storage/arweave';
+import { ANCHOR_RESIGNS, type ArweaveStore, isAnchorRefusal } from '../storage/arweave';
 import { arweaveIdToBytes32 } from '../storage/ids';
 import { type BundlePublisher, type ItemSigner, signItem } from '../storage/bundle';
 import { buildManifest, serializeManifest } from '../storage/manifest';
@@ -90,14 +90,37 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     /**
      * Uploads `bytes` once per request: the signed transaction's id is recorded under `field` before any byte is
      * sent, and a retry with the same bytes finishes that transaction instead of creating another.
+     *
+     * A transaction the gateway refuses for its anchor (signed long ago: a crash, an outage) can never be accepted,
+     * and its id is not used yet (the image id goes into the manifest, the manifest id into the fulfilment, only
+     * once this returns): the same bytes are signed again with a fresh anchor, and the new id replaces the old one
+     * under `field` and in the upload journal in one step. One image and one manifest per request still reach Arweave.
      */
     const uploadOnce = async (field: 'imageTx' | 'manifestTx', bytes: Uint8Array, txTags: Record<string, string>) => {
       const recorded = out[field];
-      if (recorded && (await store.resume(recorded, bytes))) return recorded;
-      const tx = await store.prepare(bytes, txTags);
-      await redis.hset(key, field, tx.id);
-      out[field] = tx.id;
-      return tx.send();
+      if (recorded) {
+        try {
+          if (await store.resume(recorded, bytes)) return recorded;
+        } catch (error) {
+          if (!isAnchorRefusal(error)) throw error;
+          log.warn({ arweaveTx: recorded, field }, 'stored Arweave transaction refused for its anchor; signing it again');
+        }
+      }
+      let replaces = recorded;
+      for (let attempt = 1; ; attempt++) {
+        // The journal sets `field` with its record of the new transaction (and drops the replaced one) atomically;
+        // the write here is for a node without a journal (arweave.confirmations 0).
+        const tx = await store.prepare(bytes, txTags, { link: { key, field }, replaces });
+        await redis.hset(key, field, tx.id);
+        out[field] = tx.id;
+        try {
+          return await tx.send();
+        } catch (error) {
+          if (!isAnchorRefusal(error) || attempt >= ANCHOR_RESIGNS) throw error;
+          log.warn({ arweaveTx: tx.id, field }, 'Arweave transaction refused for its anchor; signing it again');
+          replaces = tx.id;
+        }
+      }
     };
     const itemsKey = `${key}:items`;
     /** Items signed by this run; a retry after a crash reads them back from Redis instead. */

@@ -15,9 +15,15 @@ export type ArweaveStore = {
   /**
    * Signs a transaction for `data` without sending it, so its id can be recorded first; `send()` uploads it, and
    * `resume(id, data)` finishes an upload of the same bytes after a crash without creating a second transaction.
+   * With a journal, `options` are passed to its `record` (the caller's own record of the id, the transaction
+   * this one replaces), so both change in one step.
    */
-  prepare(data: Uint8Array, tags: Record<string, string>): Promise<{ id: string; send(): Promise<string> }>;
-  /** Re-sends the chunks of a prepared transaction; false if the gateway never received its header or `data` differs. */
+  prepare(data: Uint8Array, tags: Record<string, string>, options?: RecordOptions): Promise<{ id: string; send(): Promise<string> }>;
+  /**
+   * Re-sends the chunks of a prepared transaction; false if the gateway never received its header or `data`
+   * differs. Throws {@link ArweaveRefusedError} when the gateway refuses the recorded header (e.g. its anchor
+   * expired while the node was down): that transaction can never be accepted, so the caller signs a new one.
+   */
   resume(id: string, data: Uint8Array): Promise<boolean>;
   /** Fetches a transaction's data through the gateway. */
   download(id: string): Promise<Uint8Array>;
@@ -32,16 +38,62 @@ export type TxStatus = { state: 'confirmed'; confirmations: number } | { state: 
 /** A signed transaction's header without its data (what `repost` needs besides the bytes). */
 export type SignedHeader = ReturnType<Transaction['toJSON']>;
 
+/** What else changes in the same atomic step as a journal record. */
+export type RecordOptions = {
+  /** A Redis hash field (`key`, `field`) set to the new transaction's id: the caller's own record of it. */
+  link?: { key: string; field: string };
+  /** A transaction the new one replaces (refused by the gateway, never accepted): it is forgotten. */
+  replaces?: string;
+};
+
 /** Keeps each signed transaction until it is confirmed, so it can be posted again with the same id. */
 export type UploadJournal = {
   /** Called with each signed transaction before any byte of it is sent. */
-  record(header: SignedHeader, data: Uint8Array): Promise<void>;
+  record(header: SignedHeader, data: Uint8Array, options?: RecordOptions): Promise<void>;
   header(id: string): Promise<SignedHeader | undefined>;
   /** The transaction was replaced by another one and must never be posted. */
   forget(id: string): Promise<void>;
 };
 
-export type ArweaveStoreOptions = { url: string; jwk: JWKInterface; journal?: UploadJournal };
+export type ArweaveStoreOptions = {
+  url: string;
+  jwk: JWKInterface;
+  journal?: UploadJournal;
+  /**
+   * How long a fetched anchor (`last_tx`) is reused. Nodes accept anchors of the last 50 blocks (~100 min on
+   * Arweave, 50 s on an arlocal that mines every second); a refusal for the anchor also drops it. @defaultValue 10000
+   */
+  anchorTtlMs?: number;
+};
+
+/** Why a gateway refused a transaction outright: its anchor (`last_tx`), or anything else about it (format, signature…). */
+export type RefusalReason = 'anchor' | 'invalid';
+
+/**
+ * The gateway refused a transaction's header (HTTP 400): it was not accepted, and posting the same signed
+ * transaction again cannot succeed. Unlike a dropped transaction (accepted, then gone: post it again) or an
+ * unreachable gateway (network error, 5xx: try again), a refusal for the anchor calls for a new signature with
+ * a fresh anchor, which gives the same data a new id.
+ */
+export class ArweaveRefusedError extends AigcError {
+  constructor(
+    readonly txId: string,
+    readonly reason: RefusalReason,
+    answer: string,
+  ) {
+    super('ARWEAVE_FAILED', `the gateway refused transaction ${txId}${reason === 'anchor' ? ' for its anchor (last_tx)' : ''}`, { retryable: true, details: answer });
+  }
+}
+
+/** Whether `error` is a refusal of a transaction for its anchor: sign the same data again with a fresh anchor. */
+export function isAnchorRefusal(error: unknown): error is ArweaveRefusedError {
+  return error instanceof ArweaveRefusedError && error.reason === 'anchor';
+}
+
+/** How a gateway's 400 answer to `POST /tx` is read: arlocal says `"last_tx" is invalid`, nodes `Invalid anchor (last_tx).` or `tx_anchor_not_found`. */
+export function refusalReason(answer: string): RefusalReason {
+  return /anchor|last_tx/i.test(answer) ? 'anchor' : 'invalid';
+}
 
 export function arweaveClient(url: string): Arweave {
   const u = new URL(url);
@@ -62,11 +114,12 @@ export function arweaveClient(url: string): Arweave {
  * const store = await createArweaveStore({ url: 'https://arweave.net', jwk });
  * const id = await store.upload(bytes, { 'Content-Type': 'image/png' });
  */
-export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOptions): Promise<ArweaveStore> {
+export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_000 }: ArweaveStoreOptions): Promise<ArweaveStore> {
   const arweave = arweaveClient(url);
   const address = await arweave.wallets.jwkToAddress(jwk);
   const base = url.replace(/\/+$/, '');
-  const post = async (what: string, path: string, body: unknown) => {
+  /** Posts `body`, retrying network errors and other answers; a 400 to a header (`refusable`) is final. */
+  const post = async (what: string, path: string, body: unknown, refusable?: { txId: string }) => {
     const json = JSON.stringify(body);
     let last = '';
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -74,6 +127,11 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
       const res = await postJson(`${base}/${path}`, json, 60_000).catch((e: Error) => ({ status: -1, text: e.message }));
       if (res.status >= 200 && res.status < 300) return;
       last = `${res.status} ${res.text}`.slice(0, 300);
+      if (refusable && res.status === 400) {
+        const reason = refusalReason(res.text);
+        if (reason === 'anchor') anchor.clear(); // the next signature asks the gateway for a fresh one
+        throw new ArweaveRefusedError(refusable.txId, reason, last);
+      }
     }
     throw new AigcError('ARWEAVE_FAILED', `upload of ${what} to ${url} failed: ${last}`, { retryable: true });
   };
@@ -88,9 +146,10 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     );
     tx.setSignature({ id: crypto.createHash('sha256').update(signature).digest('base64url'), owner: jwk.n, signature: signature.toString('base64url') });
   };
-  // An anchor stays valid for 50 blocks (~100 min) and prices move slowly: fetching both once a minute instead of
-  // per upload saves two gateway round trips per transaction.
-  const anchor = memoize(60_000, () => arweave.transactions.getTransactionAnchor());
+  // An anchor stays valid for 50 blocks (~100 min on Arweave, but 50 s on an arlocal mining every second) and
+  // prices move slowly: reusing both saves two gateway round trips per transaction. The anchor is kept well
+  // inside the shortest window, and dropped when the gateway refuses it.
+  const anchor = memoize(anchorTtlMs, () => arweave.transactions.getTransactionAnchor());
   const priceOfChunks = new Map<number, () => Promise<string>>();
   /** The price of `bytes`, asked for whole 256 KiB chunks so one answer serves every size up to it. */
   const price = (bytes: number) => {
@@ -112,15 +171,15 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
   /** Posts a signed transaction: the data in the header when it fits one chunk, else header then chunks. */
   const postTx = async (tx: Transaction, data: Uint8Array) => {
     const inBody = tx.chunks!.chunks.length <= 1;
-    await post(`${tx.id} header`, 'tx', { ...headerOf(tx), data: inBody ? b64url(data) : '' });
+    await post(`${tx.id} header`, 'tx', { ...headerOf(tx), data: inBody ? b64url(data) : '' }, { txId: tx.id });
     if (!inBody) await postChunks(tx, data);
   };
-  const prepare: ArweaveStore['prepare'] = async (data, tags) => {
+  const prepare: ArweaveStore['prepare'] = async (data, tags, options) => {
     const [last_tx, reward] = await Promise.all([anchor(), price(data.length)]);
     const tx = await arweave.createTransaction({ data, last_tx, reward }, jwk);
     for (const [name, value] of Object.entries(tags)) tx.addTag(name, value);
     await sign(tx);
-    await journal?.record(headerOf(tx), data);
+    await journal?.record(headerOf(tx), data, options);
     return {
       id: tx.id,
       send: async () => {
@@ -133,7 +192,17 @@ export async function createArweaveStore({ url, jwk, journal }: ArweaveStoreOpti
     address,
     prepare,
     async upload(data, tags) {
-      return (await prepare(data, tags)).send();
+      // Nobody knows the id before this returns, so a transaction refused for its anchor is simply signed again.
+      let replaces: string | undefined;
+      for (let attempt = 1; ; attempt++) {
+        const tx = await prepare(data, tags, { replaces });
+        try {
+          return await tx.send();
+        } catch (error) {
+          if (!isAnchorRefusal(error) || attempt >= ANCHOR_RESIGNS) throw error;
+          replaces = tx.id;
+        }
+      }
     },
     async resume(id, data) {
       const res = await fetch(`${base}/tx/${id}`).catch((cause: unknown) => {
@@ -227,6 +296,9 @@ export const CHUNK_SIZE = 256 * 1024;
 /** Chunks of one transaction posted at once. */
 const CHUNK_UPLOADS = 4;
 
+/** Signatures of the same data in a row when each is refused for its anchor (then the job's retry goes on). */
+export const ANCHOR_RESIGNS = 3;
+
 /**
  * The size whose price the uploader asks for `bytes` of data: whole 256 KiB chunks (what arweave.net charges for
  * anyway), so one cached price serves every size up to it.
@@ -238,18 +310,26 @@ export function pricedSize(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / CHUNK_SIZE)) * CHUNK_SIZE;
 }
 
-/** `load()`'s result, fetched again once older than `ttlMs`; a failed load is not kept. */
-function memoize<T>(ttlMs: number, load: () => Promise<T>): () => Promise<T> {
+/** `load()`'s result, fetched again once older than `ttlMs` or after `clear()`; a failed load is not kept. */
+function memoize<T>(ttlMs: number, load: () => Promise<T>): (() => Promise<T>) & { clear(): void } {
   let value: Promise<T> | undefined;
   let at = 0;
-  return () => {
+  const get = () => {
     if (!value || Date.now() - at > ttlMs) {
       at = Date.now();
-      value = load();
-      value.catch(() => (value = undefined));
+      const loading = load();
+      value = loading;
+      loading.catch(() => {
+        if (value === loading) value = undefined;
+      });
     }
     return value;
   };
+  return Object.assign(get, {
+    clear() {
+      value = undefined;
+    },
+  });
 }
 
 /** Reads a JWK wallet file, or creates one (mode 0600) if `create` and it does not exist. */

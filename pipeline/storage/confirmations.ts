@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors';
-import type { ArweaveStore, SignedHeader, UploadJournal } from './arweave';
+import { type ArweaveStore, ArweaveRefusedError, type SignedHeader, type UploadJournal } from './arweave';
 
 export type ConfirmationWatcherOptions = {
   redis: Redis;
@@ -80,7 +80,18 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
         o.logger.error({ arweaveTx: id }, 'an Arweave upload was dropped and its bytes are gone; re-upload it by hand');
         continue;
       }
-      await store.repost(JSON.parse(header) as SignedHeader, data);
+      try {
+        await store.repost(JSON.parse(header) as SignedHeader, data);
+      } catch (error) {
+        if (!(error instanceof ArweaveRefusedError)) throw error; // unreachable: the whole pass is tried again
+        // Refused (e.g. its anchor is older than the gateway accepts): posting it again cannot help. An upload
+        // still in progress is signed again by its owner, which forgets this one; one that was accepted, then
+        // dropped, and whose id is already in use cannot come back under that id.
+        await o.redis.zadd(o.key, Date.now(), id);
+        counts.lost++;
+        o.logger.error({ arweaveTx: id, err: error.details }, 'a dropped Arweave upload was refused when posted again; re-upload it by hand if it is still listed');
+        continue;
+      }
       await o.redis.zadd(o.key, Date.now(), id); // wait another dropAfterMs before trying again
       counts.reposted++;
       o.logger.warn({ arweaveTx: id }, 'Arweave upload was dropped by the network; posted it again');
@@ -104,7 +115,7 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
       return json ? (JSON.parse(json) as SignedHeader) : undefined;
     },
     forget,
-    async record(header, data) {
+    async record(header, data, { link, replaces } = {}) {
       // Made once; a failure is not remembered, so the next upload tries again.
       spool ??= fs.promises.mkdir(o.spoolDir, { recursive: true }).catch((error: unknown) => {
         spool = undefined;
@@ -112,11 +123,15 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
       });
       await spool;
       // Bytes and header at once: nothing reads the bytes before the transaction counts as dropped (dropAfterMs).
-      await Promise.all([
-        fs.promises.writeFile(spoolOf(header.id), data, { mode: 0o600 }),
-        // NX: a resumed upload keeps its first time, so a transaction that never arrives is still found as dropped.
-        o.redis.multi().zadd(o.key, 'NX', Date.now(), header.id).hset(headersKey, header.id, JSON.stringify(header)).exec(),
-      ]);
+      // The caller's record of the id (`link`) and the replaced transaction's entry change in the same step, so a
+      // crash leaves either the old transaction everywhere or the new one: never a signed transaction that this
+      // journal would post later while the caller knows another.
+      // NX: a resumed upload keeps its first time, so a transaction that never arrives is still found as dropped.
+      const step = o.redis.multi().zadd(o.key, 'NX', Date.now(), header.id).hset(headersKey, header.id, JSON.stringify(header));
+      if (link) step.hset(link.key, link.field, header.id);
+      if (replaces && replaces !== header.id) step.zrem(o.key, replaces).hdel(headersKey, replaces);
+      await Promise.all([fs.promises.writeFile(spoolOf(header.id), data, { mode: 0o600 }), step.exec()]);
+      if (replaces && replaces !== header.id) await fs.promises.rm(spoolOf(replaces), { force: true });
     },
     checkOnce,
     start(store) {
