@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type AigcError } from '../../pipeline/errors';
+import { type AigcError } from '../../protocol/errors';
 import type { DiffusionBackend } from './backends/types';
 import type { GatewayConfig } from './config';
 import { ERROR_HTTP, gatewayError, isGatewayError } from './errors';

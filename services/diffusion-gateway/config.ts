@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { AigcError } from '../../pipeline/errors';
+import { AigcError } from '../../protocol/errors';
 import { OUTPUT_FORMATS } from './request';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });

@@ -1,4 +1,4 @@
-import { AigcError, type ErrorCode } from '../../pipeline/errors';
+import { AigcError, type ErrorCode } from '../../protocol/errors';
 
 /** The error codes a backend or the gateway answers with; the node retries the retryable ones. */
 export type GatewayErrorCode = Extract<

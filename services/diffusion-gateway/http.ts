@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { AigcError } from '../../pipeline/errors';
+import { AigcError } from '../../protocol/errors';
 import { abortError, gatewayError } from './errors';
 
 export type HttpCall = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { errorMessage } from '../../pipeline/errors';
+import { errorMessage } from '../../protocol/errors';
 import { createGateway } from './app';
 import { createBackend } from './backends';
 import { loadGatewayConfig } from './config';

@@ -1,5 +1,5 @@
 import Replicate, { type Prediction } from 'replicate';
-import { AigcError } from '../../../pipeline/errors';
+import { AigcError } from '../../../protocol/errors';
 import { abortError, gatewayError } from '../errors';
 import { backendFetch, sleep, statusError, withBackoff, type BackoffOptions } from '../http';
 import { type DiffusionBackend, type ModelInfo, remoteCapabilities } from './types';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { AigcError } from '../../../pipeline/errors';
+import { AigcError } from '../../../protocol/errors';
 import type { DiffusionBackend } from '../backends/types';
 import { gatewayError } from '../errors';
 import type { Gate } from '../limits';
