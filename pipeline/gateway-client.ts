@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GenerateRequest, GenerateResponse } from '../services/diffusion-gateway/request';
+import type { GenerateRequest, GenerateResponse } from '../protocol/gateway';
 import { AigcError, type ErrorCode } from './errors';
 import { type HttpAnswer, httpRequest } from './http-request';
 

@@ -1,5 +1,5 @@
 import { formatEther, formatUnits } from 'ethers';
-import type { OutputFormat } from '../../services/diffusion-gateway/request';
+import type { OutputFormat } from '../../protocol/gateway';
 import { type GasCost, type MintQuote, quoteMint } from '../quote/estimate';
 import { loadTemplate } from '../template';
 import { formatTable } from './table';

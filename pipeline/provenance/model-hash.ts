@@ -1,5 +1,5 @@
 import { keccak256, toUtf8Bytes } from 'ethers';
-import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import type { ModelInfo } from '../../protocol/gateway';
 
 /**
  * The bytes32 that names a model in the signed provenance:

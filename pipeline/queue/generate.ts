@@ -3,7 +3,7 @@ import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
 import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import type { ModelInfo } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
 import { renderSeedOf } from '../chain/request';

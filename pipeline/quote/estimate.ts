@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../../services/diffusion-gateway/request';
+import type { OutputFormat } from '../../protocol/gateway';
 import type { CollectionTemplate } from '../template';
 import { type ArweavePrice, arweavePrice } from './arweave-price';
 import { chainFees, connectRpc, estimateRequestMint, MEASURED_GAS } from './gas';

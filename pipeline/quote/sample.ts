@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { keccak256, toUtf8Bytes, ZeroAddress } from 'ethers';
 import { LOCAL_MODEL, renderLocal } from '../../services/diffusion-gateway/backends/local';
 import { postprocess } from '../../services/diffusion-gateway/postprocess';
-import type { OutputFormat } from '../../services/diffusion-gateway/request';
+import type { OutputFormat } from '../../protocol/gateway';
 import { modelHash } from '../provenance/model-hash';
 import { buildManifest, serializeManifest } from '../storage/manifest';
 import type { CollectionTemplate } from '../template';

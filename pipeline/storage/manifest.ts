@@ -1,4 +1,4 @@
-import type { ModelInfo } from '../../services/diffusion-gateway/backends/types';
+import type { ModelInfo } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 
 /** The `aigc` block of a token's metadata: everything needed to check how the image was made. */

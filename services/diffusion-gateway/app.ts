@@ -4,7 +4,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { type AigcError } from '../../protocol/errors';
 import type { DiffusionBackend } from './backends/types';
 import type { GatewayConfig } from './config';
-import { ERROR_HTTP, gatewayError, isGatewayError } from './errors';
+import { ERROR_HTTP } from '../../protocol/gateway';
+import { gatewayError, isGatewayError } from './errors';
 import { createGate, createRateLimiter } from './limits';
 import { createMetrics } from './metrics';
 import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';

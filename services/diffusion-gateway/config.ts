@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AigcError } from '../../protocol/errors';
-import { OUTPUT_FORMATS } from './request';
+import { OUTPUT_FORMATS } from '../../protocol/gateway';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 

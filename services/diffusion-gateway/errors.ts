@@ -1,31 +1,5 @@
-import { AigcError, type ErrorCode } from '../../protocol/errors';
-
-/** The error codes a backend or the gateway answers with; the node retries the retryable ones. */
-export type GatewayErrorCode = Extract<
-  ErrorCode,
-  | 'INVALID_REQUEST'
-  | 'UNAUTHORIZED'
-  | 'NOT_FOUND'
-  | 'RATE_LIMITED'
-  | 'CONTENT_REJECTED'
-  | 'BACKEND_BUSY'
-  | 'BACKEND_TIMEOUT'
-  | 'BACKEND_UNAVAILABLE'
-  | 'BACKEND_FAILED'
->;
-
-/** HTTP status and default retryability per code: the one place that maps error codes to HTTP. */
-export const ERROR_HTTP: Record<GatewayErrorCode, { status: number; retryable: boolean }> = {
-  INVALID_REQUEST: { status: 400, retryable: false },
-  UNAUTHORIZED: { status: 401, retryable: false },
-  NOT_FOUND: { status: 404, retryable: false },
-  CONTENT_REJECTED: { status: 422, retryable: false },
-  RATE_LIMITED: { status: 429, retryable: true },
-  BACKEND_FAILED: { status: 502, retryable: false },
-  BACKEND_BUSY: { status: 503, retryable: true },
-  BACKEND_UNAVAILABLE: { status: 503, retryable: true },
-  BACKEND_TIMEOUT: { status: 504, retryable: true },
-};
+import { AigcError } from '../../protocol/errors';
+import { ERROR_HTTP, type GatewayErrorCode } from '../../protocol/gateway';
 
 /**
  * A typed gateway error; `retryable` defaults per code (busy, timeout, unavailable: yes).

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { pngSize, replacePngMetadata } from './png-chunks';
-import type { OutputFormat } from './request';
+import type { OutputFormat } from '../../protocol/gateway';
 
 export type Provenance = {
   requestId: string;

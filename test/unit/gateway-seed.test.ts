@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { renderLocal } from '../../services/diffusion-gateway/backends/local';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import { jsonText } from '../../services/diffusion-gateway/http';
-import { generateRequestSchema } from '../../services/diffusion-gateway/request';
-import { reduceSeed, seedValue } from '../../services/diffusion-gateway/seed';
+import { generateRequestSchema } from '../../protocol/gateway';
+import { reduceSeed, seedValue } from '../../protocol/seed';
 import { generate, type RunningGateway, startGateway } from '../helpers/gateway';
 
 const MAX = 2n ** 256n - 1n;

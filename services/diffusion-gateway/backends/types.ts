@@ -1,3 +1,7 @@
+import type { ModelInfo } from '../../../protocol/gateway';
+
+export type { ModelInfo };
+
 /** What every diffusion backend receives: the prompt after policy, the seed and the output size. */
 export type RenderInput = {
   prompt: string;
@@ -16,14 +20,6 @@ export type RenderInput = {
   model?: string;
   /** Stable id of this request (derived from its content unless the client gave one); Cog uses it as prediction id. */
   requestId?: string;
-};
-
-/** Identifies exactly what produced an image; hashed into the signed provenance. */
-export type ModelInfo = {
-  backend: string;
-  id: string;
-  version: string;
-  weightsHash?: string;
 };
 
 export type RenderOutput = {

@@ -7,8 +7,8 @@ import type { Gate } from '../limits';
 import type { Metrics } from '../metrics';
 import { postprocess } from '../postprocess';
 import { applyPromptPolicy, type PromptPolicy } from '../prompt';
-import { generateRequestSchema, type GenerateResponse, type OutputFormat } from '../request';
-import { reduceSeed, seedJson, seedValue } from '../seed';
+import { generateRequestSchema, type GenerateResponse, type OutputFormat } from '../../../protocol/gateway';
+import { reduceSeed, seedJson, seedValue } from '../../../protocol/seed';
 
 export type GenerateDeps = {
   backend: DiffusionBackend;

@@ -1,4 +1,10 @@
+/**
+ * The diffusion gateway's wire protocol, shared by the gateway (services/diffusion-gateway) and the node (pipeline):
+ * the body and answer of `POST /v1/generate`, the model identity, output formats and the error codes the gateway
+ * answers with. Imports nothing from either side.
+ */
 import { z } from 'zod';
+import type { ErrorCode } from './errors';
 import { MAX_SEED } from './seed';
 
 const MAX_SIDE = 2048;
@@ -86,4 +92,39 @@ export type GenerateResponse = {
   model: { backend: string; id: string; version: string; weightsHash?: string };
   params: { negativePrompt: string; steps?: number; guidance?: number; sampler?: string; format: OutputFormat; quality?: number; promptTokens: number; truncated: boolean };
   timings: { queueMs: number; renderMs: number; postMs: number };
+};
+
+/** Identifies exactly what produced an image; hashed into the signed provenance. */
+export type ModelInfo = {
+  backend: string;
+  id: string;
+  version: string;
+  weightsHash?: string;
+};
+
+/** The error codes a backend or the gateway answers with; the node retries the retryable ones. */
+export type GatewayErrorCode = Extract<
+  ErrorCode,
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'CONTENT_REJECTED'
+  | 'BACKEND_BUSY'
+  | 'BACKEND_TIMEOUT'
+  | 'BACKEND_UNAVAILABLE'
+  | 'BACKEND_FAILED'
+>;
+
+/** HTTP status and default retryability per code: the one place that maps error codes to HTTP. */
+export const ERROR_HTTP: Record<GatewayErrorCode, { status: number; retryable: boolean }> = {
+  INVALID_REQUEST: { status: 400, retryable: false },
+  UNAUTHORIZED: { status: 401, retryable: false },
+  NOT_FOUND: { status: 404, retryable: false },
+  CONTENT_REJECTED: { status: 422, retryable: false },
+  RATE_LIMITED: { status: 429, retryable: true },
+  BACKEND_FAILED: { status: 502, retryable: false },
+  BACKEND_BUSY: { status: 503, retryable: true },
+  BACKEND_UNAVAILABLE: { status: 503, retryable: true },
+  BACKEND_TIMEOUT: { status: 504, retryable: true },
 };
