@@ -1,13 +1,27 @@
 import type { Contract } from 'ethers';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
-import type { FulfillJobData, RefundJobData, RejectJobData } from '../queue/jobs';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
 import type { Receipt } from './raw-rpc';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
+
+/** One signed fulfilment as `fulfillBatch` takes it: the request and what the node rendered, stored and signed for it. */
+export type FulfilmentItem = {
+  request: MintRequestJson;
+  manifestId: string;
+  imageSha256: string;
+  modelHash: string;
+  signature: string;
+};
+
+/** A request to end with `reject` (refunding the requester); `reason` is the on-chain `MintRejected` reason. */
+export type RejectItem = { request: MintRequestJson; reason: number };
+
+/** A request to end with `refund` (its deadline passed). */
+export type RefundItem = { request: MintRequestJson };
 
 export type FulfillOutcome =
   | { status: 'minted'; txHash: string; gasUsed: bigint; batchSize: number }
@@ -30,7 +44,7 @@ export async function closedState(contract: Contract, request: MintRequestJson):
 }
 
 /** Sends `reject` (immediate refund) for one request; a request already ended is reported, not retried. */
-export async function sendReject(contract: Contract, sender: TxSender, p: RejectJobData): Promise<FulfillOutcome> {
+export async function sendReject(contract: Contract, sender: TxSender, p: RejectItem): Promise<FulfillOutcome> {
   const closed = await closedState(contract, p.request);
   if (closed) return closed;
   try {
@@ -49,7 +63,7 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
  * Sends `refund` for a request whose deadline has passed (anyone may; the money goes to the requester), so a request
  * the node could not mint in time ends visibly instead of waiting for the collector to claim it.
  */
-export async function sendRefund(contract: Contract, sender: TxSender, p: RefundJobData): Promise<FulfillOutcome> {
+export async function sendRefund(contract: Contract, sender: TxSender, p: RefundItem): Promise<FulfillOutcome> {
   const closed = await closedState(contract, p.request);
   if (closed) return closed;
   try {
@@ -85,12 +99,12 @@ export type FulfillBatcherOptions = {
 
 export type FulfillBatcher = {
   /** Queues one signed fulfilment; resolves when its batch is mined. */
-  add(item: FulfillJobData): Promise<FulfillOutcome>;
+  add(item: FulfilmentItem): Promise<FulfillOutcome>;
   /** Sends what is queued now. */
   flush(): Promise<void>;
 };
 
-type Pending = { item: FulfillJobData; resolve: (o: FulfillOutcome) => void; reject: (e: unknown) => void };
+type Pending = { item: FulfilmentItem; resolve: (o: FulfillOutcome) => void; reject: (e: unknown) => void };
 
 /**
  * Collects fulfilments for up to `batchWindowMs` or `batchSize` items and sends them in one `fulfillBatch`.

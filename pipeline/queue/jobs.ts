@@ -1,4 +1,5 @@
 import { concat, keccak256 } from 'ethers';
+import type { FulfilmentItem, RefundItem, RejectItem } from '../chain/fulfiller';
 import { type MintRequest, type MintRequestJson, requestKey } from '../chain/request';
 
 /**
@@ -14,21 +15,13 @@ export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2, CONTENT_
 export type GenerateJobData = { chainId: number; collection: string; request: MintRequestJson };
 
 /** `fulfill` job (name `fulfill`): send the signed fulfilment. */
-export type FulfillJobData = {
-  chainId: number;
-  collection: string;
-  request: MintRequestJson;
-  manifestId: string;
-  imageSha256: string;
-  modelHash: string;
-  signature: string;
-};
+export type FulfillJobData = { chainId: number; collection: string } & FulfilmentItem;
 
 /** `fulfill` job (name `reject`): end a request that cannot be served, refunding the requester. */
-export type RejectJobData = { chainId: number; collection: string; request: MintRequestJson; reason: number; message: string };
+export type RejectJobData = { chainId: number; collection: string; message: string } & RejectItem;
 
 /** `fulfill` job (name `refund`): end a request whose deadline passed before it was minted (it can no longer be). */
-export type RefundJobData = { chainId: number; collection: string; request: MintRequestJson };
+export type RefundJobData = { chainId: number; collection: string } & RefundItem;
 
 /** Anything the per-chain `fulfill` queue carries; the job name says which. */
 export type ChainWriteJobData = FulfillJobData | RejectJobData | RefundJobData;
