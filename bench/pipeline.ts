@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { deployFromTemplate } from '../pipeline/chain/collection';
 import { createProvider } from '../pipeline/chain/provider';
 import { startAnvil } from '../pipeline/embedded/anvil';
-import { signDigest } from '../pipeline/provenance/sign-digest';
+import { signDigest } from '../pipeline/crypto/sign-digest';
 import { startArlocal } from '../pipeline/embedded/arlocal';
 import { freePort, waitFor } from '../pipeline/embedded/ports';
 import { spawnRedisServer } from '../pipeline/embedded/redis';

@@ -1,5 +1,5 @@
 import { hexlify, type JsonRpcProvider, keccak256, Signature, Transaction, type TransactionLike, type TransactionRequest, type Wallet } from 'ethers';
-import { signDigest } from '../provenance/sign-digest';
+import { signDigest } from '../crypto/sign-digest';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import { getReceipt, type Receipt, sendRawTransaction } from './raw-rpc';

@@ -1,5 +1,5 @@
 import { BaseWallet, hexlify, Signature, type Signer, type TypedDataDomain, TypedDataEncoder, verifyTypedData } from 'ethers';
-import { signDigest } from './sign-digest';
+import { signDigest } from '../crypto/sign-digest';
 
 /** EIP-712 types of a fulfilment; must match `FULFILLMENT_TYPEHASH` in AIGCCollection.sol. */
 export const FULFILLMENT_TYPES = {

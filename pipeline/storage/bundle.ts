@@ -1,7 +1,7 @@
 import { bundleAndSignData, createData, DataItem, EthereumSigner, SignatureConfig } from 'arbundles';
 import { getBytes, hashMessage, SigningKey } from 'ethers';
 import { AigcError } from '../errors';
-import { signDigest } from '../provenance/sign-digest';
+import { signDigest } from '../crypto/sign-digest';
 import type { ArweaveStore } from './arweave';
 
 /** An ANS-104 data item, signed: its id is final before any byte is published. */
