@@ -1,22 +1,8 @@
 import type { Wallet } from 'ethers';
+import type { AttesterKind, ManifestAttestation } from '../storage/manifest';
 
-/** Who vouches for the provenance signer key. */
-export type AttesterKind = 'operator' | 'tee' | 'simulated';
-
-/**
- * What every manifest the key signs says about the key (`aigc.attestation`):
- * - `operator`: a key the operator holds; trust rests on the collection owner having authorised it.
- * - `tee`: a key generated inside a confidential VM; `document` is the Arweave id of the attestation document
- *   (quote + public key) whose SHA-256 the collection stores for the key, `provider` the TEE (`tdx_guest`, `sev_guest`).
- * - `simulated`: a throwaway development key; NOT an attestation of anything.
- */
-export type ManifestAttestation = {
-  type: AttesterKind;
-  /** Arweave id of the attestation document (`tee` only). */
-  document?: string;
-  /** configfs-tsm provider that produced the quote (`tee` only). */
-  provider?: string;
-};
+/** Defined with the manifest format they are part of (`aigc.attestation`). */
+export type { AttesterKind, ManifestAttestation };
 
 /** What the collection owner registers on chain for the key: `setSigner(signer, kind, attestationHash, payee)`. */
 export type SignerRegistration = {
