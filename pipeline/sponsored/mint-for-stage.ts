@@ -7,8 +7,8 @@ import { getReceipt, type Receipt, sendRawTransaction } from '../chain/raw-rpc';
 import { MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import type { SignedTx, TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';
-import type { MintForJobData, MintForResult } from './jobs';
-import { indexRequests, REQUEST_INDEX_TTL_S } from './request-index';
+import type { MintForJobData, MintForResult } from '../queue/jobs';
+import { indexRequests, REQUEST_INDEX_TTL_S } from '../requests/request-index';
 
 export type MintForStageDeps = {
   chainId: number;
