@@ -30,7 +30,7 @@ function progress(): { update(line: string): void; done(): void } {
 }
 
 /** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
-export function quoteToJson(quote: MintCostEstimate, template: string): string {
+function quoteToJson(quote: MintCostEstimate, template: string): string {
   const withAr = { ...quote, template, arweave: { ...quote.arweave, perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12), totalAr: formatUnits(quote.arweave.totalWinston, 12) } };
   return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 }

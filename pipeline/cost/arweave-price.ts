@@ -2,9 +2,6 @@ import { AigcError } from '../errors';
 import { createHttpClient } from '../net/http-client';
 import { pricedSize } from '../storage/arweave';
 
-/** Winston in one AR. */
-export const WINSTON_PER_AR = 10n ** 12n;
-
 export type ArweavePrice = {
   bytes: number;
   /** The size priced: whole 256 KiB chunks, as the node's uploader asks (see `pricedSize`). */

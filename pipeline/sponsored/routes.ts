@@ -43,7 +43,7 @@ const addressField = z
   .refine((a) => /^0x[0-9a-fA-F]{40}$/.test(a) && isAddress(a), 'expected a 0x-prefixed 20-byte address (mixed case must be a valid checksum)');
 
 /** Body of `POST /v1/mints`. Every bad field is named in the 400 answer. */
-export const mintBodySchema = z.strictObject({
+const mintBodySchema = z.strictObject({
   /** Receives the token. */
   to: addressField.refine((a) => a !== ZeroAddress, 'the zero address cannot receive a token'),
   prompt: z.string(required('a string')).refine((p) => p.trim().length > 0, 'must not be empty'),

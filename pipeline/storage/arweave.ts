@@ -91,7 +91,7 @@ export function isAnchorRefusal(error: unknown): error is ArweaveRefusedError {
 }
 
 /** How a gateway's 400 answer to `POST /tx` is read: arlocal says `"last_tx" is invalid`, nodes `Invalid anchor (last_tx).` or `tx_anchor_not_found`. */
-export function refusalReason(answer: string): RefusalReason {
+function refusalReason(answer: string): RefusalReason {
   return /anchor|last_tx/i.test(answer) ? 'anchor' : 'invalid';
 }
 
