@@ -77,7 +77,7 @@ function refusal(error: unknown): AigcError {
  * it can no longer be mined; otherwise it is broadcast again and awaited).
  *
  * @example
- * const worker = new Worker(QUEUE.mintFor, createMintForProcessor({ chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger }), { connection });
+ * const worker = new Worker(`${QUEUE.mintFor}-${chainId}`, createMintForProcessor({ chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger }), { connection });
  */
 export function createMintForProcessor(deps: MintForStageDeps) {
   const { chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger } = deps;
