@@ -48,7 +48,7 @@ const list = <T extends z.ZodType>(item: T) =>
  * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
  * precedence is defaults < config file < environment < explicit overrides.
  */
-export const configSchema = z.object({
+const configSchema = z.object({
   /** Where the node and the embedded stack keep their files (arlocal data, wallets, logs). */
   dataDir: z.string().min(1).default('.aigc'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -182,7 +182,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
 /** Environment variable → dotted setting path. */
-export const ENV_VARS = {
+const ENV_VARS = {
   AIGC_DATA_DIR: 'dataDir',
   LOG_LEVEL: 'logLevel',
   REDIS_URL: 'redis.url',

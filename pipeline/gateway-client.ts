@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GenerateRequest, GenerateResponse } from '../protocol/gateway';
 import { AigcError, type ErrorCode } from './errors';
-import { type HttpAnswer, httpRequest } from './http-request';
+import { createHttpClient } from './net/http-client';
 
 export type GeneratedImage = Omit<GenerateResponse, 'image'> & { image: Buffer };
 
@@ -19,35 +19,19 @@ export type GatewayClient = {
  * const { seed, seedBits } = await gateway.generate({ prompt: 'a fox', seed: 2n ** 255n + 7n }); // seed: the decimal string the backend used
  */
 export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; apiKey?: string; timeoutMs: number }): GatewayClient {
+  const http = createHttpClient({ baseUrl: url, name: 'gateway', errorCode: 'GATEWAY_FAILED', timeoutCode: 'TIMEOUT', timeoutMs, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
   return {
     async generate(request) {
-      let res: HttpAnswer;
-      try {
-        res = await httpRequest(new URL('/v1/generate', url).href, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            // The image as bytes with its metadata in headers: no base64 and JSON to build and parse on either side.
-            accept: 'image/*',
-            ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-          },
-          // A bigint seed goes as its decimal string (JSON numbers are exact only up to 2^53).
-          body: JSON.stringify(request, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
-          timeoutMs,
-        });
-      } catch (cause) {
-        const timedOut = (cause as Error).name === 'TimeoutError';
-        throw new AigcError(timedOut ? 'TIMEOUT' : 'GATEWAY_FAILED', `gateway ${url} ${timedOut ? `timed out after ${timeoutMs} ms` : 'unreachable'}`, {
-          cause,
-          retryable: true,
-        });
-      }
-      const header = (name: string) => {
-        const value = res.headers[name];
-        return Array.isArray(value) ? value.join(', ') : value;
-      };
-      if (res.status < 200 || res.status >= 300) {
-        const text = res.body.toString('utf8');
+      const res = await http.post(
+        '/v1/generate',
+        // A bigint seed goes as its decimal string (JSON numbers are exact only up to 2^53).
+        JSON.stringify(request, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+        // The image as bytes with its metadata in headers: no base64 and JSON to build and parse on either side.
+        { headers: { 'content-type': 'application/json', accept: 'image/*' } },
+      );
+      const header = res.header;
+      if (!res.ok) {
+        const text = res.text();
         // The gateway names a typed code and whether retrying may help; fall back on the status.
         let error: { code?: ErrorCode; message?: string; retryable?: boolean } = {};
         try {
@@ -63,7 +47,7 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
       }
       // The gateway answers JSON (base64 image) to a prompt too long for its x-prompt header.
       const body = header('content-type')?.startsWith('application/json')
-        ? jsonAnswer(JSON.parse(res.body.toString('utf8')) as GenerateResponse)
+        ? jsonAnswer(res.json<GenerateResponse>())
         : imageAnswer(header, res.body, url);
       if (createHash('sha256').update(body.image).digest('hex') !== body.sha256) {
         throw new AigcError('GATEWAY_FAILED', 'gateway image does not match its sha256', { retryable: true });

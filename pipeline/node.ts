@@ -25,13 +25,13 @@ import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
 import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, requestJobId, type ChainWriteJobData } from './queue/jobs';
 import { currentLease, type Leadership, startLeadership } from './queue/leader';
-import { indexRequests } from './queue/request-index';
+import { indexRequests } from './requests/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
 import { createConfirmationWatcher } from './storage/confirmations';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
-import { createWeb2 } from './web2';
+import { createSponsoredMints } from './sponsored/feature';
 
 export type StartNodeParameters = {
   config: Config;
@@ -284,7 +284,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
   };
 
   // ── Web2 entry point: any node queues sponsored mints (POST /v1/mints); each chain's leader pays them.
-  const web2 = createWeb2({
+  const web2 = createSponsoredMints({
     config,
     redis,
     signerAddress,

@@ -6,7 +6,7 @@ import { AigcError } from './errors';
 const side = z.number().int().min(64).max(2048).refine((n) => n % 8 === 0, 'must be a multiple of 8');
 
 /** `templates/collections/<name>/collection.json`: what a creator decides about a collection. */
-export const collectionTemplateSchema = z.strictObject({
+const collectionTemplateSchema = z.strictObject({
   name: z.string().min(1).max(100),
   symbol: z.string().regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits'),
   description: z.string().max(2_000),
@@ -49,7 +49,7 @@ export const collectionTemplateSchema = z.strictObject({
 export type CollectionTemplate = z.infer<typeof collectionTemplateSchema>;
 
 /** The shipped templates folder, found from pipeline/ (sources) or dist/pipeline/ (compiled). */
-export function templatesDir(): string {
+function templatesDir(): string {
   const fromSource = path.resolve(__dirname, '..', 'templates', 'collections');
   return fs.existsSync(fromSource) ? fromSource : path.resolve(__dirname, '..', '..', 'templates', 'collections');
 }

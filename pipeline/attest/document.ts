@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { computeAddress, getAddress, hexlify } from 'ethers';
-import { quoteReportData } from './quote';
+import { quoteReportData } from './tee-quote';
 import { teeReportDataHex } from './report-data';
 
 export const ATTESTATION_FORMAT = 'aigc-tee-attestation/1';

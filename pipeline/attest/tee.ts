@@ -4,7 +4,7 @@ import { AigcError } from '../errors';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { ArweaveStore } from '../storage/arweave';
 import { ATTESTATION_FORMAT, type AttestationDocument, attestationHash, serializeAttestationDocument } from './document';
-import { quoteReportData } from './quote';
+import { quoteReportData } from './tee-quote';
 import { teeReportData } from './report-data';
 import { DEFAULT_TSM_PATH, readTsmReport, type TsmReport } from './tsm';
 import type { Attester } from './types';

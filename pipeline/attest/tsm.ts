@@ -7,7 +7,7 @@ import { AigcError } from '../errors';
 export const DEFAULT_TSM_PATH = '/sys/kernel/config/tsm/report';
 
 /** Most bytes `inblob` takes (`TSM_REPORT_INBLOB_MAX`). */
-export const TSM_INBLOB_SIZE = 64;
+const TSM_INBLOB_SIZE = 64;
 
 export type TsmReport = {
   /** The TSM that produced the report: `tdx_guest`, `sev_guest`, … */

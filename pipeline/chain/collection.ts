@@ -5,7 +5,7 @@ import { abi, bytecode } from './artifacts/AIGCCollection';
 import { abi as factoryAbi, bytecode as factoryBytecode } from './artifacts/CollectionFactory';
 
 export const collectionInterface = new Interface(abi);
-export const factoryInterface = new Interface(factoryAbi);
+const factoryInterface = new Interface(factoryAbi);
 
 /** Signer kinds of the contract's registry (`AIGCCollection.SignerKind`). */
 export const SignerKind = { NONE: 0, OPERATOR: 1, TEE: 2, COMPROMISED: 3 } as const;
@@ -44,7 +44,7 @@ export function connectCollection(address: string, runner: ContractRunner): Cont
 }
 
 /** An ethers Contract bound to a CollectionFactory. */
-export function connectFactory(address: string, runner: ContractRunner): Contract {
+function connectFactory(address: string, runner: ContractRunner): Contract {
   return new Contract(address, factoryInterface, runner);
 }
 

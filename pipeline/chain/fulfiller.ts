@@ -88,9 +88,9 @@ const FULFILL_BATCH = collectionInterface.getFunction('fulfillBatch')!;
 export type FulfillBatcherOptions = {
   contract: Contract;
   sender: TxSender;
-  /** Most fulfilments per transaction. @defaultValue 20 */
+  /** Most fulfilments per transaction (the node passes `fulfill.batchSize`, 20 by default). */
   batchSize: number;
-  /** How long the first item waits for others when no batch is in flight. @defaultValue 250 */
+  /** How long the first item waits for others when no batch is in flight (the node passes `fulfill.batchWindowMs`, 100 by default). */
   batchWindowMs: number;
   logger: Logger;
   /** Called after each mined batch (metrics). */

@@ -60,10 +60,6 @@ export function requestToJson(r: MintRequest): MintRequestJson {
   return { ...r, requestId: r.requestId.toString(), paid: r.paid.toString(), deadline: r.deadline.toString() };
 }
 
-export function requestFromJson(r: MintRequestJson): MintRequest {
-  return { ...r, requestId: BigInt(r.requestId), paid: BigInt(r.paid), deadline: BigInt(r.deadline) };
-}
-
 /** The `Request` struct argument of `fulfill`, `reject` and `refund`. */
 export function requestStruct(r: MintRequest | MintRequestJson) {
   return {

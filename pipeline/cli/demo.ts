@@ -19,7 +19,7 @@ import { uploadCollectionManifest } from '../storage/collection-manifest';
 import { loadTemplate } from '../template';
 import { formatTable } from './table';
 
-export const DEMO_PROMPTS = [
+const DEMO_PROMPTS = [
   'a lighthouse on a basalt cliff at dawn',
   'a red fox curled up in fresh snow',
   'the "night market" in neon rain',

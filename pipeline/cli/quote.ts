@@ -1,6 +1,6 @@
 import { formatEther, formatUnits } from 'ethers';
 import type { OutputFormat } from '../../protocol/gateway';
-import { type GasCost, type MintQuote, quoteMint } from '../quote/estimate';
+import { type GasCost, type MintCostEstimate, estimateMintCost } from '../cost/estimate';
 import { loadTemplate } from '../template';
 import { formatTable } from './table';
 
@@ -30,7 +30,7 @@ function progress(): { update(line: string): void; done(): void } {
 }
 
 /** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
-export function quoteToJson(quote: MintQuote, template: string): string {
+function quoteToJson(quote: MintCostEstimate, template: string): string {
   const withAr = { ...quote, template, arweave: { ...quote.arweave, perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12), totalAr: formatUnits(quote.arweave.totalWinston, 12) } };
   return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 }
@@ -46,9 +46,9 @@ function gasRow(label: string, c: GasCost): string[] {
 export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
   const template = loadTemplate(o.template);
   const bar = progress();
-  let quote: MintQuote;
+  let quote: MintCostEstimate;
   try {
-    quote = await quoteMint({ template, count: o.count, arweave: o.arweave, rpc: o.rpc, collection: o.collection, format: o.format, imageBytes: o.imageBytes, onProgress: bar.update });
+    quote = await estimateMintCost({ template, count: o.count, arweave: o.arweave, rpc: o.rpc, collection: o.collection, format: o.format, imageBytes: o.imageBytes, onProgress: bar.update });
   } finally {
     bar.done();
   }

@@ -6,7 +6,7 @@ import { spawnOwned } from './child';
 import { freePort, waitFor } from './ports';
 
 /** anvil's well-known development mnemonic; its accounts are funded with test ether on every start. */
-export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
 export type Anvil = {
   rpcUrl: string;
@@ -17,7 +17,7 @@ export type Anvil = {
 };
 
 /** Path of the anvil binary shipped by the `@foundry-rs/anvil` npm package for this platform. */
-export function anvilBinary(): string {
+function anvilBinary(): string {
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch as string] ?? process.arch;
   const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
   try {

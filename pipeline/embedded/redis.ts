@@ -15,7 +15,7 @@ export type RedisHandle = {
 };
 
 /** Sends PING over a raw socket; resolves true on +PONG (or an auth error: a Redis is there). */
-export function pingRedis(url: string, timeoutMs = 1_000): Promise<boolean> {
+function pingRedis(url: string, timeoutMs = 1_000): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) });

@@ -21,7 +21,7 @@ export type EmbeddedStack = {
 
 export type StartEmbeddedStackParameters = {
   dataDir: string;
-  /** An existing Redis; else DESIGN's order: 127.0.0.1:6379, then a spawned redis-server. */
+  /** An existing Redis; else 127.0.0.1:6379 if one answers there, then a spawned redis-server (see `ensureRedis`). */
   redisUrl?: string;
   /** Funded anvil accounts. @defaultValue 10 */
   accounts?: number;

@@ -2,13 +2,13 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors';
-import { createMintsRouter, type MintsRouterDeps } from './mints';
+import { createSponsoredRouter, type SponsoredRoutesDeps } from '../sponsored/routes';
 
 export type ReadinessCheck = { name: string; check(): Promise<unknown> };
 
 /**
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
- * `/metrics` (Prometheus), and with `api` the Web2 entry point (`/v1/mints`, `/v1/requests`, see `./mints.ts`).
+ * `/metrics` (Prometheus), and with `api` the sponsored-mint API (`/v1/mints`, `/v1/requests`, see `../sponsored/routes.ts`).
  */
 export async function startHttpServer({ host, port, registry, checks, beforeScrape, api }: {
   host: string;
@@ -18,7 +18,7 @@ export async function startHttpServer({ host, port, registry, checks, beforeScra
   /** Refreshes gauges that are read on demand (queue depths, balances). */
   beforeScrape?: () => Promise<void>;
   /** Dependencies of the `/v1` routes (sponsored mints, status, event streams); absent = no `/v1` routes. */
-  api?: MintsRouterDeps;
+  api?: SponsoredRoutesDeps;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
@@ -44,7 +44,7 @@ export async function startHttpServer({ host, port, registry, checks, beforeScra
     await beforeScrape?.().catch(() => undefined);
     res.set('content-type', registry.contentType).send(await registry.metrics());
   });
-  if (api) app.use(createMintsRouter(api));
+  if (api) app.use(createSponsoredRouter(api));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));
   });

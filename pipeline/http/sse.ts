@@ -16,7 +16,7 @@ export type StatusStreamOptions<T> = {
 };
 
 /** Event id of the last event of a stream; a client that reconnects with it gets 204, which stops EventSource. */
-export const FINAL_EVENT_ID = 'end';
+const FINAL_EVENT_ID = 'end';
 
 /**
  * Answers a request with a server-sent-events stream of status changes: the current status at once (event

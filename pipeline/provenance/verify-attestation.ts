@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SignerKind } from '../chain/collection';
 import { type AttestationDocument, checkAttestationDocument } from '../attest/document';
-import { quoteReportData } from '../attest/quote';
+import { quoteReportData } from '../attest/tee-quote';
 import type { ManifestAttestation } from '../attest/types';
 import { errorMessage } from '../errors';
 

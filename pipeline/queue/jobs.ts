@@ -3,8 +3,9 @@ import type { FulfilmentItem, RefundItem, RejectItem } from '../chain/fulfiller'
 import { type MintRequest, type MintRequestJson, requestKey } from '../chain/request';
 
 /**
- * Queue names. One queue per concern: `generate` is GPU-bound, `fulfill` is the single chain writer, `mint-for`
- * holds sponsored mints (`POST /v1/mints`) until the leader sends their `requestMintFor`.
+ * Queue names. One queue per concern: `generate` (one for all chains) is GPU-bound; `fulfill-<chainId>` feeds the
+ * single writer of its chain; `mint-for-<chainId>` holds sponsored mints (`POST /v1/mints`) until that chain's
+ * leader sends their `requestMintFor`. The per-chain queues are named `${QUEUE.fulfill}-${chainId}` and so on.
  */
 export const QUEUE = { generate: 'generate', fulfill: 'fulfill', mintFor: 'mint-for' } as const;
 

@@ -5,7 +5,7 @@ import Arweave from 'arweave';
 import Transaction from 'arweave/node/lib/transaction';
 import type { JWKInterface } from 'arweave/node/lib/wallet';
 import { AigcError } from '../errors';
-import { postJson } from '../http-request';
+import { createHttpClient } from '../net/http-client';
 
 export type ArweaveStore = {
   /** Wallet address that pays for uploads. */
@@ -91,7 +91,7 @@ export function isAnchorRefusal(error: unknown): error is ArweaveRefusedError {
 }
 
 /** How a gateway's 400 answer to `POST /tx` is read: arlocal says `"last_tx" is invalid`, nodes `Invalid anchor (last_tx).` or `tx_anchor_not_found`. */
-export function refusalReason(answer: string): RefusalReason {
+function refusalReason(answer: string): RefusalReason {
   return /anchor|last_tx/i.test(answer) ? 'anchor' : 'invalid';
 }
 
@@ -117,14 +117,18 @@ export function arweaveClient(url: string): Arweave {
 export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_000 }: ArweaveStoreOptions): Promise<ArweaveStore> {
   const arweave = arweaveClient(url);
   const address = await arweave.wallets.jwkToAddress(jwk);
-  const base = url.replace(/\/+$/, '');
+  // Posts of headers and chunks, and the reads of the confirmation watcher; arweave-js keeps its own client.
+  const http = createHttpClient({ baseUrl: url, name: 'Arweave gateway', errorCode: 'ARWEAVE_FAILED', timeoutMs: 60_000 });
   /** Posts `body`, retrying network errors and other answers; a 400 to a header (`refusable`) is final. */
   const post = async (what: string, path: string, body: unknown, refusable?: { txId: string }) => {
     const json = JSON.stringify(body);
     let last = '';
     for (let attempt = 0; attempt < 6; attempt++) {
       if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-      const res = await postJson(`${base}/${path}`, json, 60_000).catch((e: Error) => ({ status: -1, text: e.message }));
+      const res = await http
+        .post(path, json, { headers: { 'content-type': 'application/json', accept: 'application/json, text/plain' } })
+        .then((r) => ({ status: r.status, text: r.text() }))
+        .catch((e: AigcError) => ({ status: -1, text: e.details ?? e.shortMessage }));
       if (res.status >= 200 && res.status < 300) return;
       last = `${res.status} ${res.text}`.slice(0, 300);
       if (refusable && res.status === 400) {
@@ -205,12 +209,10 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
       }
     },
     async resume(id, data) {
-      const res = await fetch(`${base}/tx/${id}`).catch((cause: unknown) => {
-        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} unreachable`, { cause, retryable: true });
-      });
+      const res = await http.get(`tx/${id}`);
       if (!res.ok && res.status !== 404) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for tx ${id}`, { retryable: true });
       // Known to the gateway, or signed here and never received (then its header comes from the journal).
-      const header = res.ok ? ((await res.json()) as SignedHeader) : await journal?.header(id);
+      const header = res.ok ? res.json<SignedHeader>() : await journal?.header(id);
       if (!header) return false;
       const tx = new Transaction(header as unknown as ConstructorParameters<typeof Transaction>[0]);
       await tx.prepareChunks(data);
@@ -224,13 +226,11 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
       return true;
     },
     async status(id) {
-      const res = await fetch(`${base}/tx/${id}/status`).catch((cause: unknown) => {
-        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} unreachable`, { cause, retryable: true });
-      });
+      const res = await http.get(`tx/${id}/status`);
       if (res.status === 404) return { state: 'not-found' };
       if (!res.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for the status of ${id}`, { retryable: true });
       // Nodes answer 202 "Pending" while the transaction waits in the mempool (arlocal: 200 "Pending").
-      const text = await res.text();
+      const text = res.text();
       if (res.status === 202 || !text.trimStart().startsWith('{')) return { state: 'pending' };
       const body = JSON.parse(text) as { number_of_confirmations?: number };
       return { state: 'confirmed', confirmations: Number(body.number_of_confirmations ?? 0) };
@@ -246,11 +246,11 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
         // The gateway's data route first (one request). For a transaction its length is checked against the
         // header's data_size, because some gateways (arlocal) truncate large data there; an ANS-104 data item has
         // no header (404) and is only served there. Then arweave-js's chunk reader.
-        const [meta, raw] = await Promise.all([fetch(`${base}/tx/${id}`), fetch(`${base}/${id}`)]);
+        const [meta, raw] = await Promise.all([http.get(`tx/${id}`), http.get(id)]);
         if (raw.ok) {
-          const bytes = new Uint8Array(await raw.arrayBuffer());
+          const bytes = new Uint8Array(raw.body);
           if (meta.status === 404) return bytes;
-          if (meta.ok && bytes.length === Number(((await meta.json()) as { data_size?: string }).data_size)) return bytes;
+          if (meta.ok && bytes.length === Number(meta.json<{ data_size?: string }>().data_size)) return bytes;
         }
         if (meta.status === 404) throw new Error(`${id} not found (a data item in a bundle appears once the gateway has indexed it)`);
         const data = await arweave.transactions.getData(id, { decode: true });

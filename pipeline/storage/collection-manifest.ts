@@ -20,7 +20,7 @@ export type CollectionManifest = {
 };
 
 /** The collection manifest a template describes. `royaltyReceiver` is where the contract sends royalties. */
-export function buildCollectionManifest(template: CollectionTemplate, royaltyReceiver: string): CollectionManifest {
+function buildCollectionManifest(template: CollectionTemplate, royaltyReceiver: string): CollectionManifest {
   const bps = template.royalty?.bps ?? 0;
   return {
     name: template.name,

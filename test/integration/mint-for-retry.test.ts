@@ -6,7 +6,7 @@ import { createTxSender, type SignedTx } from '../../pipeline/chain/tx-sender';
 import { deleteKeys, ensureRedis, type RedisHandle } from '../../pipeline/embedded/redis';
 import { createLogger } from '../../pipeline/logger';
 import { type MintForJobData, type MintForResult, QUEUE } from '../../pipeline/queue/jobs';
-import { createMintForProcessor, mintForTxKey } from '../../pipeline/queue/mint-for';
+import { createMintForProcessor, mintForTxKey } from '../../pipeline/sponsored/mint-for-stage';
 import { type ChainFixture, newCollection, PRICE, startChain } from '../helpers/collection';
 
 // A mint-for job that runs again after its process died must not pay a second time, wherever the crash came:

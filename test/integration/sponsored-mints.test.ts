@@ -1,7 +1,8 @@
 import { type EventLog, toBeHex, Wallet } from 'ethers';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
-import { MINT_STATUSES, type MintStatus, type RequestStatus } from '../../pipeline/status';
+import type { RequestStatus } from '../../pipeline/requests/status';
+import { MINT_STATUSES, type MintStatus } from '../../pipeline/sponsored/status';
 import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
 import { readStatusStream } from '../helpers/sse';
 

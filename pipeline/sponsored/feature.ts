@@ -2,50 +2,51 @@ import { type Job, Queue, UnrecoverableError } from 'bullmq';
 import type { JsonRpcProvider } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { TxSender } from './chain/tx-sender';
-import type { Config } from './config';
-import type { MintsRouterDeps } from './http/mints';
-import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
-import { createMintForProcessor } from './queue/mint-for';
-import { createStatusReader, type StatusCollection } from './status';
+import type { TxSender } from '../chain/tx-sender';
+import type { Config } from '../config';
+import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from '../queue/jobs';
+import { createRequestStatusReader, type StatusCollection } from '../requests/status';
+import { createMintForProcessor } from './mint-for-stage';
+import type { SponsoredRoutesDeps } from './routes';
+import { createMintStatusReader } from './status';
 
-/** A collection the Web2 entry point mints on, with its chain's writer and queues. */
-export type Web2Collection = StatusCollection & {
+/** A collection sponsored mints are made on, with its chain's writer and queues. */
+export type SponsoredCollection = StatusCollection & {
   provider: JsonRpcProvider;
   maxBlockRange: number;
   /** The chain leader's serial sender (the one writer for the signer key on that chain). */
   sender: TxSender;
 };
 
-export type Web2Parameters = {
+export type SponsoredParameters = {
   config: Config;
   redis: Redis;
   signerAddress: string;
   /** Every collection the node serves; the first is the API's default. */
-  collections: Web2Collection[];
+  collections: SponsoredCollection[];
   generateQueue: Queue<GenerateJobData>;
   logger: Logger;
 };
 
-export type Web2 = {
+export type SponsoredMints = {
   /** Sponsored mints waiting for their chain's leader to pay them, by chain id; a job id is the mint's public id. */
   mintForQueues: Map<number, Queue<MintForJobData, MintForResult>>;
   /** The `mint-for` stage of one chain, for a Worker that runs on that chain's leader only (next to `fulfill`). */
   processor(chainId: number): (job: Job<MintForJobData, MintForResult>) => Promise<MintForResult>;
   /** What `startHttpServer` mounts as `/v1/mints` and `/v1/requests`. */
-  api: MintsRouterDeps;
+  api: SponsoredRoutesDeps;
   close(): Promise<void>;
 };
 
 /**
- * The parts of the Web2 entry point: a `mint-for-<chainId>` queue per chain (any node adds to it), its stage (that
+ * The sponsored (Web2) mint feature, composed: a `mint-for-<chainId>` queue per chain (any node adds to it), its stage (that
  * chain's leader runs it), the status reader and the API's dependencies.
  *
  * @example
- * const web2 = createWeb2({ config, redis, signerAddress, collections, generateQueue, logger });
- * const worker = new Worker(web2.mintForQueues.get(chainId)!.name, web2.processor(chainId), { connection: redis, prefix });
+ * const sponsored = createSponsoredMints({ config, redis, signerAddress, collections, generateQueue, logger });
+ * const worker = new Worker(sponsored.mintForQueues.get(chainId)!.name, sponsored.processor(chainId), { connection: redis, prefix });
  */
-export function createWeb2(p: Web2Parameters): Web2 {
+export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
   const prefix = p.config.redis.prefix;
   // Kept 30 days: the job is the mint's record, and its id is what makes an Idempotency-Key pay once.
   const keep = { age: 30 * 24 * 3600 };
@@ -66,14 +67,14 @@ export function createWeb2(p: Web2Parameters): Web2 {
       }),
     );
   }
-  const status = createStatusReader({
+  const requests = createRequestStatusReader({
     redis: p.redis,
     prefix,
     collections: p.collections,
     generateQueue: p.generateQueue,
-    mintForQueues: [...mintForQueues.values()],
     maxBlockRange: Math.min(...p.collections.map((c) => c.maxBlockRange)),
   });
+  const status = { ...requests, ...createMintStatusReader(requests, [...mintForQueues.values()]) };
   const processors = new Map(
     p.collections.map((c) => [
       collectionKey(c.chainId, c.address),

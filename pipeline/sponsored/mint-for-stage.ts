@@ -7,8 +7,8 @@ import { getReceipt, type Receipt, sendRawTransaction } from '../chain/raw-rpc';
 import { MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import type { SignedTx, TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';
-import type { MintForJobData, MintForResult } from './jobs';
-import { indexRequests, REQUEST_INDEX_TTL_S } from './request-index';
+import type { MintForJobData, MintForResult } from '../queue/jobs';
+import { indexRequests, REQUEST_INDEX_TTL_S } from '../requests/request-index';
 
 export type MintForStageDeps = {
   chainId: number;
@@ -77,7 +77,7 @@ function refusal(error: unknown): AigcError {
  * it can no longer be mined; otherwise it is broadcast again and awaited).
  *
  * @example
- * const worker = new Worker(QUEUE.mintFor, createMintForProcessor({ chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger }), { connection });
+ * const worker = new Worker(`${QUEUE.mintFor}-${chainId}`, createMintForProcessor({ chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger }), { connection });
  */
 export function createMintForProcessor(deps: MintForStageDeps) {
   const { chainId, collection, contract, provider, signerAddress, sender, redis, prefix, logger } = deps;

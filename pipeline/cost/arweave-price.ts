@@ -1,8 +1,6 @@
 import { AigcError } from '../errors';
+import { createHttpClient } from '../net/http-client';
 import { pricedSize } from '../storage/arweave';
-
-/** Winston in one AR. */
-export const WINSTON_PER_AR = 10n ** 12n;
 
 export type ArweavePrice = {
   bytes: number;
@@ -20,14 +18,16 @@ export type ArweavePrice = {
  */
 export async function arweavePrice(gateway: string, bytes: number): Promise<ArweavePrice> {
   const pricedBytes = pricedSize(bytes);
-  const url = `${gateway.replace(/\/+$/, '')}/price/${pricedBytes}`;
+  const http = createHttpClient({ baseUrl: gateway, name: 'Arweave gateway', errorCode: 'ARWEAVE_FAILED', timeoutMs: 20_000 });
+  const url = http.url(`price/${pricedBytes}`);
   let text: string;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
-    text = (await res.text()).trim();
+    const res = await http.get(`price/${pricedBytes}`);
+    text = res.text().trim();
     if (!res.ok) throw new Error(`HTTP ${res.status} ${text.slice(0, 100)}`);
   } catch (cause) {
-    throw new AigcError('ARWEAVE_FAILED', `cannot get a price from ${url}: ${(cause as Error).message}; check --arweave`, { cause, retryable: true });
+    const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
+    throw new AigcError('ARWEAVE_FAILED', `cannot get a price from ${url}: ${reason}; check --arweave`, { cause, retryable: true });
   }
   if (!/^\d+$/.test(text)) throw new AigcError('ARWEAVE_FAILED', `${url} did not answer a winston amount: ${JSON.stringify(text.slice(0, 60))}`);
   return { bytes, pricedBytes, winston: BigInt(text) };

@@ -1,6 +1,7 @@
 import { type Contract, getAddress, JsonRpcProvider, Network, toBeHex, toUtf8Bytes } from 'ethers';
 import { connectCollection } from '../chain/collection';
 import { AigcError, errorMessage } from '../errors';
+import { createHttpClient } from '../net/http-client';
 
 /**
  * Gas measured by `npm run bench -- gas` on anvil (README "Gas"): 60-byte prompt, first-time minter, after a warm-up
@@ -33,17 +34,14 @@ export type ChainFees = {
 export async function connectRpc(rpc: string): Promise<JsonRpcProvider> {
   let chainId: number;
   try {
-    const res = await fetch(rpc, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const body = (await res.json()) as { result?: string; error?: { message: string } };
+    const http = createHttpClient({ baseUrl: rpc, name: 'JSON-RPC endpoint', errorCode: 'CHAIN_FAILED', timeoutMs: 15_000 });
+    const res = await http.post('', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }), { headers: { 'content-type': 'application/json' } });
+    const body = res.json<{ result?: string; error?: { message: string } }>();
     if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
     chainId = Number(body.result);
   } catch (cause) {
-    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${(cause as Error).message}; check --rpc`, { cause, retryable: true });
+    const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
+    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${reason}; check --rpc`, { cause, retryable: true });
   }
   return new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true });
 }

@@ -17,7 +17,7 @@ export type GasCost = {
 
 export type StorageCost = ArweavePrice & { totalWinston: bigint };
 
-export type MintQuote = {
+export type MintCostEstimate = {
   count: number;
   image: StorageCost & { measured: boolean; format: OutputFormat; width: number; height: number };
   manifest: StorageCost;
@@ -28,7 +28,7 @@ export type MintQuote = {
   gas: { requestMint: GasCost; fulfill: GasCost; fulfillBatch: GasCost & { batchSize: number } };
 };
 
-export type QuoteMintParameters = {
+export type EstimateMintCostParameters = {
   template: CollectionTemplate;
   count: number;
   /** Arweave gateway whose `/price` is asked. */
@@ -49,9 +49,9 @@ export type QuoteMintParameters = {
  * and batched), all at the chain's current maxFeePerGas.
  *
  * @example
- * const quote = await quoteMint({ template: loadTemplate('genesis'), count: 100, arweave: 'https://arweave.net', rpc });
+ * const cost = await estimateMintCost({ template: loadTemplate('genesis'), count: 100, arweave: 'https://arweave.net', rpc });
  */
-export async function quoteMint({ template, count, arweave, rpc, collection, format, imageBytes, onProgress = () => {} }: QuoteMintParameters): Promise<MintQuote> {
+export async function estimateMintCost({ template, count, arweave, rpc, collection, format, imageBytes, onProgress = () => {} }: EstimateMintCostParameters): Promise<MintCostEstimate> {
   onProgress(imageBytes === undefined ? `rendering a ${template.render.width}×${template.render.height} ${format ?? 'png'} sample with the local renderer…` : 'building a sample manifest…');
   const sizes = await measureSample({ template, format, imageBytes });
   onProgress(`asking ${arweave} for prices of ${sizes.imageBytes} + ${sizes.manifestBytes} bytes…`);

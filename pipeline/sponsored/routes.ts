@@ -5,12 +5,13 @@ import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { errorMessage } from '../errors';
+import { type KeyedLocals, requireApiKey } from '../http/auth';
+import { cors } from '../http/cors';
+import { apiError, apiErrorHandler, fieldErrors } from '../http/errors';
+import { streamStatus } from '../http/sse';
 import type { MintForJobData, MintForResult } from '../queue/jobs';
-import { findMintJob, isFinalStatus, type StatusReader } from '../status';
-import { type KeyedLocals, requireApiKey } from './auth';
-import { cors } from './cors';
-import { apiError, apiErrorHandler, fieldErrors } from './errors';
-import { streamStatus } from './sse';
+import type { RequestStatusReader } from '../requests/status';
+import { findMintJob, isFinalStatus, type MintStatusReader } from './status';
 
 /** A collection the API takes mints for. */
 export type ServedCollection = {
@@ -20,7 +21,7 @@ export type ServedCollection = {
   maxPromptBytes(): Promise<number>;
 };
 
-export type MintsRouterDeps = {
+export type SponsoredRoutesDeps = {
   /** Bearer keys of `POST /v1/mints`; none turns that route off. */
   keys: string[];
   /** Origins a browser may read the API from; `*` for any. */
@@ -29,7 +30,8 @@ export type MintsRouterDeps = {
   collections: ServedCollection[];
   /** The `mint-for` queue of each chain, by chain id. */
   mintForQueues: Map<number, Queue<MintForJobData, MintForResult>>;
-  status: StatusReader;
+  /** Status of any request (`/v1/requests`) and of sponsored mints (`/v1/mints`). */
+  status: RequestStatusReader & MintStatusReader;
   /** Event streams: poll interval and keep-alive period. @defaultValue { pollMs: 500, keepAliveMs: 15_000 } */
   sse?: { pollMs?: number; keepAliveMs?: number };
   logger: Logger;
@@ -41,7 +43,7 @@ const addressField = z
   .refine((a) => /^0x[0-9a-fA-F]{40}$/.test(a) && isAddress(a), 'expected a 0x-prefixed 20-byte address (mixed case must be a valid checksum)');
 
 /** Body of `POST /v1/mints`. Every bad field is named in the 400 answer. */
-export const mintBodySchema = z.strictObject({
+const mintBodySchema = z.strictObject({
   /** Receives the token. */
   to: addressField.refine((a) => a !== ZeroAddress, 'the zero address cannot receive a token'),
   prompt: z.string(required('a string')).refine((p) => p.trim().length > 0, 'must not be empty'),
@@ -56,15 +58,17 @@ const REQUEST_ID = /^[0-9]{1,78}$/;
 const links = (id: string) => ({ self: `/v1/mints/${id}`, events: `/v1/mints/${id}/events` });
 
 /**
- * The Web2 entry point: `POST /v1/mints` (API key; the operator pays `requestMintFor(to, prompt)`), the status of a
+ * The sponsored-mint API: `POST /v1/mints` (API key; the operator pays `requestMintFor(to, prompt)`), the status of a
  * sponsored mint or of any request (`GET /v1/mints/:id`, `GET /v1/requests/:requestId`) and server-sent-event
- * streams of both (`…/events`). The route only queues a `mint-for` job: the transaction is sent by the leader's
- * serial sender, the one writer for the signer key, whichever node received the call.
+ * streams of both (`…/events`). `/v1/requests` answers for wallet-made requests too (its reader is
+ * `../requests/status.ts`); it is routed here because it shares this `/v1` API's CORS, error answers and mount.
+ * The POST route only queues a `mint-for` job: the transaction is sent by the leader's serial sender, the one
+ * writer for the signer key, whichever node received the call.
  *
  * @example
- * app.use(createMintsRouter({ keys: config.api.keys, corsOrigins: config.api.corsOrigins, collections, mintForQueues, status, logger }));
+ * app.use(createSponsoredRouter({ keys: config.api.keys, corsOrigins: config.api.corsOrigins, collections, mintForQueues, status, logger }));
  */
-export function createMintsRouter(deps: MintsRouterDeps): Router {
+export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
   const { collections, mintForQueues, status, logger } = deps;
   const router = Router();
   const served = () => collections.map((c) => c.address).join(', ');
