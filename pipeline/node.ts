@@ -31,6 +31,7 @@ import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
 import { createConfirmationWatcher } from './storage/confirmations';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
+import { createSponsoredRouter } from './sponsored/routes';
 import { createSponsoredMints } from './sponsored/feature';
 
 export type StartNodeParameters = {
@@ -466,7 +467,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
           { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
           { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
         ],
-        api: web2.api, // web2: /v1/mints, /v1/requests
+        api: createSponsoredRouter(web2.api), // /v1/mints, /v1/requests
         async beforeScrape() {
           for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...web2.mintForQueues.values()]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');

@@ -2,13 +2,12 @@ import type { Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors';
-import { createSponsoredRouter, type SponsoredRoutesDeps } from '../sponsored/routes';
 
 export type ReadinessCheck = { name: string; check(): Promise<unknown> };
 
 /**
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
- * `/metrics` (Prometheus), and with `api` the sponsored-mint API (`/v1/mints`, `/v1/requests`, see `../sponsored/routes.ts`).
+ * `/metrics` (Prometheus), and with `api` the routes the composition root mounts (the `/v1` API).
  */
 export async function startHttpServer({ host, port, registry, checks, beforeScrape, api }: {
   host: string;
@@ -17,8 +16,8 @@ export async function startHttpServer({ host, port, registry, checks, beforeScra
   checks: ReadinessCheck[];
   /** Refreshes gauges that are read on demand (queue depths, balances). */
   beforeScrape?: () => Promise<void>;
-  /** Dependencies of the `/v1` routes (sponsored mints, status, event streams); absent = no `/v1` routes. */
-  api?: SponsoredRoutesDeps;
+  /** Routes mounted after the built-in ones (the `/v1` API of sponsored mints and request status); absent = none. */
+  api?: express.Router;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const app = express();
   app.disable('x-powered-by');
@@ -44,7 +43,7 @@ export async function startHttpServer({ host, port, registry, checks, beforeScra
     await beforeScrape?.().catch(() => undefined);
     res.set('content-type', registry.contentType).send(await registry.metrics());
   });
-  if (api) app.use(createSponsoredRouter(api));
+  if (api) app.use(api);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(port, host, () => resolve(s));
   });
