@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Transaction, Wallet } from 'ethers';
-import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 // Two operator nodes (the compiled `aigc node`) on one Redis and one signer key. The leader is frozen with SIGSTOP
 // while its fulfilments wait in its batcher, past the lease TTL; the other node takes over and mints. Resumed with

@@ -10,7 +10,8 @@ import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import { BUNDLE_TAGS } from '../../pipeline/storage/bundle';
 import { bytes32ToArweaveId } from '../../pipeline/storage/ids';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
-import { type NodeFixture, PRICE, startNodeFixture, template, until } from '../helpers/node-stack';
+import { type NodeFixture, PRICE, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 

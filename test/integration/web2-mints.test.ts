@@ -2,7 +2,8 @@ import { type EventLog, toBeHex, Wallet } from 'ethers';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { MINT_STATUSES, type MintStatus, type RequestStatus } from '../../pipeline/status';
-import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 import { readStatusStream } from '../helpers/sse';
 
 // The Web2 entry point on the real stack: a site POSTs a mint for a user without a wallet, the operator pays
