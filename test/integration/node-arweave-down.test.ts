@@ -31,7 +31,7 @@ describe('the Arweave gateway down for 20 s mid-run', () => {
     await until('a first mint', async () => (await events(f, 'MintFulfilled')).length >= 1);
     await proxy.down();
     const downAt = (await events(f, 'MintFulfilled')).length;
-    await new Promise((r) => setTimeout(r, 20_000));
+    await new Promise((r) => setTimeout(r, 20_000)); // the outage under test: Arweave stays down for 20 s
     expect((await events(f, 'MintFulfilled')).length).toBeLessThan(requests.length); // work was blocked on Arweave
     await proxy.up();
     await until('all mints after Arweave is back', async () => (await events(f, 'MintFulfilled')).length >= requests.length, 90_000);

@@ -198,7 +198,7 @@ describe('GET /v1/requests/:requestId', () => {
       while (polling) {
         const { status } = (await call<RequestStatus>(`/v1/requests/${request.requestId}`)).body;
         if (status !== polled[polled.length - 1]) polled.push(status);
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 25)); // the poll cadence under test (far faster than the stream's)
       }
     })();
     const stream = await readStatusStream<RequestStatus>(`${api}/v1/requests/${request.requestId}/events`);
