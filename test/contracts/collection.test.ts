@@ -1,7 +1,8 @@
 import { type Contract, hexlify, randomBytes, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash } from 'ethers';
 import { connectCollection, SignerKind } from '../../pipeline/chain/collection';
 import { requestStruct } from '../../pipeline/chain/request';
-import { advanceTime, type ChainFixture, newCollection, PRICE, request, send, signedFulfillment, startChain } from '../helpers/collection';
+import { advanceTime, type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 
 let chain: ChainFixture;
 beforeAll(async () => {
@@ -24,18 +25,18 @@ describe('AIGCCollection: requests', () => {
     await expectRevert(c, w, 'requestMint', ['0x'], 'AIGCPromptLength', PRICE);
     await expectRevert(c, w, 'requestMint', [toUtf8Bytes('12345678901')], 'AIGCPromptLength', PRICE);
     await expectRevert(c, w, 'requestMintFor', [ZeroAddress, toUtf8Bytes('hi')], 'AIGCInvalidRecipient', PRICE);
-    const r = await request(c, w, '1234567890'); // exactly the cap
+    const r = await requestMint(c, w, '1234567890'); // exactly the cap
     expect(r.prompt).toBe('1234567890');
   });
 
   it('stops at max supply, counting open requests, and frees a place on refund', async () => {
     const c = await newCollection(chain, { mint: { maxSupply: 2, refundDelay: 60 } });
-    const r1 = await request(c, chain.wallets[2]);
-    await request(c, chain.wallets[3]);
+    const r1 = await requestMint(c, chain.wallets[2]);
+    await requestMint(c, chain.wallets[3]);
     await expectRevert(c, chain.wallets[4], 'requestMint', [toUtf8Bytes('x')], 'AIGCSoldOut', PRICE);
     await advanceTime(chain.provider, 61);
     await send(c, chain.wallets[9], 'refund', r1.requestId, requestStruct(r1));
-    await request(c, chain.wallets[4]);
+    await requestMint(c, chain.wallets[4]);
   });
 
   it('honours the mint window', async () => {
@@ -49,7 +50,7 @@ describe('AIGCCollection: requests', () => {
   it('enforces a per-wallet limit on the payer, or on the recipient of an operator-sponsored mint', async () => {
     const c = await newCollection(chain, { walletLimit: 1 });
     const collector = chain.wallets[2];
-    await request(c, collector);
+    await requestMint(c, collector);
     await expectRevert(c, collector, 'requestMint', [toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
     // The operator (an authorised signer) sponsors a mint for the collector: it counts against the collector.
     await expectRevert(c, chain.operator, 'requestMintFor', [collector.address, toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
@@ -58,8 +59,8 @@ describe('AIGCCollection: requests', () => {
 
   it('refuses new requests while paused but keeps fulfilment and refunds working', async () => {
     const c = await newCollection(chain, { mint: { refundDelay: 60 } });
-    const r = await request(c, chain.wallets[2]);
-    const r2 = await request(c, chain.wallets[3]);
+    const r = await requestMint(c, chain.wallets[2]);
+    const r2 = await requestMint(c, chain.wallets[3]);
     await expectRevert(c, chain.wallets[2], 'pause', [], 'OwnableUnauthorizedAccount');
     await send(c, chain.owner, 'pause');
     await expectRevert(c, chain.wallets[2], 'requestMint', [toUtf8Bytes('x')], 'AIGCPaused', PRICE);
@@ -67,13 +68,13 @@ describe('AIGCCollection: requests', () => {
     await advanceTime(chain.provider, 61);
     await send(c, chain.wallets[5], 'refund', r2.requestId, requestStruct(r2));
     await send(c, chain.owner, 'unpause');
-    await request(c, chain.wallets[2]);
+    await requestMint(c, chain.wallets[2]);
   });
 
   it('fixes a different seed per request, bound to chain, collection, id and requester', async () => {
     const c = await newCollection(chain);
-    const a = await request(c, chain.wallets[2]);
-    const b = await request(c, chain.wallets[2]);
+    const a = await requestMint(c, chain.wallets[2]);
+    const b = await requestMint(c, chain.wallets[2]);
     expect(a.seed).not.toBe(b.seed);
     expect(a.seed).toMatch(/^0x[0-9a-f]{64}$/);
   });
@@ -83,10 +84,7 @@ describe('AIGCCollection: fulfilment', () => {
   it('mints to the recipient with an ar:// tokenURI and credits the signer', async () => {
     const c = await newCollection(chain);
     const address = await c.getAddress();
-    const r = await (async () => {
-      const receipt = await send(c, chain.wallets[2], 'requestMintFor', chain.wallets[3].address, toUtf8Bytes('for a friend'), { value: PRICE });
-      return (await import('../../pipeline/chain/request')).parseMintRequested(receipt.logs[0]);
-    })();
+    const r = await requestMint(c, chain.wallets[2], 'for a friend', PRICE, chain.wallets[3].address);
     expect([r.requester, r.recipient]).toEqual([chain.wallets[2].address, chain.wallets[3].address]);
     const manifestId = `0x${Buffer.from('x'.repeat(32)).toString('hex')}`;
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r, chain.operator, { collection: address, manifestId }));
@@ -100,8 +98,8 @@ describe('AIGCCollection: fulfilment', () => {
     const c = await newCollection(chain);
     const other = await newCollection(chain);
     const address = await c.getAddress();
-    const r = await request(c, chain.wallets[2]);
-    const r2 = await request(c, chain.wallets[2], 'another prompt');
+    const r = await requestMint(c, chain.wallets[2]);
+    const r2 = await requestMint(c, chain.wallets[2], 'another prompt');
     const caller = chain.wallets[9];
     await expectRevert(c, caller, 'fulfill', [await signedFulfillment(r, Wallet.createRandom(), { collection: address })], 'AIGCUnauthorizedSigner');
     await expectRevert(c, caller, 'fulfill', [await signedFulfillment(r, chain.operator, { collection: await other.getAddress() })], 'AIGCUnauthorizedSigner');
@@ -124,7 +122,7 @@ describe('AIGCCollection: fulfilment', () => {
   it('revokes a signer: its signatures stop working, its earnings stay withdrawable', async () => {
     const c = await newCollection(chain);
     const address = await c.getAddress();
-    const [r1, r2] = [await request(c, chain.wallets[2]), await request(c, chain.wallets[3])];
+    const [r1, r2] = [await requestMint(c, chain.wallets[2]), await requestMint(c, chain.wallets[3])];
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r1, chain.operator, { collection: address }));
     await send(c, chain.owner, 'setSigner', chain.operator.address, SignerKind.NONE, ZeroHash, ZeroAddress);
     await expectRevert(c, chain.wallets[9], 'fulfill', [await signedFulfillment(r2, chain.operator, { collection: address })], 'AIGCUnauthorizedSigner');
@@ -137,7 +135,7 @@ describe('AIGCCollection: fulfilment', () => {
     const c = await newCollection(chain, { mint: { refundDelay: 60 } });
     const address = await c.getAddress();
     const rs = [];
-    for (let i = 0; i < 5; i++) rs.push(await request(c, chain.wallets[2 + i], `prompt ${i}`));
+    for (let i = 0; i < 5; i++) rs.push(await requestMint(c, chain.wallets[2 + i], `prompt ${i}`));
     const items = await Promise.all(rs.map((r) => signedFulfillment(r, chain.operator, { collection: address })));
     await send(c, chain.wallets[9], 'fulfill', items[0]); // already minted
     items[2] = await signedFulfillment(rs[2], Wallet.createRandom(), { collection: address }); // bad signer
@@ -159,7 +157,7 @@ describe('AIGCCollection: rejections and refunds', () => {
   it('lets a signer reject with an immediate refund, once', async () => {
     const c = await newCollection(chain);
     const w = chain.wallets[4];
-    const r = await request(c, w);
+    const r = await requestMint(c, w);
     await expectRevert(c, chain.wallets[5], 'reject', [r.requestId, requestStruct(r), 1], 'AIGCUnauthorizedSigner');
     const receiptEvents = async (receipt: { logs: never[] }) => receipt.logs.map((l) => c.interface.parseLog(l)!);
     const before = await chain.provider.getBalance(w.address);
@@ -172,7 +170,7 @@ describe('AIGCCollection: rejections and refunds', () => {
 
   it('refunds to the requester after the deadline only, and never after a fulfil', async () => {
     const c = await newCollection(chain, { mint: { refundDelay: 600 } });
-    const [r1, r2] = [await request(c, chain.wallets[2]), await request(c, chain.wallets[3])];
+    const [r1, r2] = [await requestMint(c, chain.wallets[2]), await requestMint(c, chain.wallets[3])];
     await expectRevert(c, chain.wallets[9], 'refund', [r1.requestId, requestStruct(r1)], 'AIGCRefundTooEarly');
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r2, chain.operator, { collection: await c.getAddress() }));
     await advanceTime(chain.provider, 601);

@@ -1,5 +1,6 @@
 import { AbiCoder, type Contract, type EventLog, getBytes, hexlify, keccak256, toUtf8Bytes } from 'ethers';
-import { type ChainFixture, newCollection, request, send, signedFulfillment, startChain } from '../helpers/collection';
+import { type ChainFixture, newCollection, send, signedFulfillment, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 
 let chain: ChainFixture;
 let c: Contract;
@@ -12,7 +13,7 @@ beforeAll(async () => {
   chain = await startChain(4);
   c = await newCollection(chain);
   const text = 'a paper crane on a rainy windowsill ☔';
-  const r = await request(c, chain.wallets[2], text);
+  const r = await requestMint(c, chain.wallets[2], text);
   const f = await signedFulfillment(r, chain.operator, { collection: await c.getAddress() });
   const receipt = await send(c, chain.wallets[3], 'fulfill', f);
   const log = (receipt.logs as EventLog[]).find((l) => c.interface.parseLog(l)?.name === 'AigcData')!;

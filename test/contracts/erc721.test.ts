@@ -4,7 +4,8 @@ import * as Good from '../artifacts/GoodReceiver';
 import * as Non from '../artifacts/NonReceiver';
 import * as Reverting from '../artifacts/RevertingReceiver';
 import * as Wrong from '../artifacts/WrongSelectorReceiver';
-import { type ChainFixture, newCollection, PRICE, request, signedFulfillment, startChain } from '../helpers/collection';
+import { type ChainFixture, newCollection, PRICE, signedFulfillment, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 
 // What marketplaces and wallets rely on from the collection's ERC-721 side: balances, owners, transfers and
 // approvals, safe transfers and receiver checks, ERC-165 ids and metadata URIs.
@@ -22,7 +23,7 @@ let pendingId: bigint; // a request that is open, not minted
 let snapshot: string;
 
 async function mint(to: Wallet, prompt: string) {
-  const r = await request(c, to, prompt);
+  const r = await requestMint(c, to, prompt);
   const f = await signedFulfillment(r, chain.operator, { collection: address });
   await send(c, chain.wallets[9], 'fulfill', f);
   tokens.push({ id: r.requestId, manifestId: f.manifestId, prompt, seed: r.seed, modelHash: f.modelHash, imageSha256: f.imageSha256, signature: f.signature });
@@ -76,7 +77,7 @@ beforeAll(async () => {
   await mint(alice, 'first');
   await mint(alice, 'second');
   await mint(bob, 'third');
-  pendingId = (await request(c, carol, 'still open')).requestId;
+  pendingId = (await requestMint(c, carol, 'still open')).requestId;
 });
 afterAll(() => chain?.stop());
 beforeEach(async () => {

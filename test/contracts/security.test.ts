@@ -4,7 +4,8 @@ import { createProvider } from '../../pipeline/chain/provider';
 import { type MintRequest, parseMintRequested, requestKey, requestStruct } from '../../pipeline/chain/request';
 import { startAnvil } from '../../pipeline/embedded/anvil';
 import { abi as attackerAbi, bytecode as attackerBytecode } from '../artifacts/Reentrant';
-import { advanceTime, type ChainFixture, newCollection, PRICE, request, send, signedFulfillment, startChain } from '../helpers/collection';
+import { advanceTime, type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 
 // One test per finding of the contract review (issue "Contracts v2"): each would pass on the v1 contract's behaviour
 // only if the attack or fault it describes still worked.
@@ -41,9 +42,9 @@ describe('1. a minted token never passes as a pending request', () => {
     const address = await c.getAddress();
     const attacker = chain.operator; // holds a signer key
     // Victims' escrow in the contract.
-    await request(c, chain.wallets[2]);
-    await request(c, chain.wallets[3]);
-    const target = await request(c, chain.wallets[4]);
+    await requestMint(c, chain.wallets[2]);
+    await requestMint(c, chain.wallets[3]);
+    const target = await requestMint(c, chain.wallets[4]);
     const balance = await chain.provider.getBalance(address);
     expect(balance).toBe(PRICE * 3n);
 
@@ -99,7 +100,7 @@ describe('2. a requester that refuses ether cannot block the end of its request'
 
   it('a receiver that burns all gas cannot make a refund cost more than the push allowance', async () => {
     const c = await newCollection(chain);
-    const r = parseMintRequested((await send(c, chain.wallets[2], 'requestMintFor', chain.wallets[2].address, toUtf8Bytes('x'), { value: PRICE })).logs[0]);
+    const r = await requestMint(c, chain.wallets[2], 'x', PRICE, chain.wallets[2].address);
     // Requester's address becomes code that loops forever.
     await chain.provider.send('anvil_setCode', [chain.wallets[2].address, '0x5b600056']); // JUMPDEST PUSH1 0 JUMP
     const receipt = await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 2);
@@ -117,7 +118,7 @@ describe('3. earnings go to a payee the owner names, and survive the key', () =>
     const payee = Wallet.createRandom().address;
     await send(c, chain.owner, 'setSigner', teeKey.address, SignerKind.TEE, hexlify(randomBytes(32)), payee);
     expect((await c.signerInfo(teeKey.address))[3]).toBe(payee);
-    const r = await request(c, chain.wallets[2]);
+    const r = await requestMint(c, chain.wallets[2]);
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r, teeKey, { collection: address }));
     // The key is gone (restart); anyone calls withdraw for it; the payee gets the money.
     const receipt = await send(c, chain.wallets[10], 'withdraw', teeKey.address);
@@ -127,13 +128,13 @@ describe('3. earnings go to a payee the owner names, and survive the key', () =>
     await expectRevert(c, chain.wallets[10], 'withdraw', [teeKey.address], 'AIGCNothingToWithdraw');
 
     // Earnings accrued for payee A stay A's when the owner changes the payee to B.
-    const r2 = await request(c, chain.wallets[3]);
+    const r2 = await requestMint(c, chain.wallets[3]);
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r2, teeKey, { collection: address }));
     const b = Wallet.createRandom().address;
     await send(c, chain.owner, 'setSigner', teeKey.address, SignerKind.TEE, ZeroHash, b);
     expect(await c.creditOf(payee)).toBe(PRICE);
     expect((await c.signerInfo(teeKey.address))[1]).toBe(0n);
-    const r3 = await request(c, chain.wallets[4]);
+    const r3 = await requestMint(c, chain.wallets[4]);
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r3, teeKey, { collection: address }));
     await send(c, chain.wallets[10], 'withdraw', teeKey.address);
     expect(await chain.provider.getBalance(b)).toBe(PRICE);
@@ -141,7 +142,7 @@ describe('3. earnings go to a payee the owner names, and survive the key', () =>
     await expectRevert(c, chain.wallets[2], 'claim', [ZeroAddress], 'AIGCInvalidClaimTarget');
 
     // Naming the signer itself as payee, where none was set, changes nobody's money.
-    const r4 = await request(c, chain.wallets[5]);
+    const r4 = await requestMint(c, chain.wallets[5]);
     await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r4, chain.operator, { collection: address }));
     const earned = (await c.signerInfo(chain.operator.address))[1];
     await send(c, chain.owner, 'setSigner', chain.operator.address, SignerKind.OPERATOR, ZeroHash, chain.operator.address);
@@ -155,10 +156,10 @@ describe('4. the wallet-limit count is always right, and nobody exhausts another
     const c = await newCollection(chain, { walletLimit: 0, mint: { refundDelay: 60 } });
     const config = (await c.mintConfig())[0].toObject();
     const w = chain.wallets[2];
-    const before = await request(c, w); // made without a limit: not counted
+    const before = await requestMint(c, w); // made without a limit: not counted
     expect(before.counted).toBe(0);
     await send(c, chain.owner, 'setMintConfig', config, 2);
-    const during = await request(c, w); // counted against the payer
+    const during = await requestMint(c, w); // counted against the payer
     expect(during.counted).toBe(1);
     expect(await c.requestsOf(w.address)).toBe(1n);
     await send(c, chain.owner, 'setMintConfig', config, 0);
@@ -166,7 +167,7 @@ describe('4. the wallet-limit count is always right, and nobody exhausts another
     await send(c, chain.operator, 'reject', before.requestId, requestStruct(before), 1); // v1 underflowed here
     expect(await c.requestsOf(w.address)).toBe(0n);
     await send(c, chain.owner, 'setMintConfig', config, 1);
-    await request(c, w); // not locked out
+    await requestMint(c, w); // not locked out
     await expectRevert(c, w, 'requestMint', [toUtf8Bytes('x')], 'AIGCWalletLimit', PRICE);
   });
 
@@ -174,13 +175,13 @@ describe('4. the wallet-limit count is always right, and nobody exhausts another
     const c = await newCollection(chain, { walletLimit: 1 });
     const victim = chain.wallets[2];
     const griefer = chain.wallets[3];
-    const gift = parseMintRequested((await send(c, griefer, 'requestMintFor', victim.address, toUtf8Bytes('gift'), { value: PRICE })).logs[0]);
+    const gift = await requestMint(c, griefer, 'gift', PRICE, victim.address);
     expect(gift.counted).toBe(1); // the payer's count
     expect(await c.requestsOf(victim.address)).toBe(0n);
-    await request(c, victim); // the victim's own place is still free
+    await requestMint(c, victim); // the victim's own place is still free
     await expectRevert(c, griefer, 'requestMintFor', [victim.address, toUtf8Bytes('again')], 'AIGCWalletLimit', PRICE);
     const other = chain.wallets[4];
-    const sponsored = parseMintRequested((await send(c, chain.operator, 'requestMintFor', other.address, toUtf8Bytes('sponsored'), { value: PRICE })).logs[0]);
+    const sponsored = await requestMint(c, chain.operator, 'sponsored', PRICE, other.address);
     expect(sponsored.counted).toBe(2); // the recipient's count
     expect(await c.requestsOf(other.address)).toBe(1n);
     expect(await c.requestsOf(chain.operator.address)).toBe(0n);
@@ -192,7 +193,7 @@ describe('5 and 6. deadlines are fixed at request time, and fulfil and refund ne
   it('a later refundDelay change moves no open request; fulfil before the deadline only, refund from it only', async () => {
     const c = await newCollection(chain, { mint: { refundDelay: 600 } });
     const [config] = await c.mintConfig();
-    const r = await request(c, chain.wallets[2]);
+    const r = await requestMint(c, chain.wallets[2]);
     const block = await chain.provider.getBlock(r.blockNumber);
     expect(r.deadline).toBe(BigInt(block!.timestamp + 600));
     // The owner tries to freeze escrow, then to make everything refundable at once: neither reaches r.
@@ -215,7 +216,7 @@ describe('7. verify is true only for the values minted, and survives a routine k
     const c = await newCollection(chain);
     const address = await c.getAddress();
     const prompt = 'a heron in fog';
-    const r = await request(c, chain.wallets[2], prompt);
+    const r = await requestMint(c, chain.wallets[2], prompt);
     const f = await signedFulfillment(r, chain.operator, { collection: address });
     await send(c, chain.wallets[9], 'fulfill', f);
     const aigcData = (seed: string, model: string, image: string) => coder.encode(['uint256', 'bytes32', 'bytes32', 'bytes32', 'bytes32'], [r.requestId, seed, model, image, f.manifestId]);
@@ -257,10 +258,10 @@ describe('8. the render seed is not the requester’s to choose', () => {
     const { renderSeedOf } = await import('../../pipeline/chain/request');
     const c = await newCollection(chain);
     const snapshot = await chain.provider.send('evm_snapshot', []);
-    const a = await request(c, chain.wallets[2], 'same');
+    const a = await requestMint(c, chain.wallets[2], 'same');
     await chain.provider.send('evm_revert', [snapshot]);
     await chain.provider.send('evm_mine', []); // the same transaction lands one block later
-    const b = await request(c, chain.wallets[2], 'same');
+    const b = await requestMint(c, chain.wallets[2], 'same');
     expect(a.requestId).toBe(b.requestId);
     expect(a.blockHash).not.toBe(b.blockHash);
     expect(renderSeedOf(a)).not.toBe(renderSeedOf(b));
@@ -284,10 +285,10 @@ describe('9. smaller fixes', () => {
 
   it('ending events name the recipient; a mint emits no MetadataUpdate', async () => {
     const c = await newCollection(chain);
-    const r = parseMintRequested((await send(c, chain.wallets[2], 'requestMintFor', chain.wallets[3].address, toUtf8Bytes('x'), { value: PRICE })).logs[0]);
+    const r = await requestMint(c, chain.wallets[2], 'x', PRICE, chain.wallets[3].address);
     const [rejected] = events(c, await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1));
     expect([rejected.args.requester, rejected.args.recipient]).toEqual([chain.wallets[2].address, chain.wallets[3].address]);
-    const r2 = await request(c, chain.wallets[4]);
+    const r2 = await requestMint(c, chain.wallets[4]);
     const minted = events(c, await send(c, chain.wallets[9], 'fulfill', await signedFulfillment(r2, chain.operator, { collection: await c.getAddress() })));
     expect(minted.map((e) => e.name)).toEqual(['Transfer', 'MintFulfilled', 'AigcData']);
   });
@@ -305,7 +306,7 @@ describe('9. smaller fixes', () => {
 
   it('the request key the node computes is what the contract stores', async () => {
     const c = await newCollection(chain);
-    const r = await request(c, chain.wallets[2]);
+    const r = await requestMint(c, chain.wallets[2]);
     expect(await c.isPending(r.requestId, requestStruct(r))).toBe(true);
     expect(requestKey(r)).toBe(keccak256(coder.encode([REQUEST], [requestStruct(r)])));
   });

@@ -1,7 +1,7 @@
-import { type Contract, type EventLog, hexlify, type JsonRpcProvider, randomBytes, type Signer, toUtf8Bytes, Wallet } from 'ethers';
-import { type CollectionParams, collectionInterface, connectCollection, createCollection, deployFactory, paramsFromTemplate } from '../../pipeline/chain/collection';
+import { type Contract, hexlify, type JsonRpcProvider, randomBytes, type Signer, Wallet } from 'ethers';
+import { type CollectionParams, connectCollection, createCollection, deployFactory, paramsFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
-import { type MintRequest, parseMintRequested, requestStruct } from '../../pipeline/chain/request';
+import { type MintRequest, requestStruct } from '../../pipeline/chain/request';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
 import { fulfillmentDomain, signFulfillment } from '../../pipeline/provenance/typed-data';
 import { loadTemplate } from '../../pipeline/template';
@@ -36,7 +36,7 @@ export async function startChain(accounts = 12): Promise<ChainFixture> {
   };
 }
 
-export const PRICE = BigInt(loadTemplate('genesis').mint.priceWei);
+export { PRICE } from './mint';
 
 /** Creates a collection with the genesis template's settings, overridden by `override`. */
 export async function newCollection(chain: ChainFixture, override: Omit<Partial<CollectionParams>, 'mint'> & { mint?: Partial<CollectionParams['mint']> } = {}): Promise<Contract> {
@@ -44,13 +44,6 @@ export async function newCollection(chain: ChainFixture, override: Omit<Partial<
   const params = { ...base, ...override, mint: { ...base.mint, ...override.mint } };
   const { address } = await createCollection({ deployer: chain.owner, factory: chain.factory, params });
   return connectCollection(address, chain.provider);
-}
-
-/** Sends requestMint and returns the decoded request. */
-export async function request(collection: Contract, wallet: Wallet, prompt = 'a small red boat', value = PRICE): Promise<MintRequest> {
-  const receipt = await (await (collection.connect(wallet) as Contract).requestMint(toUtf8Bytes(prompt), { value })).wait();
-  const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
-  return parseMintRequested(log);
 }
 
 /** A fulfilment of `r` signed by `signer`, for `collection` on `chainId` (override any value to forge one). */

@@ -31,12 +31,3 @@ export function generate(url: string, body: unknown, headers: Record<string, str
     signal,
   });
 }
-
-/** Polls `check` every 10 ms until it is true or `ms` pass. */
-export async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

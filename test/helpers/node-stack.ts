@@ -1,18 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Contract, type EventLog, type JsonRpcProvider, toUtf8Bytes, Wallet } from 'ethers';
+import { type Contract, type EventLog, type JsonRpcProvider, Wallet } from 'ethers';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
-import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
+import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
-import { type MintRequest, parseMintRequested } from '../../pipeline/chain/request';
+import type { MintRequest } from '../../pipeline/chain/request';
 import { type Config, type ConfigInput, loadConfig, mergeConfig, type Tree } from '../../pipeline/config';
 import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
 import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
 import { loadTemplate } from '../../pipeline/template';
+import { requestMints } from './mint';
 
 export const template = loadTemplate('genesis');
-export const PRICE = BigInt(template.mint.priceWei);
+export { PRICE } from './mint';
 
 /** anvil + arlocal + gateway + a private redis-server + a deployed collection, for node tests. */
 export type NodeFixture = {
@@ -83,35 +84,9 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
 }
 
 /** Sends one requestMint per prompt from accounts 2…, round robin (accounts in parallel), and returns the requests in the order of `prompts`. */
-export async function sendRequests(f: NodeFixture, prompts: string[]): Promise<MintRequest[]> {
-  const keys = f.stack.anvil.privateKeys.slice(2);
-  const byWallet = new Map<number, string[]>();
-  prompts.forEach((p, i) => byWallet.set(i % keys.length, [...(byWallet.get(i % keys.length) ?? []), p]));
-  const out: MintRequest[] = [];
-  await Promise.all(
-    [...byWallet].map(async ([k, ps]) => {
-      const wallet = new Wallet(keys[k], f.provider);
-      for (const p of ps) {
-        const receipt = await (await (f.collection.connect(wallet) as Contract).requestMint(toUtf8Bytes(p), { value: PRICE })).wait();
-        const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
-        out.push(parseMintRequested(log));
-      }
-    }),
-  );
-  // Accounts send in parallel, so request ids need not follow the prompts' order.
-  return prompts.map((p) => out.find((r) => r.prompt === p)!);
-}
+export const sendRequests = (f: NodeFixture, prompts: string[]): Promise<MintRequest[]> => requestMints(f.collection, f.stack.anvil.privateKeys.slice(2), prompts);
 
 /** All events `name` of the collection since deployment. */
 export async function events(f: NodeFixture, name: string): Promise<EventLog[]> {
   return (await f.collection.queryFilter(f.collection.filters[name](), f.deployBlock)) as EventLog[];
-}
-
-/** Polls until `done()` or `timeoutMs`, then throws with `what`. */
-export async function until(what: string, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

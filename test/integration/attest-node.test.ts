@@ -11,7 +11,8 @@ import { type ArweaveStore, createArweaveStore, loadWallet } from '../../pipelin
 import type { TokenManifest } from '../../pipeline/storage/manifest';
 import { parseArUri } from '../../pipeline/storage/ids';
 import { type FakeTsm, startFakeTsm } from '../helpers/fake-tsm';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 // Nodes signing with a TEE attester (configfs-tsm emulated) and a simulated one; tokens checked by verifyToken and
 // by the compiled `aigc verify` (run `npm run build` first).

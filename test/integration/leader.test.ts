@@ -5,13 +5,13 @@ import { AigcError } from '../../pipeline/errors';
 import { createLogger } from '../../pipeline/logger';
 import { currentLease, type Leadership, startLeadership } from '../../pipeline/queue/leader';
 import { startTcpProxy } from '../helpers/tcp-proxy';
+import { sleep, until } from '../helpers/wait';
 
 // The leader lease against a real redis-server of its own (frozen with SIGSTOP in one test).
 jest.setTimeout(30_000);
 
 const TTL = 600;
 const logger = createLogger({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
 let server: RedisHandle;
@@ -63,33 +63,25 @@ function elect(key: string, { url = server.url, onElected }: { url?: string; onE
   return { leadership: handle, events };
 }
 
-const waitFor = async (what: string, done: () => boolean, timeoutMs = 5_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-};
-
 describe('leader lease', () => {
   it('keeps renewing while onElected runs for longer than the TTL', async () => {
     const key = `lease:${++keys}`;
     let release!: () => void;
     const a = elect(key, { onElected: () => new Promise<void>((r) => (release = r)) });
-    await waitFor('a elected', () => a.events.length === 1);
+    await until('a elected', () => a.events.length === 1, 5_000, 10);
     const b = elect(key);
     // onElected stays blocked for five TTLs; the lock must stay ours the whole time.
-    const until = Date.now() + 5 * TTL;
-    while (Date.now() < until) {
+    const end = Date.now() + 5 * TTL;
+    while (Date.now() < end) {
       expect(a.leadership.isLeader).toBe(true);
       expect(await client.get(key)).toBe(`${a.leadership.lease!.holder}:${a.leadership.lease!.epoch}`);
-      await sleep(50);
+      await sleep(50); // samples the lease while onElected blocks: the waiting is the behaviour under test
     }
     expect(b.events).toEqual([]);
     release();
     await a.leadership.stop();
     // Released on stop: the other one takes over at its next beat, under a later epoch.
-    await waitFor('b elected', () => b.leadership.isLeader);
+    await until('b elected', () => b.leadership.isLeader, 5_000, 10);
     expect(a.events.map((e) => e.event)).toEqual(['elected', 'deposed']);
     expect(b.leadership.lease!.epoch).toBeGreaterThan(1);
   });
@@ -97,13 +89,13 @@ describe('leader lease', () => {
   it('reports not-leader before its TTL ends when Redis stops answering (redis-server frozen)', async () => {
     const key = `lease:${++keys}`;
     const a = elect(key);
-    await waitFor('a elected', () => a.leadership.isLeader);
+    await until('a elected', () => a.leadership.isLeader, 5_000, 10);
     const lease = a.leadership.lease!;
     const frozenAt = now();
     process.kill(server.pid!, 'SIGSTOP');
     try {
       // The last renewal reached Redis before the freeze, so the lock cannot outlive frozenAt + TTL.
-      await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL);
+      await until('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL, 10);
       const deposedAt = a.events.find((e) => e.event === 'deposed')!.at;
       expect(deposedAt - frozenAt).toBeLessThan(TTL);
       expect(lease.validUntil - frozenAt).toBeLessThan(TTL);
@@ -114,7 +106,7 @@ describe('leader lease', () => {
       process.kill(server.pid!, 'SIGCONT');
     }
     // Redis back: elected again under a new epoch; the old lease stays dead.
-    await waitFor('a re-elected', () => a.leadership.isLeader);
+    await until('a re-elected', () => a.leadership.isLeader, 5_000, 10);
     expect(a.leadership.lease!.epoch).toBeGreaterThan(lease.epoch);
     expect(lease.valid).toBe(false);
     await expect(lease.verify()).rejects.toMatchObject({ code: 'NOT_LEADER' });
@@ -125,17 +117,17 @@ describe('leader lease', () => {
     const proxy = await startTcpProxy(Number(new URL(server.url).port));
     try {
       const a = elect(key, { url: `redis://127.0.0.1:${new URL(proxy.url).port}` });
-      await waitFor('a elected', () => a.leadership.isLeader);
+      await until('a elected', () => a.leadership.isLeader, 5_000, 10);
       const cutAt = now();
       await proxy.down();
-      await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL);
+      await until('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL, 10);
       expect(a.events.find((e) => e.event === 'deposed')!.at - cutAt).toBeLessThan(TTL);
       expect(a.leadership.isLeader).toBe(false);
       // Meanwhile another process may take the lock once it expires in Redis.
       const b = elect(key);
-      await waitFor('b elected', () => b.leadership.isLeader, 3 * TTL);
+      await until('b elected', () => b.leadership.isLeader, 3 * TTL, 10);
       await proxy.up();
-      await sleep(3 * TTL);
+      await sleep(3 * TTL); // waits out the TTL: a must not be leader after it, whatever happens
       expect(a.leadership.isLeader).toBe(false);
       await a.leadership.stop();
       expect(b.leadership.isLeader).toBe(true); // a's stop released nothing of b's
@@ -147,7 +139,7 @@ describe('leader lease', () => {
   it('fences: a lease whose lock another process holds fails verify, and ends here at once', async () => {
     const key = `lease:${++keys}`;
     const a = elect(key);
-    await waitFor('a elected', () => a.leadership.isLeader);
+    await until('a elected', () => a.leadership.isLeader, 5_000, 10);
     const lease = currentLease(a.leadership);
     await expect(lease.verify()).resolves.toBeUndefined();
     // Another holder has the lock (e.g. Redis lost the key and another node won it), before a's local expiry.
@@ -156,18 +148,18 @@ describe('leader lease', () => {
     await expect(lease.verify()).rejects.toMatchObject({ code: 'NOT_LEADER', retryable: true });
     expect(lease.valid).toBe(false);
     expect(a.leadership.isLeader).toBe(false);
-    await waitFor('a deposed', () => a.events.some((e) => e.event === 'deposed'));
+    await until('a deposed', () => a.events.some((e) => e.event === 'deposed'), 5_000, 10);
     expect(() => currentLease(a.leadership)).toThrow(expect.objectContaining({ code: 'NOT_LEADER' }));
   });
 
   it('fences work queued under an earlier term of the same process', async () => {
     const key = `lease:${++keys}`;
     const a = elect(key);
-    await waitFor('a elected', () => a.leadership.isLeader);
+    await until('a elected', () => a.leadership.isLeader, 5_000, 10);
     const first = currentLease(a.leadership);
     // The lock vanishes (a wiped Redis): the renewal finds it gone, and the process is elected again.
     await client.del(key);
-    await waitFor('a re-elected', () => (a.leadership.lease?.epoch ?? 0) > first.epoch, 3 * TTL);
+    await until('a re-elected', () => (a.leadership.lease?.epoch ?? 0) > first.epoch, 3 * TTL, 10);
     const second = currentLease(a.leadership);
     expect(first.valid).toBe(false);
     expect(() => first.assertValid()).toThrow(expect.objectContaining({ code: 'NOT_LEADER' }));

@@ -1,4 +1,4 @@
-import { type Contract, type JsonRpcProvider, toUtf8Bytes, type Wallet } from 'ethers';
+import type { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import IORedis from 'ioredis';
 import { subscribeHeads } from '../../pipeline/chain/heads';
 import { type Listener, startListener } from '../../pipeline/chain/listener';
@@ -6,6 +6,8 @@ import type { MintRequest } from '../../pipeline/chain/request';
 import { deleteKeys, ensureRedis, type RedisHandle } from '../../pipeline/embedded/redis';
 import { createLogger } from '../../pipeline/logger';
 import { type ChainFixture, newCollection, PRICE, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
+import { sleep, until } from '../helpers/wait';
 
 // The listener against a real anvil and Redis: woken by new heads over a WebSocket (its poll timer is set to a
 // minute, so only a wake can explain a quick delivery), and rolling back over a reorg.
@@ -32,8 +34,7 @@ afterAll(async () => {
   await chain.stop();
 });
 
-const request = async (wallet: Wallet, prompt: string) =>
-  (await (await (collection.connect(wallet) as Contract).requestMint(toUtf8Bytes(prompt), { value: PRICE })).wait())!.blockNumber as number;
+const request = async (wallet: Wallet, prompt: string) => (await requestMint(collection, wallet, prompt, PRICE)).blockNumber;
 
 function listen(name: string, pollIntervalMs: number) {
   const seen: MintRequest[] = [];
@@ -52,22 +53,17 @@ function listen(name: string, pollIntervalMs: number) {
   return { listener, seen };
 }
 
-const until = async (check: () => boolean, ms: number) => {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-  return check();
-};
 
 describe('listener', () => {
   it('is woken by a new head long before its poll timer', async () => {
     const { listener, seen } = listen('woken', 60_000);
     const heads = subscribeHeads({ url: chain.anvil.rpcUrl.replace(/^http/, 'ws'), onHead: () => listener.wake(), logger });
     try {
-      await until(() => false, 300); // first poll done, the subscription open
+      await sleep(300); // no event says the first poll is done and the subscription open
       const before = seen.length;
       const sent = Date.now();
       await request(chain.wallets[2], 'woken by a head');
-      expect(await until(() => seen.length > before, 5_000)).toBe(true);
+      await until('the request seen', () => seen.length > before, 5_000, 10);
       expect(Date.now() - sent).toBeLessThan(5_000);
       expect(seen.at(-1)!.prompt).toBe('woken by a head');
     } finally {

@@ -1,6 +1,7 @@
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 
 jest.setTimeout(150_000);
@@ -30,7 +31,7 @@ describe('the Arweave gateway down for 20 s mid-run', () => {
     await until('a first mint', async () => (await events(f, 'MintFulfilled')).length >= 1);
     await proxy.down();
     const downAt = (await events(f, 'MintFulfilled')).length;
-    await new Promise((r) => setTimeout(r, 20_000));
+    await new Promise((r) => setTimeout(r, 20_000)); // the outage under test: Arweave stays down for 20 s
     expect((await events(f, 'MintFulfilled')).length).toBeLessThan(requests.length); // work was blocked on Arweave
     await proxy.up();
     await until('all mints after Arweave is back', async () => (await events(f, 'MintFulfilled')).length >= requests.length, 90_000);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
-import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 // The operator node as its own process (the compiled `aigc node`), killed with SIGKILL three times at random
 // moments while 100 requests are in flight, and restarted each time; once per Arweave mode.

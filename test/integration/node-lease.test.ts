@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Transaction, Wallet } from 'ethers';
-import { events, type NodeFixture, sendRequests, startNodeFixture, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 // Two operator nodes (the compiled `aigc node`) on one Redis and one signer key. The leader is frozen with SIGSTOP
 // while its fulfilments wait in its batcher, past the lease TTL; the other node takes over and mints. Resumed with
@@ -124,14 +125,14 @@ describe('leader frozen past its lease', () => {
 
       a.proc.kill('SIGSTOP');
       await until('b elected', async () => logged(b, 'leader: reconciled open requests from chain'), 3 * TTL_MS + 5_000);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 500)); // A stays frozen a little into B's lease: the overlap under test
       const resumedAt = Date.now();
       a.proc.kill('SIGCONT');
 
       await until(`${REQUESTS} mints`, async () => (await events(f, 'MintFulfilled')).length >= REQUESTS, 40_000);
       // A's batch window has long passed: whatever it would send, it has tried by now.
       await until('a deposed', async () => logged(a, 'no longer leader'), 10_000);
-      await new Promise((r) => setTimeout(r, 1_000));
+      await new Promise((r) => setTimeout(r, 1_000)); // checks that nothing happens: A sends nothing more after it was deposed
 
       // A broadcast nothing after it resumed, and refused the batch it held.
       const sent = (s: { at: number; raw: string }) => ({ at: s.at, ...pick(Transaction.from(s.raw)) });

@@ -1,6 +1,6 @@
 import { Bundle } from 'arbundles';
-import { type Contract, type EventLog, toUtf8Bytes, Wallet } from 'ethers';
-import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
+import { type Contract, type EventLog, Wallet } from 'ethers';
+import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
 import { createLogger } from '../../pipeline/logger';
@@ -10,7 +10,9 @@ import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import { BUNDLE_TAGS } from '../../pipeline/storage/bundle';
 import { bytes32ToArweaveId } from '../../pipeline/storage/ids';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
-import { type NodeFixture, PRICE, startNodeFixture, template, until } from '../helpers/node-stack';
+import { type NodeFixture, PRICE, startNodeFixture, template } from '../helpers/node-stack';
+import { requestMint } from '../helpers/mint';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 
@@ -51,9 +53,7 @@ afterAll(async () => {
 
 async function request(c: (typeof collections)[number], prompt: string, account: number): Promise<bigint> {
   const wallet = new Wallet(c.keys[account], c.contract.runner!.provider);
-  const receipt = await (await (c.contract.connect(wallet) as Contract).requestMint(toUtf8Bytes(prompt), { value: PRICE })).wait();
-  const log = (receipt.logs as EventLog[]).find((l) => collectionInterface.parseLog(l)?.name === 'MintRequested')!;
-  return collectionInterface.parseLog(log)!.args.requestId as bigint;
+  return (await requestMint(c.contract, wallet, prompt, PRICE)).requestId;
 }
 
 describe('one node serving several collections on two chains, bundle mode', () => {

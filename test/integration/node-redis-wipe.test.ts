@@ -1,7 +1,8 @@
 import IORedis from 'ioredis';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 

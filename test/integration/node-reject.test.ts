@@ -4,7 +4,8 @@ import { gatewayError } from '../../services/diffusion-gateway/errors';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { REJECT_REASON } from '../../pipeline/queue/jobs';
-import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 

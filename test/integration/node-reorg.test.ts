@@ -2,7 +2,8 @@ import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { verifyToken } from '../../pipeline/provenance/verify';
 import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 

@@ -7,7 +7,8 @@ import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 

@@ -7,7 +7,7 @@ import { type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8By
 import IORedis from 'ioredis';
 import { collectionInterface, connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
-import { parseMintRequested, renderSeedOf, requestStruct } from '../../pipeline/chain/request';
+import { renderSeedOf, requestStruct } from '../../pipeline/chain/request';
 import { loadConfig } from '../../pipeline/config';
 import { deleteKeys } from '../../pipeline/embedded/redis';
 import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
@@ -18,12 +18,13 @@ import { verifyToken } from '../../pipeline/provenance/verify';
 import { type ArweaveStore, createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import { bytes32ToArweaveId, parseArUri } from '../../pipeline/storage/ids';
 import { loadTemplate } from '../../pipeline/template';
+import { requestMint } from '../helpers/mint';
+import { untilLogs } from '../helpers/wait';
 
 // The demo's flow on real anvil, arlocal and Redis: three collectors, one operator node.
 jest.setTimeout(120_000);
 
 const template = loadTemplate('genesis');
-const price = BigInt(template.mint.priceWei);
 const PROMPTS = ['a quiet harbour at night', 'zwei "Katzen" im Schnee\nunter Sternen', '灯台と海 🌊'];
 
 let stack: EmbeddedStack;
@@ -33,21 +34,6 @@ let store: ArweaveStore;
 let collection: Contract;
 let deployBlock: number;
 const prefix = `aigc-test-${process.pid}-${Date.now()}`;
-
-async function requestMint(contract: Contract, wallet: Wallet, prompt: string) {
-  const receipt = await (await contract.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), { value: price })).wait();
-  return parseMintRequested(receipt.logs.find((l: EventLog) => collectionInterface.parseLog(l)?.name === 'MintRequested'));
-}
-
-async function waitForMints(contract: Contract, count: number, fromBlock: number): Promise<EventLog[]> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const logs = (await contract.queryFilter(contract.filters.MintFulfilled(), fromBlock)) as EventLog[];
-    if (logs.length >= count) return logs;
-    if (Date.now() > deadline) throw new Error(`only ${logs.length} of ${count} minted`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-it-'));
@@ -93,7 +79,7 @@ describe('one mint, end to end', () => {
     const wallets = [2, 3, 4].map((i) => new Wallet(stack.anvil.privateKeys[i], provider));
     const requests = await Promise.all(PROMPTS.map((p, i) => requestMint(collection, wallets[i], p)));
     requests.forEach((r, i) => (requesters[Number(r.requestId) - 1] = wallets[i].address));
-    fulfilled = await waitForMints(collection, 3, deployBlock);
+    fulfilled = await untilLogs(collection, 'MintFulfilled', (logs) => logs.length >= 3, { fromBlock: deployBlock, intervalMs: 100 });
 
     // Exactly one fulfilment per request.
     expect(fulfilled.map((l) => Number(l.args.requestId)).sort()).toEqual([1, 2, 3]);

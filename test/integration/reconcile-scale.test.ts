@@ -4,7 +4,8 @@ import { createProvider } from '../../pipeline/chain/provider';
 import { REORG_DEPTH, reconcileFromMark } from '../../pipeline/chain/reconcile';
 import { type MintRequest, requestStruct } from '../../pipeline/chain/request';
 import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
-import { advanceTime, type ChainFixture, newCollection, request, send, signedFulfillment, startChain } from '../helpers/collection';
+import { advanceTime, type ChainFixture, newCollection, send, signedFulfillment, startChain } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 import { type RpcCall, type RpcCounter, startRpcCounter } from '../helpers/rpc-counter';
 
 // Reconciliation against anvil with a long history, its RPC calls counted at a proxy: from a low-water mark the
@@ -72,7 +73,7 @@ function expectPaced(calls: RpcCall[]) {
 describe('reconcile from a low-water mark', () => {
   it('makes the same few RPC calls per reconcile at 10k and 200k blocks of history; only a full scan grows, paced', async () => {
     const { collection, markKey, reconcile, stop } = await collectionWithReconcile();
-    await reject(collection, await request(collection, chain.wallets[2]));
+    await reject(collection, await requestMint(collection, chain.wallets[2]));
     await grow(10_000);
     const full10k = await reconcile();
     expect(full10k.fullScan).toBe(true);
@@ -104,18 +105,18 @@ describe('reconcile from a low-water mark', () => {
   it('finds exactly the open requests after a wiped Redis, wherever in history they were made', async () => {
     const { collection, reconcile, stop } = await collectionWithReconcile();
     const w = chain.wallets;
-    const a = await request(collection, w[2]);
+    const a = await requestMint(collection, w[2]);
     await grow(5_000);
-    const b = await request(collection, w[3]);
-    const c = await request(collection, w[4]);
+    const b = await requestMint(collection, w[3]);
+    const c = await requestMint(collection, w[4]);
     await grow(20_000);
-    const d = await request(collection, w[5]);
+    const d = await requestMint(collection, w[5]);
     await fulfil(collection, a);
     await grow(3_000);
     await reject(collection, c);
-    const e = await request(collection, w[6]);
+    const e = await requestMint(collection, w[6]);
     await grow(10_000);
-    const f = await request(collection, w[7]);
+    const f = await requestMint(collection, w[7]);
     await refund(collection, d);
     await mine(REORG_DEPTH); // every ending settled
     const open = ids([b, e, f]);
@@ -138,11 +139,11 @@ describe('reconcile from a low-water mark', () => {
 
   it('keeps the mark at an open request however old it gets, and moves it on once the request has ended', async () => {
     const { collection, reconcile, stop } = await collectionWithReconcile();
-    const old = await request(collection, chain.wallets[2]);
+    const old = await requestMint(collection, chain.wallets[2]);
     expect((await reconcile()).ids).toEqual(ids([old]));
     for (const [i, blocks] of [50_000, 100_000].entries()) {
       await grow(blocks);
-      await reject(collection, await request(collection, chain.wallets[3 + i])); // newer requests end
+      await reject(collection, await requestMint(collection, chain.wallets[3 + i])); // newer requests end
       await mine(REORG_DEPTH);
       const r = await reconcile();
       expect(r.ids).toEqual(ids([old]));
@@ -165,7 +166,7 @@ describe('reconcile from a low-water mark', () => {
     const confirmations = 2 * REORG_DEPTH; // deeper than the reorg margin, so the confirmations decide
     const { collection, reconcile, stop } = await collectionWithReconcile({ confirmations });
     await grow(3 * confirmations);
-    const req = await request(collection, chain.wallets[2]);
+    const req = await requestMint(collection, chain.wallets[2]);
     await mine(confirmations - 10);
     const early = await reconcile();
     expect(early.ids).toEqual([]); // not counted yet
@@ -179,7 +180,7 @@ describe('reconcile from a low-water mark', () => {
 
   it('finds a request again when a reorg undoes its ending', async () => {
     const { collection, reconcile, stop } = await collectionWithReconcile();
-    const req = await request(collection, chain.wallets[2]);
+    const req = await requestMint(collection, chain.wallets[2]);
     await mine(3 * REORG_DEPTH); // the request is settled; only the ending keeps the mark at it
     const snapshot = await chain.provider.send('evm_snapshot', []);
     await reject(collection, req);

@@ -3,7 +3,8 @@ import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import type { RequestStatus } from '../../pipeline/requests/status';
 import { MINT_STATUSES, type MintStatus } from '../../pipeline/sponsored/status';
-import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template, until } from '../helpers/node-stack';
+import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 import { readStatusStream } from '../helpers/sse';
 
 // The Web2 entry point on the real stack: a site POSTs a mint for a user without a wallet, the operator pays
@@ -198,7 +199,7 @@ describe('GET /v1/requests/:requestId', () => {
       while (polling) {
         const { status } = (await call<RequestStatus>(`/v1/requests/${request.requestId}`)).body;
         if (status !== polled[polled.length - 1]) polled.push(status);
-        await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 25)); // the poll cadence under test (far faster than the stream's)
       }
     })();
     const stream = await readStatusStream<RequestStatus>(`${api}/v1/requests/${request.requestId}/events`);

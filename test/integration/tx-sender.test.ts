@@ -4,6 +4,7 @@ import { startAnvil, type Anvil } from '../../pipeline/embedded/anvil';
 import { createProvider } from '../../pipeline/chain/provider';
 import { AigcError } from '../../pipeline/errors';
 import { createLogger } from '../../pipeline/logger';
+import { until } from '../helpers/wait';
 
 // The serial sender against a real anvil with mining switched off: a transaction left in the mempool past
 // `stuckAfterMs` is replaced under the same nonce with higher fees, and the receipt of whichever lands is returned.
@@ -42,9 +43,7 @@ describe('transaction sender', () => {
         const mine = Object.entries(pool.pending).find(([from]) => from.toLowerCase() === wallet.address.toLowerCase())?.[1];
         return mine?.[String(nonce)] ? BigInt(mine[String(nonce)].maxFeePerGas) : 0n;
       };
-      while (warnings.length < 2 || (await pooledFee()) < (BigInt((warnings[0] as { maxFeePerGas: string }).maxFeePerGas) * 120n) / 100n) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until('the second replacement pooled', async () => warnings.length >= 2 && (await pooledFee()) >= (BigInt((warnings[0] as { maxFeePerGas: string }).maxFeePerGas) * 120n) / 100n, 30_000, 20);
       await provider.send('evm_mine', []);
       const receipt = await sent;
       expect(receipt.status).toBe(1);
@@ -116,7 +115,7 @@ describe('transaction sender', () => {
     try {
       const stuck = sender.send({ to: other.address, value: 2n, gasLimit: 21_000n }, 'stuck').catch((e: unknown) => e);
       const queued = sender.send({ to: other.address, value: 3n, gasLimit: 21_000n }, 'queued').catch((e: unknown) => e);
-      while ((await provider.getTransactionCount(wallet.address, 'pending')) === start + 1) await new Promise((r) => setTimeout(r, 10));
+      await until('the stuck transaction pooled', async () => (await provider.getTransactionCount(wallet.address, 'pending')) !== start + 1, 30_000, 10);
       lease.held = false;
       current = undefined;
       expect(await stuck).toMatchObject({ code: 'NOT_LEADER', retryable: true });

@@ -6,7 +6,8 @@ import { createComfyUIBackend } from '../../services/diffusion-gateway/backends/
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import { createReplicateBackend } from '../../services/diffusion-gateway/backends/replicate';
 import type { DiffusionBackend, RenderInput } from '../../services/diffusion-gateway/backends/types';
-import { generate, startGateway, until } from '../helpers/gateway';
+import { generate, startGateway } from '../helpers/gateway';
+import { sleep, until } from '../helpers/wait';
 import { startAutomatic1111Server } from '../servers/automatic1111';
 import { startCogServer } from '../servers/cog';
 import { startComfyUIServer } from '../servers/comfyui';
@@ -142,11 +143,11 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
     server!.faults.hang = true;
     const controller = new AbortController();
     const pending = backend.render(input, controller.signal);
-    await until(() => server!.last !== undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    await until('the render at the server', () => server!.last !== undefined, 5_000, 10);
+    await sleep(50); // the backend learns the job's id after the server saw it (nothing to wait on): abort after that
     controller.abort();
     await rejection(pending);
-    await until(() => server!.cancelled.length > 0);
+    await until('the cancel at the server', () => server!.cancelled.length > 0, 5_000, 10);
   });
 
   describe('behind the gateway', () => {
@@ -195,11 +196,11 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
       try {
         const controller = new AbortController();
         const pending = generate(gw.url, { prompt: 'a slow one', seed: 1, width: 64, height: 64 }, {}, controller.signal).catch(() => 'aborted');
-        await until(() => server!.last !== undefined);
-        await new Promise((r) => setTimeout(r, 50));
+        await until('the render at the server', () => server!.last !== undefined, 5_000, 10);
+        await sleep(50); // the backend learns the job's id after the server saw it (nothing to wait on): abort after that
         controller.abort();
         expect(await pending).toBe('aborted');
-        await until(() => server!.cancelled.length > 0);
+        await until('the cancel at the server', () => server!.cancelled.length > 0, 5_000, 10);
       } finally {
         await gw.close();
       }
@@ -212,7 +213,7 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
         const res = await generate(gw.url, { prompt: 'a slow one', seed: 1, width: 64, height: 64 });
         expect(res.status).toBe(504);
         expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'BACKEND_TIMEOUT', retryable: true });
-        await until(() => server!.cancelled.length > 0);
+        await until('the cancel at the server', () => server!.cancelled.length > 0, 5_000, 10);
       } finally {
         await gw.close();
       }

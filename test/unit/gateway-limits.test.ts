@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import { createCogBackend } from '../../services/diffusion-gateway/backends/cog';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import { loadGatewayConfig } from '../../services/diffusion-gateway/config';
-import { generate, startGateway, until } from '../helpers/gateway';
+import { generate, startGateway } from '../helpers/gateway';
+import { sleep, until } from '../helpers/wait';
 import { startCogServer } from '../servers/cog';
 
 const KEY = 'test-key-0123456789abcdef';
@@ -52,9 +53,9 @@ describe('gateway queue, timeout, readiness and shutdown', () => {
     const gw = await startGateway({ backend, limits: { concurrency: 1, queueLimit: 1 } });
     try {
       const first = generate(gw.url, { ...small, seed: 1 }, { accept: 'application/json' });
-      await until(() => cog.last !== undefined);
+      await until('the render at cog', () => cog.last !== undefined, 5_000, 10);
       const second = generate(gw.url, { ...small, seed: 2 }, { accept: 'application/json' });
-      await new Promise((r) => setTimeout(r, 30));
+      await sleep(30); // no event marks a request as queued in the gateway: give the second one time to arrive
       const third = await generate(gw.url, { ...small, seed: 3 });
       expect(third.status).toBe(503);
       expect(((await third.json()) as ErrorBody).error.code).toBe('BACKEND_BUSY');
@@ -89,7 +90,7 @@ describe('gateway queue, timeout, readiness and shutdown', () => {
     const gw = await startGateway({ backend: createCogBackend({ url: cog.url }) });
     try {
       const running = generate(gw.url, small);
-      await until(() => cog.last !== undefined);
+      await until('the render at cog', () => cog.last !== undefined, 5_000, 10);
       const stopped = gw.gateway.shutdown({ server: gw.server, graceMs: 5_000 });
       const late = await generate(gw.url, small).catch(() => undefined);
       // Either the listener is already closed (connection refused) or the gateway answers 503.
@@ -107,11 +108,11 @@ describe('gateway queue, timeout, readiness and shutdown', () => {
     const gw = await startGateway({ backend: createCogBackend({ url: cog.url }) });
     try {
       const running = generate(gw.url, small).catch(() => undefined);
-      await until(() => cog.last !== undefined);
+      await until('the render at cog', () => cog.last !== undefined, 5_000, 10);
       await gw.gateway.shutdown({ server: gw.server, graceMs: 100 });
       const res = await running;
       if (res) expect(res.status).toBe(503);
-      await until(() => cog.cancelled.length > 0);
+      await until('the cancel at cog', () => cog.cancelled.length > 0, 5_000, 10);
     } finally {
       await cog.close();
     }

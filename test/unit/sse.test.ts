@@ -1,6 +1,7 @@
 import type { AddressInfo, Server } from 'node:net';
 import express from 'express';
 import { streamStatus } from '../../pipeline/http/sse';
+import { sleep } from '../helpers/wait';
 
 type S = { status: string; n?: number };
 
@@ -44,7 +45,7 @@ describe('status event stream', () => {
       expect(type).toMatch(/^text\/event-stream/);
       expect(events(text)).toEqual([{ status: 'a' }, { status: 'b' }, { status: 'b', n: 1 }, { status: 'done' }]);
       expect(text).toMatch(/id: end\nevent: status\ndata: \{"status":"done"\}/);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // checks that nothing happens: no read after the final status
       expect(s.state.reads).toBe(6); // no read after the final status
     } finally {
       await s.close();
@@ -61,9 +62,9 @@ describe('status event stream', () => {
       while ((text.match(/: keep-alive/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
       expect(events(text)).toEqual([{ status: 'waiting' }]);
       controller.abort();
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // the server sees the abort at its next write; no event tells the test when
       const reads = s.state.reads;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200); // checks that nothing happens: no more reads after the client left
       expect(s.state.reads).toBe(reads);
     } finally {
       await s.close();

@@ -1,7 +1,8 @@
 import { AbiCoder, keccak256, toUtf8Bytes } from 'ethers';
 import { type MintRequest, requestKey } from '../../pipeline/chain/request';
 import { requestJobId } from '../../pipeline/queue/jobs';
-import { newCollection, PRICE, request, startChain, type ChainFixture } from '../helpers/collection';
+import { newCollection, PRICE, startChain, type ChainFixture } from '../helpers/collection';
+import { requestMint } from '../helpers/mint';
 
 let chain: ChainFixture;
 beforeAll(async () => {
@@ -12,7 +13,7 @@ afterAll(() => chain?.stop());
 describe('request identity', () => {
   it('requestKey equals what the contract stores as pending', async () => {
     const c = await newCollection(chain);
-    const r = await request(c, chain.wallets[2], 'a kite over dunes');
+    const r = await requestMint(c, chain.wallets[2], 'a kite over dunes');
     const slot = await c.isPending(r.requestId, { requester: r.requester, paid: r.paid, recipient: r.recipient, deadline: r.deadline, counted: r.counted, seed: r.seed, promptHash: r.promptHash });
     expect(slot).toBe(true);
     // _slots sits at storage slot 7, after _config, _state, the royalty, _pendingOwner, _contractManifest, _name and
