@@ -19,6 +19,7 @@ import { type CollectionTarget, type Config, requireSetting, resolveCollections 
 import { AigcError, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
+import { createScope, type Scope } from './lifecycle';
 import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
@@ -146,13 +147,31 @@ type ChainRuntime = {
  * const node = await startNode({ config: loadConfig() });
  * process.once('SIGTERM', () => node.stop());
  */
-export async function startNode({ config, template, logger = createLogger({ level: config.logLevel }), listen = true, ...given }: StartNodeParameters): Promise<RunningNode> {
+export async function startNode(parameters: StartNodeParameters): Promise<RunningNode> {
+  const logger = parameters.logger ?? createLogger({ level: parameters.config.logLevel });
+  // Each part registers how to stop it as soon as it is started: a start that fails half-way (an RPC that does not
+  // answer, a bad template) stops what was started, in reverse order, and leaves nothing open.
+  const scope = createScope(logger);
+  try {
+    return await assembleNode(scope, { ...parameters, logger });
+  } catch (error) {
+    await scope.close();
+    throw error;
+  }
+}
+
+async function assembleNode(
+  scope: Scope,
+  { config, template, logger, listen = true, ...given }: StartNodeParameters & { logger: Logger },
+): Promise<RunningNode> {
   const targets = resolveCollections(config);
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
   const walletPath = requireSetting(config.arweave.walletPath, 'arweave.walletPath');
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+  scope.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
+  await assertRedisAnswers(redis, redisUrl);
   const connection = redis;
   const prefix = config.redis.prefix;
   const metrics = createMetrics();
@@ -179,6 +198,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       : undefined;
   const store = await createArweaveStore({ url: arweaveUrl, jwk: await loadWallet(walletPath), journal: watcher });
   watcher?.start(store);
+  if (watcher) scope.defer('arweave confirmations', () => watcher.stop());
   const attester = given.attester ?? (await createAttester(config, { store, logger }));
   const signerAddress = attester.wallet.address;
   const gateway = createGatewayClient({ url: gatewayUrl, apiKey: config.gateway.apiKey, timeoutMs: config.gateway.timeoutMs });
@@ -204,6 +224,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     prefix,
     defaultJobOptions: { attempts: config.generate.attempts, backoff: { type: 'exponential', delay: config.generate.backoffMs }, ...keepDone },
   });
+  scope.defer('generate queue', () => generateQueue.close());
 
   // Chains first (one provider and one sender per chain id), then each collection on its chain.
   const chains = new Map<number, ChainRuntime>();
@@ -214,6 +235,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     let chain = chains.get(chainId);
     if (chain) provider.destroy();
     else {
+      scope.defer(`provider ${chainId}`, () => provider.destroy());
       const signer = attester.wallet.connect(provider);
       chain = {
         chainId,
@@ -235,6 +257,8 @@ export async function startNode({ config, template, logger = createLogger({ leve
         collections: [],
       };
       chains.set(chainId, chain);
+      const fulfillQueue = chain.fulfillQueue;
+      scope.defer(`fulfill queue ${chainId}`, () => fulfillQueue.close());
     }
     const address = target.address;
     if (byKey.has(collectionKey(chainId, address))) throw new AigcError('CONFIG_INVALID', `collection ${address} on chain ${chainId} is configured twice`);
@@ -277,6 +301,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
     };
     chain.collections.push(runtime);
     byKey.set(collectionKey(chainId, address), runtime);
+    scope.defer(`fulfil batcher ${address}`, () => batcher.flush());
   }
   const runtimeOf = (data: { chainId: number; collection: string }) => {
     const runtime = byKey.get(collectionKey(data.chainId, data.collection));
@@ -296,6 +321,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       return { chainId: c.chainId, address: c.address, contract: c.contract, provider: chain.provider, startBlock: c.target.chain.startBlock, maxBlockRange: c.target.chain.maxBlockRange, sender: chain.sender, fulfillQueue: chain.fulfillQueue };
     }),
   });
+  scope.defer('sponsored mints', () => web2.close());
 
   const enqueue = async (c: CollectionRuntime, requests: MintRequest[]) => {
     if (!requests.length) return;
@@ -357,6 +383,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
+  scope.defer('generate worker', () => generateWorker.close());
 
   /** Reads open requests from the collection's low-water mark (the whole history, paced, only without one). */
   const reconcile = async (chain: ChainRuntime, c: CollectionRuntime) => {
@@ -453,6 +480,8 @@ export async function startNode({ config, template, logger = createLogger({ leve
         onDeposed: () => onDeposed(chain),
         logger,
       });
+      const leadership = chain.leadership;
+      scope.defer(`leadership ${chain.chainId}`, () => leadership.stop());
     }
   }
 
@@ -477,6 +506,7 @@ export async function startNode({ config, template, logger = createLogger({ leve
         },
       })
     : undefined;
+  if (http) scope.defer('http server', () => http.close());
 
   const served = [...byKey.values()].map((c) => ({ chainId: c.chainId, address: c.address, template: c.template }));
   const first = chains.get(served[0].chainId)!;
@@ -496,19 +526,26 @@ export async function startNode({ config, template, logger = createLogger({ leve
       return first.leadership?.isLeader ?? false;
     },
     async stop() {
-      for (const chain of chains.values()) await chain.leadership?.stop();
-      await generateWorker.close();
-      for (const c of byKey.values()) await c.batcher.flush();
-      await http?.close();
-      await generateQueue.close();
-      for (const chain of chains.values()) await chain.fulfillQueue.close();
-      await web2.close();
-      await watcher?.stop();
-      await redis.quit();
-      for (const chain of chains.values()) chain.provider.destroy();
+      await scope.close();
       logger.info('node stopped');
     },
   };
+}
+
+/** Waits for Redis to answer a PING; one clear error instead of a node that retries a dead Redis forever. */
+async function assertRedisAnswers(redis: IORedis, url: string, timeoutMs = 5_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([redis.ping(), timeout]);
+  } catch (cause) {
+    const where = url.replace(/\/\/[^@/]*@/, '//'); // never print a password
+    throw new AigcError('REDIS_UNAVAILABLE', `Redis at ${where} does not answer: start it or set REDIS_URL`, { cause, details: errorMessage(cause) });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Names this host and data directory (stable across restarts), for state that lives on its disk. */

@@ -1,5 +1,6 @@
 import { JsonRpcProvider, Network } from 'ethers';
 import { AigcError } from '../errors';
+import { createHttpClient } from '../net/http-client';
 
 /**
  * A JSON-RPC provider for the node. ethers caches identical calls for 250 ms by default, which hands a
@@ -13,19 +14,23 @@ export function createProvider(rpcUrl: string, pollingInterval = 250, chainId?: 
 }
 
 /**
- * Asks `rpcUrl` for its chain id once and returns a provider fixed to that network.
+ * Asks `rpcUrl` for its chain id once, within `timeoutMs`, and returns a provider fixed to that network. Asked
+ * directly rather than through ethers, whose network detection retries an unreachable endpoint forever.
  *
  * @example
  * const provider = await connectProvider('http://127.0.0.1:8545');
  */
-export async function connectProvider(rpcUrl: string, pollingInterval = 250): Promise<JsonRpcProvider> {
-  const probe = createProvider(rpcUrl, pollingInterval);
+export async function connectProvider(rpcUrl: string, pollingInterval = 250, timeoutMs = 15_000): Promise<JsonRpcProvider> {
+  let chainId: number;
   try {
-    const chainId = Number((await probe.getNetwork()).chainId);
-    return createProvider(rpcUrl, pollingInterval, chainId);
+    const http = createHttpClient({ baseUrl: rpcUrl, name: 'JSON-RPC endpoint', errorCode: 'CHAIN_FAILED', timeoutMs });
+    const res = await http.post('', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }), { headers: { 'content-type': 'application/json' } });
+    const body = res.json<{ result?: string; error?: { message: string } }>();
+    if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
+    chainId = Number(body.result);
   } catch (cause) {
-    throw new AigcError('CHAIN_FAILED', `cannot reach the chain at ${rpcUrl}: is the RPC URL right and the node up?`, { cause, retryable: true });
-  } finally {
-    probe.destroy();
+    const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
+    throw new AigcError('CHAIN_FAILED', `cannot reach the chain at ${rpcUrl}: is the RPC URL right and the node up?`, { cause, retryable: true, details: reason });
   }
+  return createProvider(rpcUrl, pollingInterval, chainId);
 }

@@ -1,7 +1,7 @@
-import { type Contract, getAddress, JsonRpcProvider, Network, toBeHex, toUtf8Bytes } from 'ethers';
+import { type Contract, getAddress, type JsonRpcProvider, toBeHex, toUtf8Bytes } from 'ethers';
 import { connectCollection } from '../chain/collection';
 import { AigcError, errorMessage } from '../errors';
-import { createHttpClient } from '../net/http-client';
+import { connectProvider } from '../chain/provider';
 
 /**
  * Gas measured by `npm run bench -- gas` on anvil (README "Gas"): 60-byte prompt, first-time minter, after a warm-up
@@ -32,18 +32,12 @@ export type ChainFees = {
  * provider pinned to its chain.
  */
 export async function connectRpc(rpc: string): Promise<JsonRpcProvider> {
-  let chainId: number;
   try {
-    const http = createHttpClient({ baseUrl: rpc, name: 'JSON-RPC endpoint', errorCode: 'CHAIN_FAILED', timeoutMs: 15_000 });
-    const res = await http.post('', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }), { headers: { 'content-type': 'application/json' } });
-    const body = res.json<{ result?: string; error?: { message: string } }>();
-    if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
-    chainId = Number(body.result);
-  } catch (cause) {
-    const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
-    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${reason}; check --rpc`, { cause, retryable: true });
+    return await connectProvider(rpc);
+  } catch (error) {
+    const reason = error instanceof AigcError ? (error.details ?? error.shortMessage) : (error as Error).message;
+    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${reason}; check --rpc`, { cause: error, retryable: true });
   }
-  return new JsonRpcProvider(rpc, Network.from(chainId), { staticNetwork: true });
 }
 
 /**
