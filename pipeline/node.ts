@@ -409,6 +409,7 @@ async function assembleNode(
   // Leader-only parts, per chain: reconciliation and a listener per collection, and the chain writer.
   const onElected = async (chain: ChainRuntime) => {
     metrics.isLeader.set({ chain: String(chain.chainId) }, 1);
+    logger.info({ chainId: chain.chainId }, 'leader: elected');
     chain.fulfillWorker = new Worker<ChainWriteJobData>(
       chain.fulfillQueue.name,
       observed(metrics, 'fulfill', (job) => runtimeOf(job.data).fulfill(job)),

@@ -111,7 +111,7 @@ describe('leader frozen past its lease', () => {
     try {
       // A first, so it leads; its chain traffic goes through the recorder.
       const a = startNode('a', { AIGC_RPC_URL: rpc.url, AIGC_BATCH_WINDOW_MS: String(A_BATCH_WINDOW_MS) });
-      await until('a elected', async () => logged(a, 'leader: reconciled open requests from chain'), 30_000);
+      await until('a elected', async () => logged(a, 'leader: elected'), 30_000);
       const b = startNode('b', {});
       await until('b started', async () => logged(b, 'node started'), 30_000);
 
@@ -124,7 +124,7 @@ describe('leader frozen past its lease', () => {
       expect(await events(f, 'MintFulfilled')).toEqual([]);
 
       a.proc.kill('SIGSTOP');
-      await until('b elected', async () => logged(b, 'leader: reconciled open requests from chain'), 3 * TTL_MS + 5_000);
+      await until('b elected', async () => logged(b, 'leader: elected'), 3 * TTL_MS + 5_000);
       await new Promise((r) => setTimeout(r, 500)); // A stays frozen a little into B's lease: the overlap under test
       const resumedAt = Date.now();
       a.proc.kill('SIGCONT');
