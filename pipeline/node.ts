@@ -16,7 +16,7 @@ import { reconcileFromMark } from './chain/reconcile';
 import { type MintRequest, requestToJson } from './chain/request';
 import { createTxSender, type TxSender } from './chain/tx-sender';
 import { type CollectionTarget, type Config, requireSetting, resolveCollections } from './config';
-import { AigcError, errorMessage } from './errors';
+import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
 import { createScope, type Scope } from './lifecycle';
@@ -25,6 +25,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
 import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, requestJobId, type ChainWriteJobData } from './queue/jobs';
+import { jobErrorCode } from './queue/job-error';
 import { currentLease, type Leadership, startLeadership } from './queue/leader';
 import { indexRequests } from './requests/request-index';
 import { createArweaveStore, loadWallet } from './storage/arweave';
@@ -78,7 +79,7 @@ export type RunningNode = {
 const STALL = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 };
 
 /** Error codes that mean the render itself failed (so the request is refunded once attempts run out). */
-const RENDER_FAILURES = new Set([
+const RENDER_FAILURES = new Set<ErrorCode>([
   'GATEWAY_FAILED',
   'TIMEOUT',
   'INVALID_REQUEST',
@@ -97,7 +98,7 @@ function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>, 
       return await process(job, token);
     } catch (error) {
       if (error instanceof DelayedError) throw error; // waiting as the gateway asked; not a failure
-      metrics.failures.inc({ stage, reason: (error as { code?: string }).code ?? (error as Error).name ?? 'Error' });
+      metrics.failures.inc({ stage, reason: jobErrorCode(error) ?? (error as Error).name ?? 'Error' });
       throw error;
     } finally {
       end();
@@ -370,16 +371,16 @@ async function assembleNode(
   // infrastructure (Arweave, RPC, Redis) do not: the job stays failed and reconciliation retries it later.
   generateWorker.on('failed', (job: Job<GenerateJobData> | undefined, error: Error) => {
     if (!job) return;
-    const code = (error as { code?: string }).code ?? '';
-    const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-    const renderFailed = RENDER_FAILURES.has(code);
+    const code = jobErrorCode(error);
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const renderFailed = code !== undefined && RENDER_FAILURES.has(code);
     logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
     const chain = chains.get(job.data.chainId);
     if (!final || !renderFailed || !chain) return;
     const reason =
       code === 'CONTENT_REJECTED' ? REJECT_REASON.CONTENT_REJECTED : code === 'INVALID_REQUEST' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
     void chain.fulfillQueue
-      .add('reject', { ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
+      .add('reject', { kind: 'reject', ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));

@@ -1,10 +1,10 @@
-import { type Job, type Queue, UnrecoverableError } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Contract } from 'ethers';
 import type { Logger } from 'pino';
 import { type FulfillBatcher, type FulfillOutcome, sendRefund, sendReject } from '../chain/fulfiller';
 import type { TxSender } from '../chain/tx-sender';
-import { AigcError } from '../errors';
-import type { ChainWriteJobData, FulfillJobData, RefundJobData, RejectJobData } from './jobs';
+import { toJobError } from './job-error';
+import type { ChainWriteJobData, RefundJobData } from './jobs';
 
 export type FulfillResult = { outcome: FulfillOutcome['status']; txHash?: string; gasUsed?: string; batchSize?: number };
 
@@ -13,8 +13,8 @@ export type FulfillResult = { outcome: FulfillOutcome['status']; txHash?: string
  * clock has passed its deadline; a refund sent too early is retried). Its job id derives from the request's, so it
  * is queued once.
  */
-export async function enqueueRefund(queue: Queue<ChainWriteJobData>, jobId: string, data: RefundJobData, delayMs = 0): Promise<void> {
-  await queue.add('refund', data, { jobId: `${jobId}-refund`, delay: Math.max(0, delayMs) });
+export async function enqueueRefund(queue: Queue<ChainWriteJobData>, jobId: string, data: Omit<RefundJobData, 'kind'>, delayMs = 0): Promise<void> {
+  await queue.add('refund', { ...data, kind: 'refund' }, { jobId: `${jobId}-refund`, delay: Math.max(0, delayMs) });
 }
 
 /**
@@ -39,20 +39,20 @@ export function createFulfillProcessor({
   return async function processFulfill(job: Job<ChainWriteJobData>): Promise<FulfillResult> {
     const log = logger.child({ requestId: job.data.request.requestId, jobId: job.id });
     let outcome: FulfillOutcome;
+    const data = job.data;
     try {
-      if (job.name === 'reject') outcome = await sendReject(contract, sender, job.data as RejectJobData);
-      else if (job.name === 'refund') outcome = await sendRefund(contract, sender, job.data as RefundJobData);
-      else outcome = await batcher.add(job.data as FulfillJobData);
+      if (data.kind === 'reject') outcome = await sendReject(contract, sender, data);
+      else if (data.kind === 'refund') outcome = await sendRefund(contract, sender, data);
+      else outcome = await batcher.add(data);
     } catch (error) {
-      if (error instanceof AigcError && !error.retryable) throw new UnrecoverableError(error.shortMessage);
-      throw error;
+      throw toJobError(error);
     }
     if (outcome.status === 'already-closed') {
       log.info({ minted: outcome.minted }, 'request already closed on chain');
       return { outcome: outcome.status };
     }
     if (outcome.status === 'expired') {
-      const { chainId, collection, request } = job.data as FulfillJobData;
+      const { chainId, collection, request } = data;
       log.warn({ deadline: request.deadline }, 'deadline passed before the mint; refunding the requester');
       await enqueueRefund(queue, job.id!, { chainId, collection, request });
       return { outcome: outcome.status };

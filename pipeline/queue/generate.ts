@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DelayedError, type Job, type Queue, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +18,7 @@ import { buildManifest, serializeManifest } from '../storage/manifest';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { CollectionTemplate } from '../template';
 import { enqueueRefund } from './fulfill';
+import { toJobError } from './job-error';
 import type { ChainWriteJobData, GenerateJobData } from './jobs';
 
 /** Gateway answers that ask the caller to come back later. */
@@ -175,7 +176,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         });
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
-        if (error instanceof AigcError && !error.retryable) throw Object.assign(new UnrecoverableError(error.shortMessage), { code: error.code });
+        if (error instanceof AigcError && !error.retryable) throw toJobError(error);
         // "Busy, come back later" is not a failed render: wait as asked without spending an attempt.
         if (error instanceof AigcError && BACK_OFF.has(error.code) && token) {
           await job.moveToDelayed(Date.now() + (error.retryAfterMs ?? 1_000), token);
@@ -262,7 +263,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     const signature = await signFulfillment(signer, fulfillmentDomain(chainId, collection), fulfillment);
     await deps.fulfillQueue.add(
       'fulfill',
-      { chainId, collection, request, manifestId, imageSha256, modelHash: mHash, signature },
+      { kind: 'fulfill', chainId, collection, request, manifestId, imageSha256, modelHash: mHash, signature },
       { jobId: job.id },
     );
     return { manifestId: out.manifestId };

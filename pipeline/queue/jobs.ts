@@ -15,16 +15,16 @@ export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2, CONTENT_
 /** `generate` job: render, store on Arweave, sign. */
 export type GenerateJobData = { chainId: number; collection: string; request: MintRequestJson };
 
-/** `fulfill` job (name `fulfill`): send the signed fulfilment. */
-export type FulfillJobData = { chainId: number; collection: string } & FulfilmentItem;
+/** `fulfill-<chainId>` job of kind `fulfill`: send the signed fulfilment. */
+export type FulfillJobData = { kind: 'fulfill'; chainId: number; collection: string } & FulfilmentItem;
 
-/** `fulfill` job (name `reject`): end a request that cannot be served, refunding the requester. */
-export type RejectJobData = { chainId: number; collection: string; message: string } & RejectItem;
+/** `fulfill-<chainId>` job of kind `reject`: end a request that cannot be served, refunding the requester. */
+export type RejectJobData = { kind: 'reject'; chainId: number; collection: string; message: string } & RejectItem;
 
-/** `fulfill` job (name `refund`): end a request whose deadline passed before it was minted (it can no longer be). */
-export type RefundJobData = { chainId: number; collection: string } & RefundItem;
+/** `fulfill-<chainId>` job of kind `refund`: end a request whose deadline passed before it was minted. */
+export type RefundJobData = { kind: 'refund'; chainId: number; collection: string } & RefundItem;
 
-/** Anything the per-chain `fulfill` queue carries; the job name says which. */
+/** Anything the per-chain `fulfill` queue carries; `kind` says which (the job's name repeats it for dashboards). */
 export type ChainWriteJobData = FulfillJobData | RejectJobData | RefundJobData;
 
 /** `mint-for` job: a site asked the operator to pay a mint for `to` (the job id is the mint's public id). */

@@ -2,7 +2,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Contract, EventLog } from 'ethers';
 import type { Redis } from 'ioredis';
 import { type MintRequestJson, parseMintRequested, requestStruct, requestToJson } from '../chain/request';
-import type { ChainWriteJobData, GenerateJobData, RejectJobData } from '../queue/jobs';
+import type { ChainWriteJobData, GenerateJobData } from '../queue/jobs';
 import { requestJobId } from '../queue/jobs';
 import { findIndexedRequest, indexRequests } from './request-index';
 
@@ -115,7 +115,7 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
       p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId'),
     ]);
     const image = imageId ? `ar://${imageId}` : undefined;
-    if (ful?.name === 'reject') return { status: 'rendering', image, error: (ful.data as RejectJobData).message };
+    if (ful?.data.kind === 'reject') return { status: 'rendering', image, error: ful.data.message };
     if (ful) return { status: 'rendered', image, error: firstLine(ful.failedReason) };
     if (!gen) return { status: 'requested' };
     const state = await gen.getState();
@@ -145,8 +145,8 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
     const latest = await c.contract.runner!.provider!.getBlockNumber();
     const [rejected] = await logsOf(c.contract, 'MintRejected', requestId, found.blockNumber, latest, p.maxBlockRange);
     if (rejected) {
-      const job = (await c.fulfillQueue.getJob(requestJobId(c.chainId, c.address, found))) as Job<RejectJobData> | undefined;
-      const message = job?.name === 'reject' ? job.data.message : undefined;
+      const job = await c.fulfillQueue.getJob(requestJobId(c.chainId, c.address, found));
+      const message = job?.data.kind === 'reject' ? job.data.message : undefined;
       return dropUndefined<RequestStatus>({ ...base, status: 'rejected', error: message ?? `rejected with reason code ${rejected.args.reason}` });
     }
     const [refunded] = await logsOf(c.contract, 'MintRefunded', requestId, found.blockNumber, latest, p.maxBlockRange);

@@ -1,4 +1,5 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
+import { toJobError } from '../queue/job-error';
 import { type Contract, formatEther, type JsonRpcProvider, toUtf8Bytes } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -174,8 +175,7 @@ export function createMintForProcessor(deps: MintForStageDeps) {
       return result;
     } catch (error) {
       // A refusal that will not change on retry ends the mint now, with the reason as its error.
-      if (error instanceof AigcError && !error.retryable) throw Object.assign(new UnrecoverableError(error.shortMessage), { code: error.code });
-      throw error;
+      throw toJobError(error);
     }
   };
 }
