@@ -1,22 +1,17 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { type Contract, type JsonRpcProvider, type Wallet } from 'ethers';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { createAttester } from './attest/create';
 import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
-import { createFulfillBatcher, type FulfillBatcher } from './chain/fulfiller';
-import { type HeadSubscription, subscribeHeads } from './chain/heads';
-import { type Listener, startListener } from './chain/listener';
+import { createFulfillBatcher } from './chain/fulfiller';
 import { connectProvider } from './chain/provider';
-import { reconcileFromMark } from './chain/reconcile';
-import { type MintRequest, requestToJson } from './chain/request';
-import { createTxSender, type TxSender } from './chain/tx-sender';
-import { type CollectionTarget, type Config, requireSetting, resolveCollections } from './config';
-import { AigcError, type ErrorCode, errorMessage } from './errors';
+import { createTxSender } from './chain/tx-sender';
+import { type Config, requireSetting, resolveCollections } from './config';
+import { AigcError, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
 import { createScope, type Scope } from './lifecycle';
@@ -24,17 +19,20 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
-import { collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE, REJECT_REASON, requestJobId, type ChainWriteJobData } from './queue/jobs';
+import { type ChainWriteJobData, collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
 import { jobErrorCode } from './queue/job-error';
-import { currentLease, type Leadership, startLeadership } from './queue/leader';
-import { indexRequests } from './requests/request-index';
+import { currentLease, startLeadership } from './queue/leader';
+import { createIntake } from './runtime/intake';
+import { createLeaderDuties } from './runtime/leader-duties';
+import type { ChainRuntime, CollectionRuntime } from './runtime/types';
+import { observed, RENDER_FAILURES, rejectReasonOf, STALL } from './runtime/workers';
+import { createSponsoredMints } from './sponsored/feature';
+import { createSponsoredRouter } from './sponsored/routes';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
 import { createConfirmationWatcher } from './storage/confirmations';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
-import { createSponsoredRouter } from './sponsored/routes';
-import { createSponsoredMints } from './sponsored/feature';
 
 export type StartNodeParameters = {
   config: Config;
@@ -72,69 +70,9 @@ export type RunningNode = {
   stop(): Promise<void>;
 };
 
-/**
- * Jobs of a process that died are taken back after `lockDuration` (a live worker renews its locks every half of
- * it). A crash-looping host must not fail work for good, so a job may stall many times.
- */
-const STALL = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 10 };
 
-/** Error codes that mean the render itself failed (so the request is refunded once attempts run out). */
-const RENDER_FAILURES = new Set<ErrorCode>([
-  'GATEWAY_FAILED',
-  'TIMEOUT',
-  'INVALID_REQUEST',
-  'CONTENT_REJECTED',
-  'BACKEND_FAILED',
-  'BACKEND_BUSY',
-  'BACKEND_TIMEOUT',
-  'BACKEND_UNAVAILABLE',
-]);
 
-/** Wraps a stage processor with its latency histogram and failure counter. */
-function observed<T, R>(metrics: Metrics, stage: string, process: (job: Job<T>, token?: string) => Promise<R>) {
-  return async (job: Job<T>, token?: string): Promise<R> => {
-    const end = metrics.stageSeconds.startTimer({ stage });
-    try {
-      return await process(job, token);
-    } catch (error) {
-      if (error instanceof DelayedError) throw error; // waiting as the gateway asked; not a failure
-      metrics.failures.inc({ stage, reason: jobErrorCode(error) ?? (error as Error).name ?? 'Error' });
-      throw error;
-    } finally {
-      end();
-    }
-  };
-}
 
-/** One collection as the node serves it. */
-type CollectionRuntime = {
-  target: CollectionTarget;
-  chainId: number;
-  address: string;
-  template: CollectionTemplate;
-  contract: Contract;
-  batcher: FulfillBatcher;
-  cursorKey: string;
-  generate: (job: Job<GenerateJobData>, token?: string) => Promise<unknown>;
-  fulfill: (job: Job<ChainWriteJobData>) => Promise<unknown>;
-  listener?: Listener;
-  heads?: HeadSubscription;
-  reconcileTimer?: NodeJS.Timeout;
-};
-
-/** One chain: its provider, the signer key's serial sender, the `fulfill` queue and the leader election. */
-type ChainRuntime = {
-  chainId: number;
-  provider: JsonRpcProvider;
-  signer: Wallet;
-  sender: TxSender;
-  fulfillQueue: Queue<ChainWriteJobData>;
-  fulfillWorker?: Worker<ChainWriteJobData>;
-  /** Web2: pays sponsored mints (`requestMintFor`) through the same sender. */
-  mintForWorker?: Worker<MintForJobData, MintForResult>;
-  collections: CollectionRuntime[];
-  leadership?: Leadership;
-};
 
 /**
  * The composition root of the operator node: listeners → `generate` queue → gateway, Arweave, signature →
@@ -310,8 +248,8 @@ async function assembleNode(
     return runtime;
   };
 
-  // ── Web2 entry point: any node queues sponsored mints (POST /v1/mints); each chain's leader pays them.
-  const web2 = createSponsoredMints({
+  // ── Sponsored mints: any node queues them (POST /v1/mints); each chain's leader pays them.
+  const sponsored = createSponsoredMints({
     config,
     redis,
     signerAddress,
@@ -322,45 +260,10 @@ async function assembleNode(
       return { chainId: c.chainId, address: c.address, contract: c.contract, provider: chain.provider, startBlock: c.target.chain.startBlock, maxBlockRange: c.target.chain.maxBlockRange, sender: chain.sender, fulfillQueue: chain.fulfillQueue };
     }),
   });
-  scope.defer('sponsored mints', () => web2.close());
+  scope.defer('sponsored mints', () => sponsored.close());
 
-  const enqueue = async (c: CollectionRuntime, requests: MintRequest[]) => {
-    if (!requests.length) return;
-    await indexRequests({ redis, prefix, chainId: c.chainId, collection: c.address }, requests); // web2: status lookups by request id
-    await generateQueue.addBulk(
-      requests.map((r) => ({
-        name: 'generate',
-        data: { chainId: c.chainId, collection: c.address, request: requestToJson(r) },
-        opts: { jobId: requestJobId(c.chainId, c.address, r) },
-      })),
-    );
-    logger.info({ chainId: c.chainId, collection: c.address, count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
-  };
-
-  /**
-   * Re-enqueues open requests found on chain. New ones are added; a job that failed without ending its request
-   * (e.g. it stalled in processes that were killed) is retried; a completed render whose fulfilment job is gone
-   * or failed is fulfilled again from its stored outputs. Nothing already minted or rejected is touched.
-   */
-  const requeueOpen = async (c: CollectionRuntime, fulfillQueue: Queue, requests: MintRequest[]) => {
-    await enqueue(c, requests);
-    for (const r of requests) {
-      const id = requestJobId(c.chainId, c.address, r);
-      const gen = await generateQueue.getJob(id);
-      const genState = await gen?.getState();
-      const ful = await fulfillQueue.getJob(id);
-      const fulState = await ful?.getState();
-      if (fulState === 'failed') await ful!.retry();
-      else if (genState === 'failed' && !ful) await gen!.retry();
-      else if (genState === 'completed' && (!ful || fulState === 'completed')) {
-        // Rendered (and maybe "minted" in a block that a reorg removed) yet open: sign and fulfil again from the
-        // stored outputs; nothing is rendered or uploaded twice.
-        await ful?.remove();
-        await gen!.remove();
-        await enqueue(c, [r]);
-      }
-    }
-  };
+  const intake = createIntake({ redis, prefix, generateQueue, logger });
+  const duties = createLeaderDuties({ config, redis, connection, prefix, metrics, logger, intake, sponsored, collectionOf: runtimeOf });
 
   const generateWorker = new Worker<GenerateJobData>(
     QUEUE.generate,
@@ -377,109 +280,21 @@ async function assembleNode(
     logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
     const chain = chains.get(job.data.chainId);
     if (!final || !renderFailed || !chain) return;
-    const reason =
-      code === 'CONTENT_REJECTED' ? REJECT_REASON.CONTENT_REJECTED : code === 'INVALID_REQUEST' ? REJECT_REASON.INVALID_PROMPT : REJECT_REASON.GENERATION_FAILED;
     void chain.fulfillQueue
-      .add('reject', { kind: 'reject', ...job.data, reason, message: errorMessage(error) }, { jobId: job.id })
+      .add('reject', { kind: 'reject', ...job.data, reason: rejectReasonOf(code), message: errorMessage(error) }, { jobId: job.id })
       .catch((e) => logger.error({ err: errorMessage(e) }, 'could not enqueue reject'));
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
   scope.defer('generate worker', () => generateWorker.close());
 
-  /** Reads open requests from the collection's low-water mark (the whole history, paced, only without one). */
-  const reconcile = async (chain: ChainRuntime, c: CollectionRuntime) => {
-    const settings = c.target.chain;
-    const r = await reconcileFromMark({
-      provider: chain.provider,
-      redis,
-      markKey: `${prefix}:reconcile:${chain.chainId}:${c.address.toLowerCase()}`,
-      address: c.address,
-      startBlock: settings.startBlock,
-      confirmations: settings.confirmations,
-      maxBlockRange: settings.maxBlockRange,
-      maxLogsPerSecond: settings.maxLogsPerSecond,
-    });
-    metrics.reconcileRpcCalls.inc({ chain: String(chain.chainId) }, r.rpcCalls);
-    metrics.reconcileMarkLag.set({ chain: String(chain.chainId), collection: c.address.toLowerCase() }, r.latestBlock - r.mark + 1);
-    await requeueOpen(c, chain.fulfillQueue, r.open);
-    const summary = { open: r.open.length, fromBlock: r.fromBlock, mark: r.mark, safeHead: r.safeHead, fullScan: r.fullScan, rpcCalls: r.rpcCalls };
-    logger.info({ chainId: chain.chainId, collection: c.address, ...summary }, 'reconciled open requests from chain');
-    return summary;
-  };
-
-  // Leader-only parts, per chain: reconciliation and a listener per collection, and the chain writer.
-  const onElected = async (chain: ChainRuntime) => {
-    metrics.isLeader.set({ chain: String(chain.chainId) }, 1);
-    logger.info({ chainId: chain.chainId }, 'leader: elected');
-    chain.fulfillWorker = new Worker<ChainWriteJobData>(
-      chain.fulfillQueue.name,
-      observed(metrics, 'fulfill', (job) => runtimeOf(job.data).fulfill(job)),
-      { connection, prefix, concurrency: config.fulfill.batchSize * chain.collections.length, ...STALL },
-    );
-    chain.fulfillWorker.on('error', (error) => logger.error({ queue: chain.fulfillQueue.name, err: errorMessage(error) }, 'worker error'));
-    // Web2: sponsored mints are sent by the same serial writer as fulfilment.
-    const mintForQueue = web2.mintForQueues.get(chain.chainId)!;
-    chain.mintForWorker = new Worker<MintForJobData, MintForResult>(mintForQueue.name, observed(metrics, 'mint-for', web2.processor(chain.chainId)), { connection, prefix, concurrency: 2, ...STALL });
-    chain.mintForWorker.on('error', (error) => logger.error({ queue: mintForQueue.name, err: errorMessage(error) }, 'worker error'));
-    for (const c of chain.collections) {
-      const settings = c.target.chain;
-      // No cursor (first start, wiped Redis): listen from the confirmed head; what came before is the reconcile's.
-      if ((await redis.get(c.cursorKey)) === null) {
-        const safeHead = (await chain.provider.getBlockNumber()) - settings.confirmations;
-        await redis.set(c.cursorKey, String(Math.max(safeHead, settings.startBlock - 1)));
-      }
-      const listener = startListener({
-        provider: chain.provider,
-        redis,
-        cursorKey: c.cursorKey,
-        collection: c.address,
-        confirmations: settings.confirmations,
-        pollIntervalMs: settings.pollIntervalMs,
-        maxBlockRange: settings.maxBlockRange,
-        startBlock: settings.startBlock,
-        logger: logger.child({ chainId: chain.chainId, collection: c.address }),
-        onRequests: (requests) => enqueue(c, requests),
-      });
-      c.listener = listener;
-      // New blocks wake the listener at once; its poll timer stays the source of truth.
-      if (settings.wsUrl) c.heads = subscribeHeads({ url: settings.wsUrl, onHead: () => c.listener?.wake(), logger: logger.child({ chainId: chain.chainId }) });
-      // The chain is the durable log: enqueue every open request (job ids make this idempotent) now, and then
-      // periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again. Not
-      // awaited: a paced full scan of a long history takes minutes, and the listener need not wait for it.
-      const again = (delayMs: number) => {
-        c.reconcileTimer = setTimeout(() => {
-          void reconcile(chain, c)
-            .catch((error) => logger.warn({ collection: c.address, err: errorMessage(error) }, 'reconcile failed'))
-            // Only while this term's listener runs: a reconcile that outlived its term must not start a second loop.
-            .finally(() => c.listener === listener && again(settings.reconcileIntervalMs));
-        }, delayMs);
-      };
-      again(0);
-    }
-  };
-  const onDeposed = async (chain: ChainRuntime) => {
-    metrics.isLeader.set({ chain: String(chain.chainId) }, 0);
-    for (const c of chain.collections) {
-      clearTimeout(c.reconcileTimer);
-      c.heads?.stop();
-      c.heads = undefined;
-      await c.listener?.stop();
-      c.listener = undefined;
-    }
-    await chain.fulfillWorker?.close();
-    await chain.mintForWorker?.close();
-    chain.fulfillWorker = undefined;
-    chain.mintForWorker = undefined;
-    logger.info({ chainId: chain.chainId }, 'no longer leader');
-  };
   if (listen) {
     for (const chain of chains.values()) {
       chain.leadership = startLeadership({
         redis,
         key: `${prefix}:leader:${chain.chainId}:${signerAddress.toLowerCase()}`,
         ttlMs: config.leaderTtlMs,
-        onElected: () => onElected(chain),
-        onDeposed: () => onDeposed(chain),
+        onElected: () => duties.onElected(chain),
+        onDeposed: () => duties.onDeposed(chain),
         logger,
       });
       const leadership = chain.leadership;
@@ -498,9 +313,9 @@ async function assembleNode(
           { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
           { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
         ],
-        api: createSponsoredRouter(web2.api), // /v1/mints, /v1/requests
+        api: createSponsoredRouter(sponsored.api), // /v1/mints, /v1/requests
         async beforeScrape() {
-          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...web2.mintForQueues.values()]) {
+          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...sponsored.mintForQueues.values()]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
           }
@@ -521,7 +336,7 @@ async function assembleNode(
     signerAddress,
     generateQueue,
     fulfillQueue: first.fulfillQueue,
-    mintForQueue: web2.mintForQueues.get(first.chainId)!,
+    mintForQueue: sponsored.mintForQueues.get(first.chainId)!,
     metrics,
     httpUrl: http?.url,
     get isLeader() {
