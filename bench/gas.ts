@@ -42,7 +42,14 @@ export async function run(): Promise<Record<string, unknown>> {
       return { receipt, args: parseMintRequested(log) };
     };
     const fulfillment = async (r: Awaited<ReturnType<typeof request>>['args']) => {
-      const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: hexlify(randomBytes(32)), manifestId: hexlify(randomBytes(32)), modelHash: hexlify(randomBytes(32)) };
+      const values = {
+        requestId: r.requestId,
+        promptHash: r.promptHash,
+        seed: r.seed,
+        imageSha256: hexlify(randomBytes(32)),
+        manifestId: hexlify(randomBytes(32)),
+        modelHash: hexlify(randomBytes(32)),
+      };
       return {
         requestId: r.requestId,
         request: requestStruct(r),

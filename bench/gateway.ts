@@ -51,7 +51,17 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
     fetch(`${backendServer.url}/sdapi/v1/txt2img`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'a lighthouse at dusk', negative_prompt: '', seed: 1, steps: 25, cfg_scale: 7, sampler_name: 'Euler a', width: size, height: size, batch_size: 1 }),
+      body: JSON.stringify({
+        prompt: 'a lighthouse at dusk',
+        negative_prompt: '',
+        seed: 1,
+        steps: 25,
+        cfg_scale: 7,
+        sampler_name: 'Euler a',
+        width: size,
+        height: size,
+        batch_size: 1,
+      }),
     }).then(check);
   const viaGateway = () =>
     fetch(`${gatewayUrl}/v1/generate`, {
@@ -65,7 +75,10 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
   const d = { latencies: [] as number[], seconds: 0 };
   const g = { latencies: [] as number[], seconds: 0 };
   for (let block = 0; block < BLOCKS; block++) {
-    for (const [fn, into] of [[direct, d], [viaGateway, g]] as const) {
+    for (const [fn, into] of [
+      [direct, d],
+      [viaGateway, g],
+    ] as const) {
       const run = await load(fn, REQUESTS / BLOCKS);
       into.latencies.push(...run.latencies);
       into.seconds += run.seconds;

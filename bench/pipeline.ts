@@ -34,7 +34,8 @@ const MINE_MS = Number(process.env.BENCH_MINE_MS ?? 120_000);
 const NODE_PROCESSES = Number(process.env.BENCH_NODE_PROCESSES ?? 1);
 /** Set to a directory to have the node and gateway write V8 CPU profiles there (open them in Chrome DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
-const nodeArgs = (name: string) => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+const nodeArgs = (name: string) =>
+  PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -59,7 +60,12 @@ export async function run(): Promise<Record<string, unknown>> {
     const cli = path.join(__dirname, '..', 'pipeline', 'cli', 'index.js');
     const gatewayMain = path.join(__dirname, '..', 'services', 'diffusion-gateway', 'main.js');
     const gatewayPort = await freePort();
-    children.push(spawn(process.execPath, [...nodeArgs('gateway'), gatewayMain], { env: { ...process.env, GATEWAY_PORT: String(gatewayPort) }, stdio: 'ignore' }));
+    children.push(
+      spawn(process.execPath, [...nodeArgs('gateway'), gatewayMain], {
+        env: { ...process.env, GATEWAY_PORT: String(gatewayPort) },
+        stdio: 'ignore',
+      }),
+    );
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     await waitFor(async () => (await fetch(`${gatewayUrl}/healthz`)).ok, 10_000);
 
@@ -110,7 +116,10 @@ export async function run(): Promise<Record<string, unknown>> {
     await new Promise((r) => setTimeout(r, 1_500));
     // A node that stops (bad setting, crash) ends the run at once with its last words, not after the deadline.
     const exited = nodes.find((n) => n.exitCode !== null);
-    if (exited) throw new Error(`node exited with code ${exited.exitCode}: ${fs.readFileSync(logPaths[nodes.indexOf(exited)], 'utf8').slice(-1_000)}`);
+    if (exited)
+      throw new Error(
+        `node exited with code ${exited.exitCode}: ${fs.readFileSync(logPaths[nodes.indexOf(exited)], 'utf8').slice(-1_000)}`,
+      );
     let running = true;
     let failure: Error | undefined;
     for (const [i, n] of nodes.entries()) {
@@ -129,7 +138,14 @@ export async function run(): Promise<Record<string, unknown>> {
       const log = (JSON.parse(message.toString()) as { params?: { result?: { topics: string[] } } }).params?.result;
       if (log?.topics[0] === mintedTopic) mintedAt.set(BigInt(log.topics[1]).toString(), performance.now());
     });
-    socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['logs', { address: deployed.address, topics: [mintedTopic] }] }));
+    socket.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'eth_subscribe',
+        params: ['logs', { address: deployed.address, topics: [mintedTopic] }],
+      }),
+    );
 
     // The collectors sign locally (natively) with fixed gas and fees and their own nonces, and do not wait for
     // receipts: the load generator shares the machine with the node, so it must cost as little as possible.
@@ -156,7 +172,9 @@ export async function run(): Promise<Record<string, unknown>> {
               gasLimit: 250_000n,
               maxFeePerGas: fee.maxFeePerGas! * 2n,
               maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
-              data: collection.interface.encodeFunctionData('requestMint', [toUtf8Bytes(`bench request ${first + i}: a lighthouse at dawn`)]),
+              data: collection.interface.encodeFunctionData('requestMint', [
+                toUtf8Bytes(`bench request ${first + i}: a lighthouse at dawn`),
+              ]),
             });
             tx.signature = Signature.from(hexlify(signDigest(wallet.privateKey, tx.unsignedHash)));
             const at = performance.now();
@@ -203,7 +221,9 @@ export async function run(): Promise<Record<string, unknown>> {
     running = false;
     socket.close();
     // Peak resident memory of each node process (the leader's alone when it runs alone).
-    const peaksMb = nodes.map((n) => Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024));
+    const peaksMb = nodes.map((n) =>
+      Math.round(Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${n.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024),
+    );
     provider.destroy();
     return {
       bench: 'pipeline',
@@ -261,7 +281,15 @@ function readNodeLogs(logPaths: string[], requestedAt: Map<string, number>) {
   const ids = [...requestedAt.keys()].filter((id) => stageAt.has(id) && renderMs.has(id));
   const epoch = (id: string) => performance.timeOrigin + requestedAt.get(id)!;
   const median = (f: (id: string, at: { queued?: number; image?: number; stored?: number; minted?: number }) => number) =>
-    Math.round(percentile(ids.map((id) => f(id, stageAt.get(id)!)).filter(Number.isFinite).sort((a, b) => a - b), 50));
+    Math.round(
+      percentile(
+        ids
+          .map((id) => f(id, stageAt.get(id)!))
+          .filter(Number.isFinite)
+          .sort((a, b) => a - b),
+        50,
+      ),
+    );
   const stagesP50Ms = {
     requestToQueued: median((id, at) => at.queued! - epoch(id)),
     queuedToImage: median((id, at) => at.image! - at.queued! - renderMs.get(id)!),

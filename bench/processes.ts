@@ -26,7 +26,10 @@ async function runRole(role: Role): Promise<void> {
     process.send!(server.url);
     return;
   }
-  const gateway = createGateway({ backend: createAutomatic1111Backend({ url: role.backendUrl }), limits: { concurrency: role.concurrency, timeoutMs: 30_000 } });
+  const gateway = createGateway({
+    backend: createAutomatic1111Backend({ url: role.backendUrl }),
+    limits: { concurrency: role.concurrency, timeoutMs: 30_000 },
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -42,7 +42,16 @@ const chainSchema = z.object({
 });
 /** A list given as an array (file) or as comma-separated text (env var). */
 const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(item));
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(item),
+  );
 
 /**
  * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
@@ -57,7 +66,10 @@ const configSchema = z.object({
       /** Redis for queues and the listener cursor. Unset: 127.0.0.1:6379, else a spawned redis-server. */
       url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
       /** Key prefix, so several nodes or test runs can share one Redis. */
-      prefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('aigc'),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+        .default('aigc'),
     })
     .prefault({}),
   chain: chainSchema.prefault({}),
@@ -101,7 +113,11 @@ const configSchema = z.object({
     })
     .superRefine((s, ctx) => {
       if (s.privateKey && s.keystorePath)
-        ctx.addIssue({ code: 'custom', path: ['keystorePath'], message: 'set either signer.privateKey (AIGC_SIGNER_KEY) or a keystore, not both' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keystorePath'],
+          message: 'set either signer.privateKey (AIGC_SIGNER_KEY) or a keystore, not both',
+        });
     })
     .prefault({}),
   gateway: z
@@ -317,14 +333,26 @@ export type CollectionTarget = { address: string; template: string; chain: Chain
 export function resolveCollections(config: Config): CollectionTarget[] {
   const targets: CollectionTarget[] = [];
   if (config.collection.address) {
-    targets.push({ address: config.collection.address, template: config.collection.template, chain: { ...config.chain, rpcUrl: requireSetting(config.chain.rpcUrl, 'chain.rpcUrl') } });
+    targets.push({
+      address: config.collection.address,
+      template: config.collection.template,
+      chain: { ...config.chain, rpcUrl: requireSetting(config.chain.rpcUrl, 'chain.rpcUrl') },
+    });
   }
   config.collections.forEach((entry, i) => {
     const chain = { ...config.chain, ...entry.chain, ...(entry.startBlock !== undefined ? { startBlock: entry.startBlock } : {}) };
-    if (!chain.rpcUrl) throw new AigcError('CONFIG_INVALID', `collections.${i}: no RPC URL: set collections.${i}.chain.rpcUrl or chain.rpcUrl (AIGC_RPC_URL)`);
+    if (!chain.rpcUrl)
+      throw new AigcError(
+        'CONFIG_INVALID',
+        `collections.${i}: no RPC URL: set collections.${i}.chain.rpcUrl or chain.rpcUrl (AIGC_RPC_URL)`,
+      );
     targets.push({ address: entry.address, template: entry.template, chain: { ...chain, rpcUrl: chain.rpcUrl } });
   });
-  if (!targets.length) throw new AigcError('CONFIG_INVALID', 'missing setting collection.address: set AIGC_COLLECTION (or list collections in the config file)');
+  if (!targets.length)
+    throw new AigcError(
+      'CONFIG_INVALID',
+      'missing setting collection.address: set AIGC_COLLECTION (or list collections in the config file)',
+    );
   const seen = new Set<string>();
   for (const t of targets) {
     const key = `${t.chain.rpcUrl} ${t.address.toLowerCase()}`;

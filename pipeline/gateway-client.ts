@@ -19,7 +19,14 @@ export type GatewayClient = {
  * const { seed, seedBits } = await gateway.generate({ prompt: 'a fox', seed: 2n ** 255n + 7n }); // seed: the decimal string the backend used
  */
 export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; apiKey?: string; timeoutMs: number }): GatewayClient {
-  const http = createHttpClient({ baseUrl: url, name: 'gateway', errorCode: 'GATEWAY_FAILED', timeoutCode: 'TIMEOUT', timeoutMs, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+  const http = createHttpClient({
+    baseUrl: url,
+    name: 'gateway',
+    errorCode: 'GATEWAY_FAILED',
+    timeoutCode: 'TIMEOUT',
+    timeoutMs,
+    headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+  });
   return {
     async generate(request) {
       const res = await http.post(
@@ -39,11 +46,15 @@ export function createGatewayClient({ url, apiKey, timeoutMs }: { url: string; a
         } catch {
           // not JSON: a proxy in between answered
         }
-        throw new AigcError(error.code ?? (res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED'), `gateway answered ${res.status}: ${error.message ?? 'no message'}`, {
-          details: text.slice(0, 2_000),
-          retryable: error.retryable ?? (res.status >= 500 || res.status === 429),
-          retryAfterMs: retryAfterMs(header('retry-after') ?? null),
-        });
+        throw new AigcError(
+          error.code ?? (res.status < 500 ? 'INVALID_REQUEST' : 'GATEWAY_FAILED'),
+          `gateway answered ${res.status}: ${error.message ?? 'no message'}`,
+          {
+            details: text.slice(0, 2_000),
+            retryable: error.retryable ?? (res.status >= 500 || res.status === 429),
+            retryAfterMs: retryAfterMs(header('retry-after') ?? null),
+          },
+        );
       }
       // The gateway answers JSON (base64 image) to a prompt too long for its x-prompt header.
       const body = header('content-type')?.startsWith('application/json')
@@ -65,7 +76,12 @@ function jsonAnswer(body: GenerateResponse): GeneratedImage {
 function imageAnswer(headers: (name: string) => string | undefined, image: Buffer, url: string): GeneratedImage {
   const header = (name: string) => {
     const value = headers(name);
-    if (value === undefined) throw new AigcError('GATEWAY_FAILED', `${url} answered without the ${name} header: point gateway.url at an aigc-nft diffusion gateway of this version`, { retryable: false });
+    if (value === undefined)
+      throw new AigcError(
+        'GATEWAY_FAILED',
+        `${url} answered without the ${name} header: point gateway.url at an aigc-nft diffusion gateway of this version`,
+        { retryable: false },
+      );
     return value;
   };
   try {
@@ -86,7 +102,11 @@ function imageAnswer(headers: (name: string) => string | undefined, image: Buffe
     };
   } catch (cause) {
     if (cause instanceof AigcError) throw cause;
-    throw new AigcError('GATEWAY_FAILED', `${url} answered with unreadable metadata headers`, { cause, retryable: true, details: String(cause) });
+    throw new AigcError('GATEWAY_FAILED', `${url} answered with unreadable metadata headers`, {
+      cause,
+      retryable: true,
+      details: String(cause),
+    });
   }
 }
 

@@ -8,7 +8,18 @@ export function createLogger({ level = 'info', file }: { level?: string; file?: 
   const options = {
     level,
     base: { app: 'aigc-nft' },
-    redact: ['privateKey', 'apiKey', 'jwk', 'password', '*.privateKey', '*.apiKey', '*.jwk', '*.password', 'config.signer', 'config.gateway.apiKey'],
+    redact: [
+      'privateKey',
+      'apiKey',
+      'jwk',
+      'password',
+      '*.privateKey',
+      '*.apiKey',
+      '*.jwk',
+      '*.password',
+      'config.signer',
+      'config.gateway.apiKey',
+    ],
   };
   return file ? pino(options, pino.destination({ dest: file, mkdir: true, sync: true })) : pino(options, pino.destination(2));
 }

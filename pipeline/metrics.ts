@@ -5,7 +5,12 @@ export function createMetrics() {
   const registry = new Registry();
   return {
     registry,
-    queueDepth: new Gauge({ name: 'aigc_queue_jobs', help: 'Jobs per queue and state', labelNames: ['queue', 'state'], registers: [registry] }),
+    queueDepth: new Gauge({
+      name: 'aigc_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
     stageSeconds: new Histogram({
       name: 'aigc_stage_seconds',
       help: 'Duration of a pipeline stage',
@@ -15,20 +20,52 @@ export function createMetrics() {
     }),
     fulfillGas: new Counter({ name: 'aigc_fulfill_gas_total', help: 'Gas used by fulfilment transactions', registers: [registry] }),
     minted: new Counter({ name: 'aigc_minted_total', help: 'Tokens minted by this node', registers: [registry] }),
-    failures: new Counter({ name: 'aigc_failures_total', help: 'Failed stage attempts by reason', labelNames: ['stage', 'reason'], registers: [registry] }),
-    signerBalance: new Gauge({ name: 'aigc_signer_balance_wei', help: 'Balance of the signer key (pays gas) per chain', labelNames: ['chain'], registers: [registry] }),
-    arweavePending: new Gauge({ name: 'aigc_arweave_pending', help: 'Uploads of this node not yet confirmed deep enough', registers: [registry] }),
+    failures: new Counter({
+      name: 'aigc_failures_total',
+      help: 'Failed stage attempts by reason',
+      labelNames: ['stage', 'reason'],
+      registers: [registry],
+    }),
+    signerBalance: new Gauge({
+      name: 'aigc_signer_balance_wei',
+      help: 'Balance of the signer key (pays gas) per chain',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    arweavePending: new Gauge({
+      name: 'aigc_arweave_pending',
+      help: 'Uploads of this node not yet confirmed deep enough',
+      registers: [registry],
+    }),
     arweaveConfirmed: new Counter({ name: 'aigc_arweave_confirmed_total', help: 'Uploads confirmed deep enough', registers: [registry] }),
-    arweaveReposted: new Counter({ name: 'aigc_arweave_reposted_total', help: 'Uploads the network dropped and the node posted again', registers: [registry] }),
-    arweaveLost: new Gauge({ name: 'aigc_arweave_lost', help: 'Dropped uploads whose kept bytes are gone (need a manual re-upload)', registers: [registry] }),
-    reconcileRpcCalls: new Counter({ name: 'aigc_reconcile_rpc_calls_total', help: 'JSON-RPC calls made by reconciliation (eth_blockNumber, eth_getLogs)', labelNames: ['chain'], registers: [registry] }),
+    arweaveReposted: new Counter({
+      name: 'aigc_arweave_reposted_total',
+      help: 'Uploads the network dropped and the node posted again',
+      registers: [registry],
+    }),
+    arweaveLost: new Gauge({
+      name: 'aigc_arweave_lost',
+      help: 'Dropped uploads whose kept bytes are gone (need a manual re-upload)',
+      registers: [registry],
+    }),
+    reconcileRpcCalls: new Counter({
+      name: 'aigc_reconcile_rpc_calls_total',
+      help: 'JSON-RPC calls made by reconciliation (eth_blockNumber, eth_getLogs)',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
     reconcileMarkLag: new Gauge({
       name: 'aigc_reconcile_mark_lag_blocks',
       help: 'Blocks a reconcile reads: from the low-water mark (oldest block that may hold an open request) to the head',
       labelNames: ['chain', 'collection'],
       registers: [registry],
     }),
-    isLeader: new Gauge({ name: 'aigc_leader', help: '1 while this node is the listener and writer leader of a chain', labelNames: ['chain'], registers: [registry] }),
+    isLeader: new Gauge({
+      name: 'aigc_leader',
+      help: '1 while this node is the listener and writer leader of a chain',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -70,10 +70,6 @@ export type RunningNode = {
   stop(): Promise<void>;
 };
 
-
-
-
-
 /**
  * The composition root of the operator node: listeners → `generate` queue → gateway, Arweave, signature →
  * per-chain `fulfill` queue → batched chain writes. Everything the node does is wired here and nowhere else.
@@ -161,7 +157,11 @@ async function assembleNode(
   const generateQueue = new Queue<GenerateJobData>(QUEUE.generate, {
     connection,
     prefix,
-    defaultJobOptions: { attempts: config.generate.attempts, backoff: { type: 'exponential', delay: config.generate.backoffMs }, ...keepDone },
+    defaultJobOptions: {
+      attempts: config.generate.attempts,
+      backoff: { type: 'exponential', delay: config.generate.backoffMs },
+      ...keepDone,
+    },
   });
   scope.defer('generate queue', () => generateQueue.close());
 
@@ -191,7 +191,11 @@ async function assembleNode(
         fulfillQueue: new Queue<ChainWriteJobData>(`${QUEUE.fulfill}-${chainId}`, {
           connection,
           prefix,
-          defaultJobOptions: { attempts: config.fulfill.attempts, backoff: { type: 'exponential', delay: config.fulfill.backoffMs }, ...keepDone },
+          defaultJobOptions: {
+            attempts: config.fulfill.attempts,
+            backoff: { type: 'exponential', delay: config.fulfill.backoffMs },
+            ...keepDone,
+          },
         }),
         collections: [],
       };
@@ -200,7 +204,8 @@ async function assembleNode(
       scope.defer(`fulfill queue ${chainId}`, () => fulfillQueue.close());
     }
     const address = target.address;
-    if (byKey.has(collectionKey(chainId, address))) throw new AigcError('CONFIG_INVALID', `collection ${address} on chain ${chainId} is configured twice`);
+    if (byKey.has(collectionKey(chainId, address)))
+      throw new AigcError('CONFIG_INVALID', `collection ${address} on chain ${chainId} is configured twice`);
     const contract = connectCollection(address, chain.signer);
     const collectionTemplate = template && target === targets[0] && config.collection.address ? template : loadTemplate(target.template);
     const log = logger.child({ chainId, collection: address });
@@ -244,7 +249,8 @@ async function assembleNode(
   }
   const runtimeOf = (data: { chainId: number; collection: string }) => {
     const runtime = byKey.get(collectionKey(data.chainId, data.collection));
-    if (!runtime) throw new UnrecoverableError(`collection ${data.collection} on chain ${data.chainId} is not in this node's configuration`);
+    if (!runtime)
+      throw new UnrecoverableError(`collection ${data.collection} on chain ${data.chainId} is not in this node's configuration`);
     return runtime;
   };
 
@@ -257,7 +263,16 @@ async function assembleNode(
     logger,
     collections: [...byKey.values()].map((c) => {
       const chain = chains.get(c.chainId)!;
-      return { chainId: c.chainId, address: c.address, contract: c.contract, provider: chain.provider, startBlock: c.target.chain.startBlock, maxBlockRange: c.target.chain.maxBlockRange, sender: chain.sender, fulfillQueue: chain.fulfillQueue };
+      return {
+        chainId: c.chainId,
+        address: c.address,
+        contract: c.contract,
+        provider: chain.provider,
+        startBlock: c.target.chain.startBlock,
+        maxBlockRange: c.target.chain.maxBlockRange,
+        sender: chain.sender,
+        fulfillQueue: chain.fulfillQueue,
+      };
     }),
   });
   scope.defer('sponsored mints', () => sponsored.close());
@@ -277,7 +292,10 @@ async function assembleNode(
     const code = jobErrorCode(error);
     const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     const renderFailed = code !== undefined && RENDER_FAILURES.has(code);
-    logger.warn({ requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) }, 'generate failed');
+    logger.warn(
+      { requestId: job.data.request.requestId, attempt: job.attemptsMade, final, renderFailed, err: errorMessage(error) },
+      'generate failed',
+    );
     const chain = chains.get(job.data.chainId);
     if (!final || !renderFailed || !chain) return;
     void chain.fulfillQueue
@@ -319,7 +337,8 @@ async function assembleNode(
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
           }
-          for (const chain of chains.values()) metrics.signerBalance.set({ chain: String(chain.chainId) }, Number(await chain.provider.getBalance(signerAddress)));
+          for (const chain of chains.values())
+            metrics.signerBalance.set({ chain: String(chain.chainId) }, Number(await chain.provider.getBalance(signerAddress)));
         },
       })
     : undefined;
@@ -327,7 +346,16 @@ async function assembleNode(
 
   const served = [...byKey.values()].map((c) => ({ chainId: c.chainId, address: c.address, template: c.template }));
   const first = chains.get(served[0].chainId)!;
-  logger.info({ collections: served.map((c) => `${c.chainId}:${c.address}`), signer: signerAddress, arweave: store.address, arweaveMode: publishing.mode, http: http?.url }, 'node started');
+  logger.info(
+    {
+      collections: served.map((c) => `${c.chainId}:${c.address}`),
+      signer: signerAddress,
+      arweave: store.address,
+      arweaveMode: publishing.mode,
+      http: http?.url,
+    },
+    'node started',
+  );
 
   return {
     chainId: served[0].chainId,
@@ -359,7 +387,10 @@ async function assertRedisAnswers(redis: IORedis, url: string, timeoutMs = 5_000
     await Promise.race([redis.ping(), timeout]);
   } catch (cause) {
     const where = url.replace(/\/\/[^@/]*@/, '//'); // never print a password
-    throw new AigcError('REDIS_UNAVAILABLE', `Redis at ${where} does not answer: start it or set REDIS_URL`, { cause, details: errorMessage(cause) });
+    throw new AigcError('REDIS_UNAVAILABLE', `Redis at ${where} does not answer: start it or set REDIS_URL`, {
+      cause,
+      details: errorMessage(cause),
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -367,7 +398,10 @@ async function assertRedisAnswers(redis: IORedis, url: string, timeoutMs = 5_000
 
 /** Names this host and data directory (stable across restarts), for state that lives on its disk. */
 function hostId(dataDir: string): string {
-  return createHash('sha256').update(`${os.hostname()}\n${path.resolve(dataDir)}`).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update(`${os.hostname()}\n${path.resolve(dataDir)}`)
+    .digest('hex')
+    .slice(0, 12);
 }
 
 function assertOk(res: Response): void {

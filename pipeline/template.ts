@@ -3,7 +3,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AigcError } from './errors';
 
-const side = z.number().int().min(64).max(2048).refine((n) => n % 8 === 0, 'must be a multiple of 8');
+const side = z
+  .number()
+  .int()
+  .min(64)
+  .max(2048)
+  .refine((n) => n % 8 === 0, 'must be a multiple of 8');
 
 /** `templates/collections/<name>/collection.json`: what a creator decides about a collection. */
 const collectionTemplateSchema = z.strictObject({
@@ -16,17 +21,34 @@ const collectionTemplateSchema = z.strictObject({
     maxSupply: z.number().int().min(1).max(0xffffffff),
     maxPromptBytes: z.number().int().min(1).max(0xffff),
     /** Seconds from a request to its deadline: fulfil before, refund from (the contract allows 60 s … 30 days). */
-    refundDelaySeconds: z.number().int().min(60).max(30 * 24 * 3600),
+    refundDelaySeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 24 * 3600),
     /** Unix seconds the mint opens / closes; absent = open now / never closes. */
-    mintStart: z.number().int().min(0).max(2 ** 40 - 1).optional(),
-    mintEnd: z.number().int().min(1).max(2 ** 40 - 1).optional(),
+    mintStart: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40 - 1)
+      .optional(),
+    mintEnd: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 40 - 1)
+      .optional(),
     /** Requests per wallet; absent = unlimited. */
     walletLimit: z.number().int().min(1).max(0xffff).optional(),
   }),
   royalty: z
     .strictObject({
       /** Receives ERC-2981 royalties; absent = the deployer. */
-      receiver: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address').optional(),
+      receiver: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
+        .optional(),
       /** The contract caps royalties at 10 %. */
       bps: z.number().int().min(0).max(1_000),
     })

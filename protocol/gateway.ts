@@ -22,7 +22,8 @@ function parseSeed(value: number | string | bigint): bigint | string {
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) return `must be an integer, not ${value}`;
     if (value < 0) return 'must not be negative';
-    if (!Number.isSafeInteger(value)) return 'a JSON number above 9007199254740991 (2^53−1) is not exact: send the seed as a decimal or 0x-hex string';
+    if (!Number.isSafeInteger(value))
+      return 'a JSON number above 9007199254740991 (2^53−1) is not exact: send the seed as a decimal or 0x-hex string';
     return BigInt(value);
   }
   if (typeof value === 'string') {
@@ -36,14 +37,12 @@ function parseSeed(value: number | string | bigint): bigint | string {
 }
 
 /** `seed`: JSON integer (up to 2^53−1) or decimal/0x-hex string (up to 2^256−1); a bigint from TypeScript callers. */
-const seed = z
-  .union([z.number(), z.string(), z.bigint()], { error: SEED_FORMS })
-  .transform((value, ctx) => {
-    const parsed = parseSeed(value);
-    if (typeof parsed === 'bigint') return parsed;
-    ctx.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  });
+const seed = z.union([z.number(), z.string(), z.bigint()], { error: SEED_FORMS }).transform((value, ctx) => {
+  const parsed = parseSeed(value);
+  if (typeof parsed === 'bigint') return parsed;
+  ctx.addIssue({ code: 'custom', message: parsed });
+  return z.NEVER;
+});
 
 export const OUTPUT_FORMATS = ['png', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -90,7 +89,16 @@ export type GenerateResponse = {
   /** The prompt as the backend received it (after normalisation, frame and budget). */
   prompt: string;
   model: { backend: string; id: string; version: string; weightsHash?: string };
-  params: { negativePrompt: string; steps?: number; guidance?: number; sampler?: string; format: OutputFormat; quality?: number; promptTokens: number; truncated: boolean };
+  params: {
+    negativePrompt: string;
+    steps?: number;
+    guidance?: number;
+    sampler?: string;
+    format: OutputFormat;
+    quality?: number;
+    promptTokens: number;
+    truncated: boolean;
+  };
   timings: { queueMs: number; renderMs: number; postMs: number };
 };
 

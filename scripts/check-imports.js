@@ -112,7 +112,8 @@ async function main() {
   for (const [file, deps] of Object.entries(files)) {
     for (const dep of deps) {
       if (file.startsWith('services/') && dep.startsWith('pipeline/')) problems.push(`the gateway imports the node: ${file} -> ${dep}`);
-      if (file.startsWith('protocol/') && !dep.startsWith('protocol/')) problems.push(`protocol/ imports outside itself: ${file} -> ${dep}`);
+      if (file.startsWith('protocol/') && !dep.startsWith('protocol/'))
+        problems.push(`protocol/ imports outside itself: ${file} -> ${dep}`);
       if (LOW_LEVEL.has(nodeOf(file)) && !LOW_LEVEL.has(nodeOf(dep))) problems.push(`low-level ${nodeOf(file)} imports ${dep}`);
     }
   }
@@ -141,7 +142,8 @@ async function main() {
   }
 
   if (process.argv.includes('--graph')) {
-    for (const [from, to] of [...folders].sort(([a], [b]) => a.localeCompare(b))) console.log(`${from} -> ${[...to].sort().join(', ') || '(nothing)'}`);
+    for (const [from, to] of [...folders].sort(([a], [b]) => a.localeCompare(b)))
+      console.log(`${from} -> ${[...to].sort().join(', ') || '(nothing)'}`);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (problems.length) {

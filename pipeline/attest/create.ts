@@ -27,7 +27,10 @@ export type CreateAttesterOptions = {
 export async function createAttester(config: Config, { store, env = process.env, logger }: CreateAttesterOptions = {}): Promise<Attester> {
   const { signer } = config;
   if (signer.attester !== 'operator' && (signer.privateKey || signer.keystorePath))
-    logger?.warn({ attester: signer.attester }, `signer.privateKey / keystorePath are not used by the ${signer.attester} attester: it makes its own key`);
+    logger?.warn(
+      { attester: signer.attester },
+      `signer.privateKey / keystorePath are not used by the ${signer.attester} attester: it makes its own key`,
+    );
   let attester: Attester;
   if (signer.attester === 'operator') {
     attester = await createOperatorAttester({
@@ -45,7 +48,13 @@ export async function createAttester(config: Config, { store, env = process.env,
   if (signer.payee) attester.registration.payee = signer.payee;
   const payee = signer.payee ?? '0x0000000000000000000000000000000000000000';
   logger?.info(
-    { attester: attester.kind, payee: signer.payee ?? attester.wallet.address, signer: attester.wallet.address, ...attester.attestation, attestationHash: attester.registration.attestationHash },
+    {
+      attester: attester.kind,
+      payee: signer.payee ?? attester.wallet.address,
+      signer: attester.wallet.address,
+      ...attester.attestation,
+      attestationHash: attester.registration.attestationHash,
+    },
     attester.kind === 'tee'
       ? `TEE signer attested: the collection owner registers it with setSigner(${attester.wallet.address}, 2, ${attester.registration.attestationHash}, ${payee}), and it needs ether for fulfil gas`
       : attester.kind === 'simulated'

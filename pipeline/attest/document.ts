@@ -62,9 +62,17 @@ export function checkAttestationDocument(document: AttestationDocument, signer: 
     // reported by the check below
   }
   check('attestation document names the signer', sameAddress(document.address, signer), `document names ${document.address}`);
-  check('document public key derives the signer address', derived !== '' && sameAddress(derived, signer), `public key gives ${derived || 'nothing'}`);
+  check(
+    'document public key derives the signer address',
+    derived !== '' && sameAddress(derived, signer),
+    `public key gives ${derived || 'nothing'}`,
+  );
   const expected = derived ? teeReportDataHex(document.publicKey) : '';
-  check('report data is keccak256 of the public key', expected !== '' && document.reportData?.toLowerCase() === expected, `report data ${document.reportData}`);
+  check(
+    'report data is keccak256 of the public key',
+    expected !== '' && document.reportData?.toLowerCase() === expected,
+    `report data ${document.reportData}`,
+  );
   const inQuote = quoteReportData(document.provider, Buffer.from(document.quote ?? '', 'base64'));
   if (inQuote) check(`${document.provider} quote carries the report data`, hexlify(inQuote) === expected, `quote has ${hexlify(inQuote)}`);
   return checks;

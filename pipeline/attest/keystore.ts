@@ -30,7 +30,8 @@ function readPassword({ passwordFile, password }: KeystorePasswordSource): strin
   try {
     return fs.readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
   } catch (cause) {
-    const why = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
+    const why =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
     throw new AigcError('CONFIG_INVALID', `keystore password file ${passwordFile} ${why}: check AIGC_SIGNER_KEYSTORE_PASSWORD_FILE`);
   }
 }
@@ -47,7 +48,8 @@ export async function loadKeystore({ path, ...source }: LoadKeystoreParameters):
   try {
     json = fs.readFileSync(path, 'utf8');
   } catch (cause) {
-    const why = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
+    const why =
+      (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(cause as NodeJS.ErrnoException).code})`;
     throw new AigcError('CONFIG_INVALID', `signer keystore ${path} ${why}: check AIGC_SIGNER_KEYSTORE`);
   }
   const password = readPassword(source);
@@ -57,7 +59,13 @@ export async function loadKeystore({ path, ...source }: LoadKeystoreParameters):
   } catch (error) {
     const { shortMessage, argument } = error as { shortMessage?: string; argument?: string };
     if (argument === 'password' || shortMessage === 'incorrect password')
-      throw new AigcError('CONFIG_INVALID', `wrong password for signer keystore ${path}: check AIGC_SIGNER_KEYSTORE_PASSWORD_FILE / AIGC_SIGNER_KEYSTORE_PASSWORD`);
-    throw new AigcError('CONFIG_INVALID', `signer keystore ${path} is not an encrypted JSON wallet (keystore v3): ${shortMessage ?? 'unreadable'}`);
+      throw new AigcError(
+        'CONFIG_INVALID',
+        `wrong password for signer keystore ${path}: check AIGC_SIGNER_KEYSTORE_PASSWORD_FILE / AIGC_SIGNER_KEYSTORE_PASSWORD`,
+      );
+    throw new AigcError(
+      'CONFIG_INVALID',
+      `signer keystore ${path} is not an encrypted JSON wallet (keystore v3): ${shortMessage ?? 'unreadable'}`,
+    );
   }
 }

@@ -18,11 +18,18 @@ export type CreateOperatorAttesterParameters = KeystorePasswordSource & {
  * @example
  * const attester = await createOperatorAttester({ keystorePath: 'signer.json', passwordFile: '/run/secrets/pw' });
  */
-export async function createOperatorAttester({ privateKey, keystorePath, ...password }: CreateOperatorAttesterParameters): Promise<Attester> {
+export async function createOperatorAttester({
+  privateKey,
+  keystorePath,
+  ...password
+}: CreateOperatorAttesterParameters): Promise<Attester> {
   if (privateKey && keystorePath)
     throw new AigcError('CONFIG_INVALID', 'set either AIGC_SIGNER_KEY or AIGC_SIGNER_KEYSTORE, not both: the operator signs with one key');
   if (!privateKey && !keystorePath)
-    throw new AigcError('CONFIG_INVALID', 'missing setting signer.privateKey: set AIGC_SIGNER_KEY, or AIGC_SIGNER_KEYSTORE with its password');
+    throw new AigcError(
+      'CONFIG_INVALID',
+      'missing setting signer.privateKey: set AIGC_SIGNER_KEY, or AIGC_SIGNER_KEYSTORE with its password',
+    );
   const wallet = keystorePath ? await loadKeystore({ path: keystorePath, ...password }) : new Wallet(privateKey!);
   return {
     kind: 'operator',

@@ -24,10 +24,18 @@ export async function registerSigner({ collection, owner, registration }: Regist
   if (actual.toLowerCase() !== sender.toLowerCase())
     throw new AigcError('CHAIN_FAILED', `only the owner of ${collection} (${actual}) can register signers; ${sender} is not it`);
   try {
-    const tx = await contract.setSigner(registration.signer, registration.kind, registration.attestationHash, registration.payee ?? ZeroAddress);
+    const tx = await contract.setSigner(
+      registration.signer,
+      registration.kind,
+      registration.attestationHash,
+      registration.payee ?? ZeroAddress,
+    );
     return (await tx.wait()) as TransactionReceipt;
   } catch (cause) {
-    throw new AigcError('CHAIN_FAILED', `setSigner(${registration.signer}) on ${collection} failed: ${errorMessage(cause)}`, { cause, retryable: true });
+    throw new AigcError('CHAIN_FAILED', `setSigner(${registration.signer}) on ${collection} failed: ${errorMessage(cause)}`, {
+      cause,
+      retryable: true,
+    });
   }
 }
 
@@ -46,6 +54,9 @@ export type RegisterTeeSignerParameters = Omit<RegisterSignerParameters, 'regist
  */
 export async function registerTeeSigner({ attester, ...rest }: RegisterTeeSignerParameters): Promise<TransactionReceipt> {
   if (attester.kind !== 'tee' || attester.registration.kind !== SignerKind.TEE)
-    throw new AigcError('INVALID_REQUEST', `registerTeeSigner needs a tee attester, got ${attester.kind}: use registerSigner for operator keys`);
+    throw new AigcError(
+      'INVALID_REQUEST',
+      `registerTeeSigner needs a tee attester, got ${attester.kind}: use registerSigner for operator keys`,
+    );
   return registerSigner({ ...rest, registration: attester.registration });
 }

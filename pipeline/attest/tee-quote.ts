@@ -19,7 +19,8 @@ const SNP_OFFSET = 0x50;
  * const data = quoteReportData('tdx_guest', outblob); // 64 bytes: what was written to inblob
  */
 export function quoteReportData(provider: string, report: Uint8Array): Uint8Array | undefined {
-  const at = (offset: number) => (report.length >= offset + REPORT_DATA_SIZE ? report.subarray(offset, offset + REPORT_DATA_SIZE) : undefined);
+  const at = (offset: number) =>
+    report.length >= offset + REPORT_DATA_SIZE ? report.subarray(offset, offset + REPORT_DATA_SIZE) : undefined;
   if (provider === 'sev_guest') return at(SNP_OFFSET);
   if (provider === 'tdx_guest' && report.length >= 2) {
     const version = report[0] | (report[1] << 8);

@@ -34,7 +34,12 @@ export type TeeAttester = Attester & { kind: 'tee'; document: AttestationDocumen
  * const attester = await createTeeAttester({ store });
  * console.log(attester.wallet.address, attester.attestation.document, attester.registration.attestationHash);
  */
-export async function createTeeAttester({ store, tsmPath = DEFAULT_TSM_PATH, attempts = 3, timeoutMs }: CreateTeeAttesterParameters): Promise<TeeAttester> {
+export async function createTeeAttester({
+  store,
+  tsmPath = DEFAULT_TSM_PATH,
+  attempts = 3,
+  timeoutMs,
+}: CreateTeeAttesterParameters): Promise<TeeAttester> {
   const wallet = new Wallet(hexlify(randomBytes(32)));
   const publicKey = wallet.signingKey.publicKey;
   const reportData = teeReportData(publicKey);

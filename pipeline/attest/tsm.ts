@@ -47,7 +47,8 @@ const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
  * console.log(report.provider, report.outblob.length);
  */
 export async function readTsmReport({ tsmPath, inblob, timeoutMs = 5_000 }: ReadTsmReportParameters): Promise<TsmReport> {
-  if (inblob.length > TSM_INBLOB_SIZE) throw new AigcError('INVALID_REQUEST', `inblob takes at most ${TSM_INBLOB_SIZE} bytes, got ${inblob.length}`);
+  if (inblob.length > TSM_INBLOB_SIZE)
+    throw new AigcError('INVALID_REQUEST', `inblob takes at most ${TSM_INBLOB_SIZE} bytes, got ${inblob.length}`);
   if (!fs.statSync(tsmPath, { throwIfNoEntry: false })?.isDirectory())
     throw new AigcError(
       'CONFIG_INVALID',
@@ -57,7 +58,11 @@ export async function readTsmReport({ tsmPath, inblob, timeoutMs = 5_000 }: Read
   try {
     await fs.promises.mkdir(entry);
   } catch (cause) {
-    throw new AigcError('CONFIG_INVALID', `cannot create a report entry in ${tsmPath} (${errno(cause)}): the node needs write access to configfs-tsm (AIGC_TSM_PATH)`, { cause });
+    throw new AigcError(
+      'CONFIG_INVALID',
+      `cannot create a report entry in ${tsmPath} (${errno(cause)}): the node needs write access to configfs-tsm (AIGC_TSM_PATH)`,
+      { cause },
+    );
   }
   const deadline = Date.now() + timeoutMs;
   /** An attribute of the entry; configfs creates them with the directory, so the wait only covers emulations. */
@@ -68,7 +73,10 @@ export async function readTsmReport({ tsmPath, inblob, timeoutMs = 5_000 }: Read
       } catch (error) {
         if (errno(error) !== 'ENOENT') throw error;
         if (Date.now() > deadline)
-          throw new AigcError('CONFIG_INVALID', `${entry} has no "${name}" attribute: ${tsmPath} (AIGC_TSM_PATH) is not a configfs-tsm report directory`);
+          throw new AigcError(
+            'CONFIG_INVALID',
+            `${entry} has no "${name}" attribute: ${tsmPath} (AIGC_TSM_PATH) is not a configfs-tsm report directory`,
+          );
         await sleep(10);
       }
     }
@@ -102,11 +110,15 @@ export async function readTsmReport({ tsmPath, inblob, timeoutMs = 5_000 }: Read
     const auxblob = await fs.promises.readFile(path.join(entry, 'auxblob')).catch(() => undefined);
     const last = await generation();
     if (last !== before + 1) throw raced(before, last);
-    if (!outblob.length) throw new AigcError('ATTESTATION_FAILED', `${provider || 'the TSM'} returned an empty report in ${entry}`, { retryable: true });
+    if (!outblob.length)
+      throw new AigcError('ATTESTATION_FAILED', `${provider || 'the TSM'} returned an empty report in ${entry}`, { retryable: true });
     return { provider, outblob, auxblob: auxblob?.length ? auxblob : undefined, generation: last };
   } catch (error) {
     if (error instanceof AigcError) throw error;
-    throw new AigcError('ATTESTATION_FAILED', `reading a configfs-tsm report in ${entry} failed: ${(error as Error).message}`, { cause: error, retryable: true });
+    throw new AigcError('ATTESTATION_FAILED', `reading a configfs-tsm report in ${entry} failed: ${(error as Error).message}`, {
+      cause: error,
+      retryable: true,
+    });
   } finally {
     // configfs removes the attributes with the directory. A failed rmdir leaves an inert entry behind; it must not
     // fail an attestation that succeeded.

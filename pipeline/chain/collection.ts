@@ -81,9 +81,7 @@ export async function createCollection({
 }): Promise<{ address: string; blockNumber: number }> {
   if (deployer.provider) await assertChainSupported(deployer.provider);
   const receipt = await (await connectFactory(factory, deployer).createCollection(params)).wait();
-  const created = (receipt.logs as EventLog[])
-    .map((l) => factoryInterface.parseLog(l))
-    .find((e) => e?.name === 'CollectionCreated');
+  const created = (receipt.logs as EventLog[]).map((l) => factoryInterface.parseLog(l)).find((e) => e?.name === 'CollectionCreated');
   return { address: created!.args.collection as string, blockNumber: receipt.blockNumber as number };
 }
 

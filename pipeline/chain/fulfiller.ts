@@ -34,7 +34,10 @@ export type FulfillOutcome =
   | { status: 'already-closed'; minted: boolean };
 
 /** Whether a request has ended on chain, and how; undefined while it is still pending. */
-export async function closedState(contract: Contract, request: MintRequestJson): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
+export async function closedState(
+  contract: Contract,
+  request: MintRequestJson,
+): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
   if ((await contract.isPending(request.requestId, requestStruct(request))) as boolean) return undefined;
   const minted = await contract.ownerOf(request.requestId).then(
     () => true,
@@ -55,7 +58,11 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
   } catch (cause) {
     const after = await closedState(contract, p.request).catch(() => undefined);
     if (after) return after;
-    throw new AigcError('CHAIN_FAILED', `reject of request ${p.request.requestId} failed`, { cause, retryable: true, details: String(cause) });
+    throw new AigcError('CHAIN_FAILED', `reject of request ${p.request.requestId} failed`, {
+      cause,
+      retryable: true,
+      details: String(cause),
+    });
   }
 }
 
@@ -74,7 +81,11 @@ export async function sendRefund(contract: Contract, sender: TxSender, p: Refund
   } catch (cause) {
     const after = await closedState(contract, p.request).catch(() => undefined);
     if (after) return after;
-    throw new AigcError('CHAIN_FAILED', `refund of request ${p.request.requestId} failed`, { cause, retryable: true, details: String(cause) });
+    throw new AigcError('CHAIN_FAILED', `refund of request ${p.request.requestId} failed`, {
+      cause,
+      retryable: true,
+      details: String(cause),
+    });
   }
 }
 
@@ -142,7 +153,10 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
       if (reason === unknownRequest || reason === undefined) {
         const closed = await closedState(o.contract, p.item.request).catch(() => undefined);
         if (closed) p.resolve(closed);
-        else p.reject(new AigcError('CHAIN_FAILED', `request ${id} was neither minted nor closed by batch ${receipt.hash}`, { retryable: true }));
+        else
+          p.reject(
+            new AigcError('CHAIN_FAILED', `request ${id} was neither minted nor closed by batch ${receipt.hash}`, { retryable: true }),
+          );
         continue;
       }
       const name = iface.getError(reason)?.name ?? reason;
@@ -168,7 +182,10 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
       await settle(batch, receipt);
     } catch (error) {
       o.logger.warn({ size: batch.length, err: errorMessage(error) }, 'fulfillBatch failed; items will retry');
-      const wrapped = error instanceof AigcError ? error : new AigcError('CHAIN_FAILED', 'fulfillBatch failed', { cause: error, retryable: true, details: String(error) });
+      const wrapped =
+        error instanceof AigcError
+          ? error
+          : new AigcError('CHAIN_FAILED', 'fulfillBatch failed', { cause: error, retryable: true, details: String(error) });
       for (const p of batch) p.reject(wrapped);
     }
   }

@@ -46,7 +46,8 @@ export function startListener(o: ListenerOptions): Listener {
   const hashesKey = `${o.cursorKey}:hashes`;
 
   /** The chain's hash of block `height`; undefined when there is no such block (yet, or any more). */
-  const hashAt = async (height: number) => ((await o.provider.send('eth_getBlockByNumber', [toQuantity(height), false])) as { hash?: string } | null)?.hash;
+  const hashAt = async (height: number) =>
+    ((await o.provider.send('eth_getBlockByNumber', [toQuantity(height), false])) as { hash?: string } | null)?.hash;
 
   let rounds = 0;
   /** Forgets heights older than REMEMBERED_BLOCKS below `height`; runs every 64th round (the map is small). */
@@ -75,7 +76,10 @@ export function startListener(o: ListenerOptions): Listener {
     const [known, current] = await Promise.all([o.redis.hget(hashesKey, String(cursor)), hashAt(cursor)]);
     if (known && known === current) return cursor + 1;
     const remembered = await o.redis.hgetall(hashesKey);
-    const heights = Object.keys(remembered).map(Number).filter((h) => h <= cursor).sort((a, b) => b - a);
+    const heights = Object.keys(remembered)
+      .map(Number)
+      .filter((h) => h <= cursor)
+      .sort((a, b) => b - a);
     if (!heights.length) {
       // A cursor set without a remembered hash (just reconciled): anchor it, or pull it back if the chain is shorter.
       if (cursor > safeHead) {

@@ -10,7 +10,12 @@ import { createHttpClient } from '../net/http-client';
  */
 export function createProvider(rpcUrl: string, pollingInterval = 250, chainId?: number): JsonRpcProvider {
   const network = chainId === undefined ? undefined : Network.from(chainId);
-  return new JsonRpcProvider(rpcUrl, network, { cacheTimeout: -1, pollingInterval, batchMaxCount: 1, ...(network ? { staticNetwork: network } : {}) });
+  return new JsonRpcProvider(rpcUrl, network, {
+    cacheTimeout: -1,
+    pollingInterval,
+    batchMaxCount: 1,
+    ...(network ? { staticNetwork: network } : {}),
+  });
 }
 
 /**
@@ -24,13 +29,19 @@ export async function connectProvider(rpcUrl: string, pollingInterval = 250, tim
   let chainId: number;
   try {
     const http = createHttpClient({ baseUrl: rpcUrl, name: 'JSON-RPC endpoint', errorCode: 'CHAIN_FAILED', timeoutMs });
-    const res = await http.post('', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }), { headers: { 'content-type': 'application/json' } });
+    const res = await http.post('', JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }), {
+      headers: { 'content-type': 'application/json' },
+    });
     const body = res.json<{ result?: string; error?: { message: string } }>();
     if (!body.result) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
     chainId = Number(body.result);
   } catch (cause) {
     const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
-    throw new AigcError('CHAIN_FAILED', `cannot reach the chain at ${rpcUrl}: is the RPC URL right and the node up?`, { cause, retryable: true, details: reason });
+    throw new AigcError('CHAIN_FAILED', `cannot reach the chain at ${rpcUrl}: is the RPC URL right and the node up?`, {
+      cause,
+      retryable: true,
+      details: reason,
+    });
   }
   return createProvider(rpcUrl, pollingInterval, chainId);
 }

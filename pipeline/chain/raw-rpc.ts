@@ -19,7 +19,15 @@ export type RawLog = {
 /** A mined transaction's receipt, reduced to what the node checks. */
 export type Receipt = { hash: string; blockNumber: number; status: number; gasUsed: bigint; logs: RawLog[] };
 
-type RpcLog = { address: string; topics: string[]; data: string; logIndex: string; blockNumber: string; blockHash: string; transactionHash: string };
+type RpcLog = {
+  address: string;
+  topics: string[];
+  data: string;
+  logIndex: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+};
 type RpcReceipt = { transactionHash: string; blockNumber: string; status: string; gasUsed: string; logs: RpcLog[] };
 
 /** `eth_getTransactionReceipt`; null while not mined. A fulfilment batch's receipt carries four logs per token. */
@@ -49,7 +57,10 @@ const toRawLog = (l: RpcLog): RawLog => ({
  * `eth_getLogs` of one contract over an inclusive block range, in chain order. `topic` is topic0, or a list of
  * topic0s any of which matches (several events in one call).
  */
-export async function getLogs(provider: JsonRpcProvider, filter: { address: string; topic: string | string[]; fromBlock: number; toBlock: number }): Promise<RawLog[]> {
+export async function getLogs(
+  provider: JsonRpcProvider,
+  filter: { address: string; topic: string | string[]; fromBlock: number; toBlock: number },
+): Promise<RawLog[]> {
   const logs = (await provider.send('eth_getLogs', [
     { address: filter.address, topics: [filter.topic], fromBlock: toQuantity(filter.fromBlock), toBlock: toQuantity(filter.toBlock) },
   ])) as (RpcLog & { removed?: boolean })[];

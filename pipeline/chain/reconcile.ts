@@ -77,7 +77,10 @@ async function findOpenRequests(p: FindOpenRequestsParameters): Promise<OpenRequ
     try {
       logs = await getLogs(p.provider, { address: p.address, topic: TOPICS, fromBlock: start, toBlock: end });
     } catch (cause) {
-      throw new AigcError('CHAIN_FAILED', `eth_getLogs of blocks ${start}-${end} failed while reconciling ${p.address}`, { cause, retryable: true });
+      throw new AigcError('CHAIN_FAILED', `eth_getLogs of blocks ${start}-${end} failed while reconciling ${p.address}`, {
+        cause,
+        retryable: true,
+      });
     }
     for (const log of logs) {
       if (log.topics[0] === MINT_REQUESTED_TOPIC) {

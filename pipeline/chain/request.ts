@@ -37,7 +37,9 @@ const mintRequested = eventDecoder(collectionInterface, 'MintRequested');
 export const MINT_REQUESTED_TOPIC = mintRequested.topic;
 
 /** Decodes a `MintRequested` log; throws `EVENT_INVALID` for anything else. */
-export function parseMintRequested(log: Pick<Log, 'topics' | 'data' | 'index' | 'blockNumber' | 'blockHash' | 'transactionHash'>): MintRequest {
+export function parseMintRequested(
+  log: Pick<Log, 'topics' | 'data' | 'index' | 'blockNumber' | 'blockHash' | 'transactionHash'>,
+): MintRequest {
   const a = mintRequested.decode(log);
   if (!a) throw new AigcError('EVENT_INVALID', `log ${log.transactionHash}:${log.index} is not MintRequested`);
   return {
@@ -85,7 +87,9 @@ export function renderSeedOf(r: Pick<MintRequest | MintRequestJson, 'seed' | 'bl
 /** The value the contract stores for a pending request: keccak256(abi.encode(Request)). Identifies it exactly. */
 export function requestKey(r: MintRequest | MintRequestJson): string {
   const s = requestStruct(r);
-  return keccak256(AbiCoder.defaultAbiCoder().encode([REQUEST_TUPLE], [[s.requester, s.paid, s.recipient, s.deadline, s.counted, s.seed, s.promptHash]]));
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode([REQUEST_TUPLE], [[s.requester, s.paid, s.recipient, s.deadline, s.counted, s.seed, s.promptHash]]),
+  );
 }
 
 /** `AIGCCollection.Request`, parsed once (ethers parses a type string on every encode). */

@@ -1,4 +1,13 @@
-import { hexlify, type JsonRpcProvider, keccak256, Signature, Transaction, type TransactionLike, type TransactionRequest, type Wallet } from 'ethers';
+import {
+  hexlify,
+  type JsonRpcProvider,
+  keccak256,
+  Signature,
+  Transaction,
+  type TransactionLike,
+  type TransactionRequest,
+  type Wallet,
+} from 'ethers';
 import { signDigest } from '../crypto/sign-digest';
 import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';

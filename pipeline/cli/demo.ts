@@ -59,7 +59,13 @@ export type RunDemoParameters = {
  * The whole pipeline on the embedded stack: deploy a collection, send `count` requestMint transactions, wait for
  * every mint, print a table, verify each token from public data, shut everything down.
  */
-export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'), template: templateName = 'genesis', attester: attesterKind = 'operator', print = console.log }: RunDemoParameters = {}): Promise<DemoRow[]> {
+export async function runDemo({
+  count = 5,
+  dataDir = path.join('.aigc', 'demo'),
+  template: templateName = 'genesis',
+  attester: attesterKind = 'operator',
+  print = console.log,
+}: RunDemoParameters = {}): Promise<DemoRow[]> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
   const template = loadTemplate(templateName);
@@ -85,7 +91,9 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
     // ERC-7572: the collection's own metadata (name, description, royalty) goes to Arweave first; contractURI names it.
     const contractManifest = await uploadCollectionManifest(store, template, template.royalty?.receiver ?? deployer.address);
     const deployed = await deployFromTemplate({ deployer, template, operator: operator.address, contractManifest });
-    print(`  ✓ collection deployed at ${deployed.address} (contractURI ${await connectCollection(deployed.address, provider).contractURI()})`);
+    print(
+      `  ✓ collection deployed at ${deployed.address} (contractURI ${await connectCollection(deployed.address, provider).contractURI()})`,
+    );
 
     const config = loadConfig({
       env: {},
@@ -95,7 +103,11 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
         redis: { url: stack.redis.url, prefix },
         chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 200, startBlock: deployed.blockNumber },
         collection: { address: deployed.address, template: templateName },
-        signer: { attester: attesterKind, privateKey: attesterKind === 'operator' ? operatorKey : undefined, tsmPath: process.env.AIGC_TSM_PATH || undefined },
+        signer: {
+          attester: attesterKind,
+          privateKey: attesterKind === 'operator' ? operatorKey : undefined,
+          tsmPath: process.env.AIGC_TSM_PATH || undefined,
+        },
         gateway: { url: stack.gatewayUrl },
         arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
         http: { port: 0 },
@@ -107,7 +119,11 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
       await registerSigner({ collection: deployed.address, owner: deployer, registration: attester.registration });
       await (await deployer.sendTransaction({ to: attester.wallet.address, value: parseEther('10') })).wait();
     }
-    const label = { operator: 'operator key', simulated: 'SIMULATED attester: manifests say "simulated"', tee: `TEE attester (${attester.attestation.provider})` }[attester.kind];
+    const label = {
+      operator: 'operator key',
+      simulated: 'SIMULATED attester: manifests say "simulated"',
+      tee: `TEE attester (${attester.attestation.provider})`,
+    }[attester.kind];
     print(`  ✓ signer ${attester.wallet.address} authorised (${label})`);
     const node = await startNode({ config, template, attester, logger });
     stopNode = () => node.stop();
@@ -120,9 +136,13 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
       prompts.map(async (prompt, i) => {
         const wallet = new Wallet(collectorKeys[i], provider);
         const t = performance.now();
-        const tx = await collection.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), { value: BigInt(template.mint.priceWei) });
+        const tx = await collection.connect(wallet).getFunction('requestMint')(toUtf8Bytes(prompt), {
+          value: BigInt(template.mint.priceWei),
+        });
         const receipt = await tx.wait();
-        const event = receipt.logs.map((l: EventLog) => collection.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'MintRequested');
+        const event = receipt.logs
+          .map((l: EventLog) => collection.interface.parseLog(l))
+          .find((e: { name: string } | null) => e?.name === 'MintRequested');
         sentAt.set(event.args.requestId.toString(), t);
       }),
     );
@@ -148,7 +168,13 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
 
     const rows: DemoRow[] = [];
     for (const id of [...sentAt.keys()].sort((a, b) => Number(a) - Number(b))) {
-      const report = await verifyToken({ provider, collection: deployed.address, tokenId: BigInt(id), download: store.download, fromBlock: deployed.blockNumber });
+      const report = await verifyToken({
+        provider,
+        collection: deployed.address,
+        tokenId: BigInt(id),
+        download: store.download,
+        fromBlock: deployed.blockNumber,
+      });
       rows.push({
         requestId: id,
         tokenId: id,
@@ -160,7 +186,13 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
         verified: report.ok,
         attestation: report.attestation?.type,
       });
-      if (!report.ok) print(`  ✗ token ${id}: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+      if (!report.ok)
+        print(
+          `  ✗ token ${id}: ${report.checks
+            .filter((c) => !c.ok)
+            .map((c) => `${c.name} (${c.detail})`)
+            .join('; ')}`,
+        );
     }
     provider.destroy();
 
@@ -168,7 +200,16 @@ export async function runDemo({ count = 5, dataDir = path.join('.aigc', 'demo'),
     print(
       formatTable(
         ['request', 'token', 'owner', 'tokenURI', 'image', 'image sha256', 'req→mint', 'provenance'],
-        rows.map((r) => [r.requestId, r.tokenId, r.owner, r.tokenURI, r.image, r.imageSha256, `${r.seconds.toFixed(2)} s`, `${r.verified ? 'verified' : 'FAILED'}${r.attestation && r.attestation !== 'operator' ? ` (${r.attestation})` : ''}`]),
+        rows.map((r) => [
+          r.requestId,
+          r.tokenId,
+          r.owner,
+          r.tokenURI,
+          r.image,
+          r.imageSha256,
+          `${r.seconds.toFixed(2)} s`,
+          `${r.verified ? 'verified' : 'FAILED'}${r.attestation && r.attestation !== 'operator' ? ` (${r.attestation})` : ''}`,
+        ]),
       ),
     );
     print('');

@@ -25,7 +25,9 @@ program
   .option('--template <name>', 'collection template under templates/collections', 'genesis')
   .option('--data-dir <dir>', 'working folder (wiped first)', '.aigc/demo')
   .addOption(
-    new Option('--attester <kind>', 'who signs: the operator key, a simulated attester, or a TEE key (TDX/SEV-SNP guest)').choices(['operator', 'simulated', 'tee']).default('operator'),
+    new Option('--attester <kind>', 'who signs: the operator key, a simulated attester, or a TEE key (TDX/SEV-SNP guest)')
+      .choices(['operator', 'simulated', 'tee'])
+      .default('operator'),
   )
   .addHelpText('after', '\nExamples:\n  $ aigc demo\n  $ aigc demo --count 3 --data-dir /tmp/aigc-demo\n  $ aigc demo --attester simulated')
   .action(async (opts: { count: number; template: string; dataDir: string; attester: 'operator' | 'simulated' | 'tee' }) => {
@@ -93,7 +95,12 @@ program
   .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
   .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
   .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
-  .option('--arweave <url>', 'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL)', httpUrl, process.env.AIGC_ARWEAVE_URL || 'https://arweave.net')
+  .option(
+    '--arweave <url>',
+    'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL)',
+    httpUrl,
+    process.env.AIGC_ARWEAVE_URL || 'https://arweave.net',
+  )
   .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
   .option('--collection <address>', 'a deployed collection: estimate requestMint gas live and read its price', address)
   .option('--json', 'print one JSON object')

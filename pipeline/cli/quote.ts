@@ -31,12 +31,26 @@ function progress(): { update(line: string): void; done(): void } {
 
 /** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
 function quoteToJson(quote: MintCostEstimate, template: string): string {
-  const withAr = { ...quote, template, arweave: { ...quote.arweave, perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12), totalAr: formatUnits(quote.arweave.totalWinston, 12) } };
+  const withAr = {
+    ...quote,
+    template,
+    arweave: {
+      ...quote.arweave,
+      perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12),
+      totalAr: formatUnits(quote.arweave.totalWinston, 12),
+    },
+  };
   return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 function gasRow(label: string, c: GasCost): string[] {
-  return [label, c.paidBy, `${int(c.gas)} gas = ${eth(c.perTokenWei)}`, eth(c.totalWei), c.source === 'measured' ? 'measured on anvil (bench)' : 'eth_estimateGas'];
+  return [
+    label,
+    c.paidBy,
+    `${int(c.gas)} gas = ${eth(c.perTokenWei)}`,
+    eth(c.totalWei),
+    c.source === 'measured' ? 'measured on anvil (bench)' : 'eth_estimateGas',
+  ];
 }
 
 /**
@@ -48,7 +62,16 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
   const bar = progress();
   let quote: MintCostEstimate;
   try {
-    quote = await estimateMintCost({ template, count: o.count, arweave: o.arweave, rpc: o.rpc, collection: o.collection, format: o.format, imageBytes: o.imageBytes, onProgress: bar.update });
+    quote = await estimateMintCost({
+      template,
+      count: o.count,
+      arweave: o.arweave,
+      rpc: o.rpc,
+      collection: o.collection,
+      format: o.format,
+      imageBytes: o.imageBytes,
+      onProgress: bar.update,
+    });
   } finally {
     bar.done();
   }
@@ -62,19 +85,43 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
     formatTable(
       ['cost', 'paid by', 'per token', `${int(count)} tokens`, 'basis'],
       [
-        [`Arweave: image, ${int(image.bytes)} B`, 'operator', ar(image.winston), ar(image.totalWinston), `/price/${image.pricedBytes} (${chunks(image.pricedBytes)})`],
-        [`Arweave: manifest, ${int(manifest.bytes)} B`, 'operator', ar(manifest.winston), ar(manifest.totalWinston), `/price/${manifest.pricedBytes} (${chunks(manifest.pricedBytes)})`],
+        [
+          `Arweave: image, ${int(image.bytes)} B`,
+          'operator',
+          ar(image.winston),
+          ar(image.totalWinston),
+          `/price/${image.pricedBytes} (${chunks(image.pricedBytes)})`,
+        ],
+        [
+          `Arweave: manifest, ${int(manifest.bytes)} B`,
+          'operator',
+          ar(manifest.winston),
+          ar(manifest.totalWinston),
+          `/price/${manifest.pricedBytes} (${chunks(manifest.pricedBytes)})`,
+        ],
         gasRow('requestMint gas', gas.requestMint),
         gasRow('fulfil gas, one per tx', gas.fulfill),
         gasRow(`fulfil gas, batches of ${gas.fulfillBatch.batchSize}`, gas.fulfillBatch),
-        ['mint price', 'collector', eth(quote.mintPrice.wei), eth(quote.mintPrice.wei * BigInt(count)), quote.mintPrice.source === 'chain' ? 'the collection on chain' : 'the template'],
+        [
+          'mint price',
+          'collector',
+          eth(quote.mintPrice.wei),
+          eth(quote.mintPrice.wei * BigInt(count)),
+          quote.mintPrice.source === 'chain' ? 'the collection on chain' : 'the template',
+        ],
       ],
     ),
   );
   console.log('');
-  console.log(`Gas priced at maxFeePerGas ${formatUnits(quote.chain.maxFeePerGas, 'gwei')} gwei on chain ${quote.chain.chainId} (an upper bound: the base fee paid is usually lower).`);
+  console.log(
+    `Gas priced at maxFeePerGas ${formatUnits(quote.chain.maxFeePerGas, 'gwei')} gwei on chain ${quote.chain.chainId} (an upper bound: the base fee paid is usually lower).`,
+  );
   if (gas.requestMint.note) console.log(`requestMint: ${gas.requestMint.note}; used the measured figure.`);
   if (image.measured)
-    console.log("Image size is an estimate from the local procedural renderer; real models' PNGs are typically larger: pass --image-bytes N.");
-  console.log(`Arweave fees from ${o.arweave}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`);
+    console.log(
+      "Image size is an estimate from the local procedural renderer; real models' PNGs are typically larger: pass --image-bytes N.",
+    );
+  console.log(
+    `Arweave fees from ${o.arweave}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`,
+  );
 }

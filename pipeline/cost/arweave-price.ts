@@ -29,6 +29,7 @@ export async function arweavePrice(gateway: string, bytes: number): Promise<Arwe
     const reason = cause instanceof AigcError ? (cause.details ?? cause.shortMessage) : (cause as Error).message;
     throw new AigcError('ARWEAVE_FAILED', `cannot get a price from ${url}: ${reason}; check --arweave`, { cause, retryable: true });
   }
-  if (!/^\d+$/.test(text)) throw new AigcError('ARWEAVE_FAILED', `${url} did not answer a winston amount: ${JSON.stringify(text.slice(0, 60))}`);
+  if (!/^\d+$/.test(text))
+    throw new AigcError('ARWEAVE_FAILED', `${url} did not answer a winston amount: ${JSON.stringify(text.slice(0, 60))}`);
   return { bytes, pricedBytes, winston: BigInt(text) };
 }

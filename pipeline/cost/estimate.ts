@@ -51,8 +51,21 @@ export type EstimateMintCostParameters = {
  * @example
  * const cost = await estimateMintCost({ template: loadTemplate('genesis'), count: 100, arweave: 'https://arweave.net', rpc });
  */
-export async function estimateMintCost({ template, count, arweave, rpc, collection, format, imageBytes, onProgress = () => {} }: EstimateMintCostParameters): Promise<MintCostEstimate> {
-  onProgress(imageBytes === undefined ? `rendering a ${template.render.width}×${template.render.height} ${format ?? 'png'} sample with the local renderer…` : 'building a sample manifest…');
+export async function estimateMintCost({
+  template,
+  count,
+  arweave,
+  rpc,
+  collection,
+  format,
+  imageBytes,
+  onProgress = () => {},
+}: EstimateMintCostParameters): Promise<MintCostEstimate> {
+  onProgress(
+    imageBytes === undefined
+      ? `rendering a ${template.render.width}×${template.render.height} ${format ?? 'png'} sample with the local renderer…`
+      : 'building a sample manifest…',
+  );
   const sizes = await measureSample({ template, format, imageBytes });
   onProgress(`asking ${arweave} for prices of ${sizes.imageBytes} + ${sizes.manifestBytes} bytes…`);
   const [image, manifest] = await Promise.all([arweavePrice(arweave, sizes.imageBytes), arweavePrice(arweave, sizes.manifestBytes)]);
@@ -73,11 +86,21 @@ export async function estimateMintCost({ template, count, arweave, rpc, collecti
     const perTokenWinston = image.winston + manifest.winston;
     return {
       count,
-      image: { ...image, totalWinston: image.winston * n, measured: sizes.imageMeasured, format: sizes.format, width: sizes.width, height: sizes.height },
+      image: {
+        ...image,
+        totalWinston: image.winston * n,
+        measured: sizes.imageMeasured,
+        format: sizes.format,
+        width: sizes.width,
+        height: sizes.height,
+      },
       manifest: { ...manifest, totalWinston: manifest.winston * n },
       arweave: { url: arweave, perTokenWinston, totalWinston: perTokenWinston * n },
       chain: { rpc, chainId: fees.chainId, maxFeePerGas: fees.maxFeePerGas },
-      mintPrice: live?.priceWei !== undefined ? { wei: live.priceWei, source: 'chain' } : { wei: BigInt(template.mint.priceWei), source: 'template' },
+      mintPrice:
+        live?.priceWei !== undefined
+          ? { wei: live.priceWei, source: 'chain' }
+          : { wei: BigInt(template.mint.priceWei), source: 'template' },
       gas: {
         requestMint: cost(live?.gas ?? MEASURED_GAS.requestMint, live?.source ?? 'measured', 'collector', live?.note),
         fulfill: cost(MEASURED_GAS.fulfill, 'measured', 'operator'),

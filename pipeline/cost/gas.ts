@@ -36,7 +36,10 @@ export async function connectRpc(rpc: string): Promise<JsonRpcProvider> {
     return await connectProvider(rpc);
   } catch (error) {
     const reason = error instanceof AigcError ? (error.details ?? error.shortMessage) : (error as Error).message;
-    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${reason}; check --rpc`, { cause: error, retryable: true });
+    throw new AigcError('CHAIN_FAILED', `cannot reach the JSON-RPC endpoint ${rpc}: ${reason}; check --rpc`, {
+      cause: error,
+      retryable: true,
+    });
   }
 }
 
@@ -71,7 +74,11 @@ export async function estimateRequestMint(provider: JsonRpcProvider, collection:
     const [config] = (await contract.mintConfig()) as [{ price: bigint }];
     priceWei = config.price;
   } catch (cause) {
-    throw new AigcError('CHAIN_FAILED', `${collection} is not an AIGC collection on this chain: ${errorMessage(cause)}; check --collection and --rpc`, { cause });
+    throw new AigcError(
+      'CHAIN_FAILED',
+      `${collection} is not an AIGC collection on this chain: ${errorMessage(cause)}; check --collection and --rpc`,
+      { cause },
+    );
   }
   const tx = {
     from: ESTIMATE_FROM,

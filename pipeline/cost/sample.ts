@@ -45,7 +45,12 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
   if (bytes === undefined) {
     const prompt = `${template.render.promptPrefix}${SAMPLE_PROMPT}${template.render.promptSuffix}`;
     const rendered = await renderLocal({ prompt, negativePrompt: template.render.negativePrompt, seed: SAMPLE_SEED, width, height });
-    const provenance = { requestId: '4294967295', seed: SAMPLE_SEED, model: LOCAL_MODEL.id, promptSha256: createHash('sha256').update(prompt).digest('hex') };
+    const provenance = {
+      requestId: '4294967295',
+      seed: SAMPLE_SEED,
+      model: LOCAL_MODEL.id,
+      promptSha256: createHash('sha256').update(prompt).digest('hex'),
+    };
     bytes = (await postprocess({ image: rendered.image, width, height, format, provenance })).bytes;
   }
 
@@ -76,5 +81,12 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
       attestation: { type: 'tee', document: 'x'.repeat(43), provider: 'sev_guest' },
     },
   });
-  return { imageBytes: bytes, imageMeasured: imageBytes === undefined, manifestBytes: serializeManifest(manifest).length, format, width, height };
+  return {
+    imageBytes: bytes,
+    imageMeasured: imageBytes === undefined,
+    manifestBytes: serializeManifest(manifest).length,
+    format,
+    width,
+    height,
+  };
 }

@@ -71,9 +71,6 @@ export async function startAnvil({
     throw new AigcError('ANVIL_UNAVAILABLE', `anvil did not start on port ${port}`, { details: stderr });
   }
   const mnemonic = Mnemonic.fromPhrase(ANVIL_MNEMONIC);
-  const privateKeys = Array.from(
-    { length: accounts },
-    (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey,
-  );
+  const privateKeys = Array.from({ length: accounts }, (_, i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).privateKey);
   return { rpcUrl, chainId, privateKeys, stop };
 }

@@ -89,7 +89,8 @@ function patchChunkPlacement(): void {
     let start = starts.get(key);
     if (!start) {
       start = (async () => {
-        const known = (await connection('chunks').where({ data_root: c.data_root, data_size: c.data_size }).first('*')) as unknown as Chunk | undefined;
+        const known = (await connection('chunks').where({ data_root: c.data_root, data_size: c.data_size }).first('*')) as unknown as
+          Chunk | undefined;
         if (known) return known.offset - 1 - startInTx(known); // stored before a restart
         return reserve(connection, Number(c.data_size));
       })();
@@ -102,7 +103,12 @@ function patchChunkPlacement(): void {
   };
   // arlocal's chunk route reads the last stored chunk, data included, to work out an offset that `create` now
   // sets itself: store the chunk straight away.
-  (chunkRoutes as unknown as Record<string, unknown>).postChunkRoute = async (ctx: { connection: Knex; request: { body: Chunk }; body: unknown; status: number }) => {
+  (chunkRoutes as unknown as Record<string, unknown>).postChunkRoute = async (ctx: {
+    connection: Knex;
+    request: { body: Chunk };
+    body: unknown;
+    status: number;
+  }) => {
     const c = ctx.request.body;
     if (![c?.chunk, c?.data_path, c?.data_root].every((f) => typeof f === 'string') || !Number(c.data_size)) {
       ctx.status = 400;
@@ -114,7 +120,8 @@ function patchChunkPlacement(): void {
   };
   // The first chunk of the transaction, whatever arrived first (`/tx/{id}/offset` counts from it).
   proto.getByRootAndSize = async function (this: { connection: Knex }, root: string, size: number) {
-    return (await this.connection('chunks').where({ data_root: root, data_size: size }).orderBy('offset', 'asc').first('*')) as unknown as Chunk | undefined;
+    return (await this.connection('chunks').where({ data_root: root, data_size: size }).orderBy('offset', 'asc').first('*')) as unknown as
+      Chunk | undefined;
   };
   proto.__aigcPlaced = true;
 }
@@ -219,7 +226,10 @@ function patchMiningOfIncompleteUploads(): void {
   };
   proto.mineTxs = async function (block, held) {
     const ids = (await included(this.connection)).filter((id) => !held.includes(id));
-    for (let i = 0; i < ids.length; i += 500) await this.connection('transactions').whereIn('id', ids.slice(i, i + 500)).update({ block });
+    for (let i = 0; i < ids.length; i += 500)
+      await this.connection('transactions')
+        .whereIn('id', ids.slice(i, i + 500))
+        .update({ block });
   };
   proto.__aigcPatched = true;
 }
@@ -232,7 +242,10 @@ function patchMiningOfIncompleteUploads(): void {
  */
 function patchRefusalAnswer(): void {
   type Ctx = { status: number; body: unknown; request: { body?: { last_tx?: string; owner?: string } }; connection: Knex };
-  const mod = txMiddlewares as unknown as { txValidateMiddleware: (ctx: Ctx, next: () => Promise<unknown>) => Promise<void>; __aigcAnswers?: boolean };
+  const mod = txMiddlewares as unknown as {
+    txValidateMiddleware: (ctx: Ctx, next: () => Promise<unknown>) => Promise<void>;
+    __aigcAnswers?: boolean;
+  };
   if (mod.__aigcAnswers) return;
   const validate = mod.txValidateMiddleware;
   const anchorValid = async (ctx: Ctx) => {
@@ -257,7 +270,15 @@ function patchRefusalAnswer(): void {
  * Runs arlocal, a local Arweave gateway, inside this process, with its database under `dbPath`, and mines
  * blocks on a timer so uploads confirm like on a real network.
  */
-export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_000 }: { dbPath: string; port?: number; mineIntervalMs?: number }): Promise<ArlocalHandle> {
+export async function startArlocal({
+  dbPath,
+  port: wanted,
+  mineIntervalMs = 1_000,
+}: {
+  dbPath: string;
+  port?: number;
+  mineIntervalMs?: number;
+}): Promise<ArlocalHandle> {
   fs.mkdirSync(dbPath, { recursive: true });
   const port = wanted ?? (await freePort());
   patchChunkOffsetLookup();
@@ -290,7 +311,9 @@ export async function startArlocal({ dbPath, port: wanted, mineIntervalMs = 1_00
     // arlocal's queries share one connection (knex's SQLite pool holds one), each waiting its turn. Under load the
     // queue of a mine's thousands of inserts behind uploads and reads grew past knex's 60 s wait for the
     // connection, and the query that timed out failed its route: wait instead, the queue always moves.
-    (arlocal as unknown as { connection: { client: { pool: { acquireTimeoutMillis: number } } } }).connection.client.pool.acquireTimeoutMillis = 600_000;
+    (
+      arlocal as unknown as { connection: { client: { pool: { acquireTimeoutMillis: number } } } }
+    ).connection.client.pool.acquireTimeoutMillis = 600_000;
   } finally {
     console.log = log;
   }

@@ -35,7 +35,13 @@ export type StartEmbeddedStackParameters = {
  * Everything the node needs, on this machine, with no accounts: anvil, arlocal (in-process, mining every
  * second), Redis and the diffusion gateway with the `local` backend. `stop()` ends all of it, in reverse order.
  */
-export async function startEmbeddedStack({ dataDir, redisUrl, backend = createLocalBackend(), accounts, onProgress = () => {} }: StartEmbeddedStackParameters): Promise<EmbeddedStack> {
+export async function startEmbeddedStack({
+  dataDir,
+  redisUrl,
+  backend = createLocalBackend(),
+  accounts,
+  onProgress = () => {},
+}: StartEmbeddedStackParameters): Promise<EmbeddedStack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);

@@ -22,14 +22,23 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
  * @example
  * throw apiError('INVALID_REQUEST', 'invalid mint request', { fields: { to: 'expected a 0x-prefixed 20-byte address' } });
  */
-export function apiError(code: ErrorCode, message: string, { fields, retryable }: { fields?: Record<string, string>; retryable?: boolean } = {}): ApiError {
+export function apiError(
+  code: ErrorCode,
+  message: string,
+  { fields, retryable }: { fields?: Record<string, string>; retryable?: boolean } = {},
+): ApiError {
   return Object.assign(new AigcError(code, message, { retryable }), { fields });
 }
 
 /** Zod issues → `{ field: message }`, unknown keys named one by one. */
-export function fieldErrors(issues: readonly { code: string; path: PropertyKey[]; message: string; keys?: string[] }[], root = 'body'): Record<string, string> {
+export function fieldErrors(
+  issues: readonly { code: string; path: PropertyKey[]; message: string; keys?: string[] }[],
+  root = 'body',
+): Record<string, string> {
   return Object.fromEntries(
-    issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || root, i.message]])),
+    issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || root, i.message]],
+    ),
   );
 }
 

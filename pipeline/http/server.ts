@@ -9,7 +9,14 @@ export type ReadinessCheck = { name: string; check(): Promise<unknown> };
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
  * `/metrics` (Prometheus), and with `api` the routes the composition root mounts (the `/v1` API).
  */
-export async function startHttpServer({ host, port, registry, checks, beforeScrape, api }: {
+export async function startHttpServer({
+  host,
+  port,
+  registry,
+  checks,
+  beforeScrape,
+  api,
+}: {
   host: string;
   port: number;
   registry: Registry;

@@ -77,9 +77,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     } catch (cause) {
       if ((cause as Error).name === 'TimeoutError') {
-        throw new AigcError(options.timeoutCode ?? options.errorCode, `${options.name} ${base} timed out after ${timeoutMs} ms`, { cause, retryable: true });
+        throw new AigcError(options.timeoutCode ?? options.errorCode, `${options.name} ${base} timed out after ${timeoutMs} ms`, {
+          cause,
+          retryable: true,
+        });
       }
-      throw new AigcError(options.errorCode, `${options.name} ${base} unreachable`, { cause, retryable: true, details: (cause as Error).message });
+      throw new AigcError(options.errorCode, `${options.name} ${base} unreachable`, {
+        cause,
+        retryable: true,
+        details: (cause as Error).message,
+      });
     }
   };
   return {
@@ -92,7 +99,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
 type Reset = { reusedSocket?: boolean; code?: string };
 
-function sendOnce(target: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, timeoutMs: number): Promise<HttpResponse> {
+function sendOnce(
+  target: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | undefined,
+  timeoutMs: number,
+): Promise<HttpResponse> {
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = transport.request(target, {
@@ -100,7 +113,10 @@ function sendOnce(target: URL, method: string, headers: Record<string, string>, 
       agent: agents[target.protocol as keyof typeof agents],
       headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
     });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer from ${target.origin} within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error(`no answer from ${target.origin} within ${timeoutMs} ms`), { name: 'TimeoutError' })),
+      timeoutMs,
+    );
     req.on('response', (res) => {
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));

@@ -43,7 +43,9 @@ export function fulfillmentDigest(domain: TypedDataDomain, value: Fulfillment): 
 export async function signFulfillment(signer: Signer, domain: TypedDataDomain, value: Fulfillment): Promise<string> {
   // A key held in this process (operator and TEE attesters) signs the digest natively: one signature per request.
   const full =
-    signer instanceof BaseWallet ? hexlify(signDigest(signer.privateKey, fulfillmentDigest(domain, value))) : await signer.signTypedData(domain, FULFILLMENT_TYPES, value);
+    signer instanceof BaseWallet
+      ? hexlify(signDigest(signer.privateKey, fulfillmentDigest(domain, value)))
+      : await signer.signTypedData(domain, FULFILLMENT_TYPES, value);
   return Signature.from(full).compactSerialized;
 }
 

@@ -39,19 +39,29 @@ export async function checkAttestation(p: CheckAttestationParameters): Promise<{
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail?: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
   const type = p.attestation?.type;
-  if (type === 'operator') return { summary: { type, hardware: false, note: 'an operator key the collection owner authorised (no hardware attestation)' }, checks };
-  if (type === 'simulated')
-    return { summary: { type, hardware: false, note: 'a development key, NOT a real attestation' }, checks };
+  if (type === 'operator')
+    return {
+      summary: { type, hardware: false, note: 'an operator key the collection owner authorised (no hardware attestation)' },
+      checks,
+    };
+  if (type === 'simulated') return { summary: { type, hardware: false, note: 'a development key, NOT a real attestation' }, checks };
   if (type !== 'tee') {
     check('manifest states a known attestation type', false, `attestation type ${JSON.stringify(type)}`);
     return { summary: { type: 'operator', hardware: false, note: `unknown attestation type ${JSON.stringify(type)}` }, checks };
   }
 
   const { document: id, provider } = p.attestation!;
-  const summary: AttestationSummary = { type, document: id, provider, hardware: true, note: `${provider ?? 'unknown provider'} quote, document ar://${id}` };
+  const summary: AttestationSummary = {
+    type,
+    document: id,
+    provider,
+    hardware: true,
+    note: `${provider ?? 'unknown provider'} quote, document ar://${id}`,
+  };
   // A TEE key is made anew at every start, so the owner retires old ones (kind NONE, attestation hash kept): their
   // tokens stay verifiable. A key marked COMPROMISED is not accepted.
-  const registered = p.signerKind === BigInt(SignerKind.TEE) || (p.signerKind === BigInt(SignerKind.NONE) && /^0x0*$/.test(p.onChainAttestation) === false);
+  const registered =
+    p.signerKind === BigInt(SignerKind.TEE) || (p.signerKind === BigInt(SignerKind.NONE) && /^0x0*$/.test(p.onChainAttestation) === false);
   check('signer is (or was, and was retired) a TEE signer on chain', registered, `signer kind ${p.signerKind}`);
   if (!id) {
     check('manifest names the attestation document', false, 'no document id');
@@ -65,7 +75,11 @@ export async function checkAttestation(p: CheckAttestationParameters): Promise<{
     return { summary, checks };
   }
   const sha = `0x${createHash('sha256').update(bytes).digest('hex')}`;
-  check('attestation document hashes to the on-chain signerInfo attestation', sha === p.onChainAttestation.toLowerCase(), `document ${sha}, chain ${p.onChainAttestation}`);
+  check(
+    'attestation document hashes to the on-chain signerInfo attestation',
+    sha === p.onChainAttestation.toLowerCase(),
+    `document ${sha}, chain ${p.onChainAttestation}`,
+  );
   let document: AttestationDocument;
   try {
     document = JSON.parse(Buffer.from(bytes).toString('utf8')) as AttestationDocument;
@@ -74,7 +88,8 @@ export async function checkAttestation(p: CheckAttestationParameters): Promise<{
     return { summary, checks };
   }
   checks.push(...checkAttestationDocument(document, p.signer));
-  if (document.provider !== provider) check('manifest and document name the same TEE provider', false, `manifest ${provider}, document ${document.provider}`);
+  if (document.provider !== provider)
+    check('manifest and document name the same TEE provider', false, `manifest ${provider}, document ${document.provider}`);
   if (!quoteReportData(document.provider, Buffer.from(document.quote ?? '', 'base64')))
     summary.note += `; the ${document.provider} report format is not read here, so the quote's report data was not compared`;
   summary.note += "; the quote's signature chain (Intel/AMD) is not checked here";

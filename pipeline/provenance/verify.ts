@@ -48,7 +48,13 @@ async function findEvent(contract: Contract, name: 'MintRequested' | 'MintFulfil
  * const report = await verifyToken({ provider, collection, tokenId: 1n, download: store.download });
  * console.log(report.ok ? 'verified' : report.checks.filter((c) => !c.ok));
  */
-export async function verifyToken({ provider, collection, tokenId, download, fromBlock = 0 }: VerifyTokenParameters): Promise<VerifyReport> {
+export async function verifyToken({
+  provider,
+  collection,
+  tokenId,
+  download,
+  fromBlock = 0,
+}: VerifyTokenParameters): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
   const check = (name: string, ok: boolean, detail?: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
   const contract = connectCollection(collection, provider);
@@ -61,8 +67,12 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
   const ev = fulfilled.args;
   report.signer = ev.signer as string;
-  check('owner is the recipient', report.owner.toLowerCase() === (req.recipient).toLowerCase(), `owner ${report.owner}`);
-  check('tokenURI names the fulfilled manifest', parseArUri(report.tokenURI) === bytes32ToArweaveId(ev.manifestId as string), report.tokenURI);
+  check('owner is the recipient', report.owner.toLowerCase() === req.recipient.toLowerCase(), `owner ${report.owner}`);
+  check(
+    'tokenURI names the fulfilled manifest',
+    parseArUri(report.tokenURI) === bytes32ToArweaveId(ev.manifestId as string),
+    report.tokenURI,
+  );
 
   const manifestBytes = await download(parseArUri(report.tokenURI));
   let manifest: TokenManifest;
@@ -77,8 +87,16 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   check('seed matches the request event', a.seed === req.seed, `manifest ${a.seed}, chain ${req.seed}`);
   // The render seed mixes in the hash of the request's block, which the requester could not know: recompute it.
   const renderSeed = renderSeedOf(req);
-  check('manifest names the block that holds the request', a.requestBlockHash === requested.log.blockHash, `manifest ${a.requestBlockHash}, chain ${requested.log.blockHash}`);
-  check('render seed = keccak256(request seed, request block hash)', a.renderSeed === renderSeed, `manifest ${a.renderSeed}, recomputed ${renderSeed}`);
+  check(
+    'manifest names the block that holds the request',
+    a.requestBlockHash === requested.log.blockHash,
+    `manifest ${a.requestBlockHash}, chain ${requested.log.blockHash}`,
+  );
+  check(
+    'render seed = keccak256(request seed, request block hash)',
+    a.renderSeed === renderSeed,
+    `manifest ${a.renderSeed}, recomputed ${renderSeed}`,
+  );
   check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === req.promptHash);
   check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
 
@@ -95,11 +113,21 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
     ['uint256', 'bytes32', 'bytes32', 'bytes32', 'bytes32'],
     [tokenId, req.seed, ev.modelHash, ev.imageSha256, ev.manifestId],
   );
-  check('AigcData indexes the fulfilment and the prompt', aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === req.promptHash);
+  check(
+    'AigcData indexes the fulfilment and the prompt',
+    aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === req.promptHash,
+  );
   const chainId = (await provider.getNetwork()).chainId;
   const recovered = recoverFulfillmentSigner(
     fulfillmentDomain(chainId, collection),
-    { requestId: tokenId, promptHash: req.promptHash, seed: req.seed, imageSha256: `0x${sha}`, manifestId: ev.manifestId, modelHash: modelHash(a.model) },
+    {
+      requestId: tokenId,
+      promptHash: req.promptHash,
+      seed: req.seed,
+      imageSha256: `0x${sha}`,
+      manifestId: ev.manifestId,
+      modelHash: modelHash(a.model),
+    },
     aigc.args.proof as string,
   );
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
@@ -108,8 +136,18 @@ export async function verifyToken({ provider, collection, tokenId, download, fro
   check('contract verify(prompt, aigcData, proof) is true (ERC-7007, bound at mint)', verified);
   const [kind, , onChainAttestation] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
   check('signer key is not marked compromised', kind !== BigInt(SignerKind.COMPROMISED), `signer ${ev.signer} has kind ${kind}`);
-  check('manifest names the signer', typeof a.signer === 'string' && a.signer.toLowerCase() === (ev.signer as string).toLowerCase(), `manifest names ${a.signer}`);
-  const attested = await checkAttestation({ attestation: a.attestation, signer: ev.signer as string, signerKind: kind, onChainAttestation, download });
+  check(
+    'manifest names the signer',
+    typeof a.signer === 'string' && a.signer.toLowerCase() === (ev.signer as string).toLowerCase(),
+    `manifest names ${a.signer}`,
+  );
+  const attested = await checkAttestation({
+    attestation: a.attestation,
+    signer: ev.signer as string,
+    signerKind: kind,
+    onChainAttestation,
+    download,
+  });
   report.attestation = attested.summary;
   checks.push(...attested.checks);
 

@@ -13,7 +13,12 @@ export type FulfillResult = { outcome: FulfillOutcome['status']; txHash?: string
  * clock has passed its deadline; a refund sent too early is retried). Its job id derives from the request's, so it
  * is queued once.
  */
-export async function enqueueRefund(queue: Queue<ChainWriteJobData>, jobId: string, data: Omit<RefundJobData, 'kind'>, delayMs = 0): Promise<void> {
+export async function enqueueRefund(
+  queue: Queue<ChainWriteJobData>,
+  jobId: string,
+  data: Omit<RefundJobData, 'kind'>,
+  delayMs = 0,
+): Promise<void> {
   await queue.add('refund', { ...data, kind: 'refund' }, { jobId: `${jobId}-refund`, delay: Math.max(0, delayMs) });
 }
 

@@ -185,7 +185,10 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         throw error;
       }
       const imageTags = { 'Content-Type': generated.mime, ...tags, 'Image-SHA256': generated.sha256, Type: 'image' };
-      const imageId = publishing.mode === 'bundle' ? await signItemOnce('image', generated.image, imageTags) : await uploadOnce('imageTx', generated.image, imageTags);
+      const imageId =
+        publishing.mode === 'bundle'
+          ? await signItemOnce('image', generated.image, imageTags)
+          : await uploadOnce('imageTx', generated.image, imageTags);
       Object.assign(out, {
         imageId,
         imageSha256: generated.sha256,
@@ -228,7 +231,13 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           model,
           modelHash: mHash,
           params: { width: Number(out.width), height: Number(out.height) },
-          image: { sha256: out.imageSha256!, mime: out.mime!, width: Number(out.width), height: Number(out.height), bytes: Number(out.bytes) },
+          image: {
+            sha256: out.imageSha256!,
+            mime: out.mime!,
+            width: Number(out.width),
+            height: Number(out.height),
+            bytes: Number(out.bytes),
+          },
           generatedAt: out.generatedAt!,
           signer: signerAddress,
           attestation: deps.attestation,
@@ -244,22 +253,34 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         'Manifest-SHA256': createHash('sha256').update(bytes).digest('hex'),
         Type: 'manifest',
       };
-      out.manifestId = publishing.mode === 'bundle' ? await signItemOnce('manifest', bytes, manifestTags) : await uploadOnce('manifestTx', bytes, manifestTags);
+      out.manifestId =
+        publishing.mode === 'bundle'
+          ? await signItemOnce('manifest', bytes, manifestTags)
+          : await uploadOnce('manifestTx', bytes, manifestTags);
       await save({ manifestId: out.manifestId }, 'manifest');
       log.info({ manifestId: out.manifestId }, publishing.mode === 'bundle' ? 'manifest signed' : 'manifest stored');
     }
 
     if (publishing.mode === 'bundle' && !out.bundleId) {
       // Signed once, kept until published: a retry publishes the very same items (same ids) again.
-      const [image, manifestItem] = signed.image && signed.manifest ? [signed.image, signed.manifest] : await redis.hmgetBuffer(itemsKey, 'image', 'manifest');
-      if (!image || !manifestItem) throw new AigcError('ARWEAVE_FAILED', `signed items of request ${request.requestId} are missing from Redis`, { retryable: false });
+      const [image, manifestItem] =
+        signed.image && signed.manifest ? [signed.image, signed.manifest] : await redis.hmgetBuffer(itemsKey, 'image', 'manifest');
+      if (!image || !manifestItem)
+        throw new AigcError('ARWEAVE_FAILED', `signed items of request ${request.requestId} are missing from Redis`, { retryable: false });
       out.bundleId = await publishing.publisher.publish([image, manifestItem]);
       await redis.multi().hset(key, 'bundleId', out.bundleId).del(itemsKey).exec();
       log.info({ bundleId: out.bundleId, imageId: out.imageId, manifestId: out.manifestId }, 'bundle stored');
     }
 
     const manifestId = arweaveIdToBytes32(out.manifestId);
-    const fulfillment = { requestId: BigInt(request.requestId), promptHash: request.promptHash, seed: request.seed, imageSha256, manifestId, modelHash: mHash };
+    const fulfillment = {
+      requestId: BigInt(request.requestId),
+      promptHash: request.promptHash,
+      seed: request.seed,
+      imageSha256,
+      manifestId,
+      modelHash: mHash,
+    };
     const signature = await signFulfillment(signer, fulfillmentDomain(chainId, collection), fulfillment);
     await deps.fulfillQueue.add(
       'fulfill',
@@ -269,4 +290,3 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     return { manifestId: out.manifestId };
   };
 }
-

@@ -111,7 +111,8 @@ export function currentLease(leadership: Leadership | undefined): Lease {
 export function startLeadership(o: LeadershipOptions): Leadership {
   const { key, ttlMs, logger } = o;
   const marginMs = o.marginMs ?? Math.max(50, Math.floor(ttlMs / 10));
-  if (!(marginMs >= 0 && marginMs < ttlMs / 2)) throw new AigcError('CONFIG_INVALID', `lease margin ${marginMs} ms must be under half the ttl (${ttlMs} ms)`);
+  if (!(marginMs >= 0 && marginMs < ttlMs / 2))
+    throw new AigcError('CONFIG_INVALID', `lease margin ${marginMs} ms must be under half the ttl (${ttlMs} ms)`);
   const everyMs = Math.max(50, Math.floor(ttlMs / 3));
   const holder = randomUUID();
   // Commands fail at once while disconnected and are never re-sent later: a renewal that arrives late would extend
@@ -152,11 +153,11 @@ export function startLeadership(o: LeadershipOptions): Leadership {
     }
     async verify() {
       this.assertValid();
-      const held = await within(this.validUntil - now(), conn.eval(CHECK, 1, key, this.token), () => notLeader(`lease of epoch ${this.epoch} could not be confirmed in time`)).catch(
-        (error) => {
-          throw error instanceof AigcError ? error : notLeader(`lease of epoch ${this.epoch} could not be confirmed: ${errorMessage(error)}`);
-        },
-      );
+      const held = await within(this.validUntil - now(), conn.eval(CHECK, 1, key, this.token), () =>
+        notLeader(`lease of epoch ${this.epoch} could not be confirmed in time`),
+      ).catch((error) => {
+        throw error instanceof AigcError ? error : notLeader(`lease of epoch ${this.epoch} could not be confirmed: ${errorMessage(error)}`);
+      });
       if (held !== 1) {
         lose(this, 'the lock is held by another process');
         throw notLeader(`lease of epoch ${this.epoch} was taken over`);
@@ -167,9 +168,12 @@ export function startLeadership(o: LeadershipOptions): Leadership {
 
   const armExpiry = (lease: LeaseImpl) => {
     clearTimeout(expiryTimer);
-    expiryTimer = setTimeout(() => {
-      if (current === lease && !lease.valid) lose(lease, 'lease expired before it could be renewed');
-    }, Math.max(0, lease.validUntil - now()) + 1);
+    expiryTimer = setTimeout(
+      () => {
+        if (current === lease && !lease.valid) lose(lease, 'lease expired before it could be renewed');
+      },
+      Math.max(0, lease.validUntil - now()) + 1,
+    );
   };
 
   /** Ends `lease` here at once; `onDeposed` follows after any running transition. */
@@ -189,7 +193,11 @@ export function startLeadership(o: LeadershipOptions): Leadership {
   const renew = async (lease: LeaseImpl) => {
     if (!lease.valid) return lose(lease, 'lease expired before it could be renewed');
     const sentAt = now();
-    const extended = await within(Math.min(everyMs, lease.validUntil - sentAt), conn.eval(RENEW, 1, key, lease.token, ttlMs), () => new Error('renewal timed out'));
+    const extended = await within(
+      Math.min(everyMs, lease.validUntil - sentAt),
+      conn.eval(RENEW, 1, key, lease.token, ttlMs),
+      () => new Error('renewal timed out'),
+    );
     if (current !== lease) return;
     // A reply after the local expiry does not revive the lease: work may already have been refused under it.
     if (!lease.valid) return lose(lease, 'lease expired before it could be renewed');
@@ -200,7 +208,9 @@ export function startLeadership(o: LeadershipOptions): Leadership {
 
   const acquire = async () => {
     const sentAt = now();
-    const epoch = Number(await within(everyMs, conn.eval(ACQUIRE, 2, key, `${key}:epoch`, holder, ttlMs), () => new Error('election timed out')));
+    const epoch = Number(
+      await within(everyMs, conn.eval(ACQUIRE, 2, key, `${key}:epoch`, holder, ttlMs), () => new Error('election timed out')),
+    );
     if (!epoch) return;
     const lease = new LeaseImpl(holder, epoch, sentAt + ttlMs - marginMs);
     if (stopping || now() >= lease.validUntil) {

@@ -32,7 +32,10 @@ export async function indexRequests({ redis, ...at }: RequestIndexParameters, re
  * @example
  * const request = await findIndexedRequest({ redis, prefix: 'aigc', chainId, collection }, 7n);
  */
-export async function findIndexedRequest({ redis, ...at }: RequestIndexParameters, requestId: bigint): Promise<MintRequestJson | undefined> {
+export async function findIndexedRequest(
+  { redis, ...at }: RequestIndexParameters,
+  requestId: bigint,
+): Promise<MintRequestJson | undefined> {
   const raw = await redis.get(keyOf(at, requestId));
   return raw ? (JSON.parse(raw) as MintRequestJson) : undefined;
 }

@@ -130,15 +130,31 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
     if (!c) return undefined;
     const found = await findRequest(c, requestId);
     if (!found) return undefined;
-    const base = { requestId: requestId.toString(), collection: c.address, requester: found.requester, recipient: found.recipient, txHash: found.transactionHash };
+    const base = {
+      requestId: requestId.toString(),
+      collection: c.address,
+      requester: found.requester,
+      recipient: found.recipient,
+      txHash: found.transactionHash,
+    };
 
     // Pending first: a request that stops being pending never becomes pending again, so a mint landing between
     // the two calls is seen as minted (asked the other way round, it would look like neither).
-    if ((await c.contract.isPending(requestId, requestStruct(found))) as boolean) return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
+    if ((await c.contract.isPending(requestId, requestStruct(found))) as boolean)
+      return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
     if (await ownerOf(c.contract, requestId)) {
       const jobId = requestJobId(c.chainId, c.address, found);
-      const [tokenURI, imageId] = await Promise.all([c.contract.tokenURI(requestId) as Promise<string>, p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId')]);
-      return dropUndefined<RequestStatus>({ ...base, status: 'minted', tokenId: requestId.toString(), tokenURI, image: imageId ? `ar://${imageId}` : undefined });
+      const [tokenURI, imageId] = await Promise.all([
+        c.contract.tokenURI(requestId) as Promise<string>,
+        p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId'),
+      ]);
+      return dropUndefined<RequestStatus>({
+        ...base,
+        status: 'minted',
+        tokenId: requestId.toString(),
+        tokenURI,
+        image: imageId ? `ar://${imageId}` : undefined,
+      });
     }
 
     // Ended without a mint: rejected (refunded at once) or refunded after the deadline.
@@ -147,7 +163,11 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
     if (rejected) {
       const job = await c.fulfillQueue.getJob(requestJobId(c.chainId, c.address, found));
       const message = job?.data.kind === 'reject' ? job.data.message : undefined;
-      return dropUndefined<RequestStatus>({ ...base, status: 'rejected', error: message ?? `rejected with reason code ${rejected.args.reason}` });
+      return dropUndefined<RequestStatus>({
+        ...base,
+        status: 'rejected',
+        error: message ?? `rejected with reason code ${rejected.args.reason}`,
+      });
     }
     const [refunded] = await logsOf(c.contract, 'MintRefunded', requestId, found.blockNumber, latest, p.maxBlockRange);
     if (refunded) return dropUndefined<RequestStatus>({ ...base, status: 'refunded' });

@@ -24,7 +24,17 @@ export type Intake = {
  * const intake = createIntake({ redis, prefix, generateQueue, logger });
  * await intake.enqueue(collection, requests);
  */
-export function createIntake({ redis, prefix, generateQueue, logger }: { redis: Redis; prefix: string; generateQueue: Queue<GenerateJobData>; logger: Logger }): Intake {
+export function createIntake({
+  redis,
+  prefix,
+  generateQueue,
+  logger,
+}: {
+  redis: Redis;
+  prefix: string;
+  generateQueue: Queue<GenerateJobData>;
+  logger: Logger;
+}): Intake {
   async function enqueue(c: CollectionRuntime, requests: MintRequest[]): Promise<void> {
     if (!requests.length) return;
     await indexRequests({ redis, prefix, chainId: c.chainId, collection: c.address }, requests); // status lookups by request id (`/v1/requests`)
@@ -35,7 +45,10 @@ export function createIntake({ redis, prefix, generateQueue, logger }: { redis: 
         opts: { jobId: requestJobId(c.chainId, c.address, r) },
       })),
     );
-    logger.info({ chainId: c.chainId, collection: c.address, count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) }, 'requests enqueued');
+    logger.info(
+      { chainId: c.chainId, collection: c.address, count: requests.length, requestIds: requests.map((r) => r.requestId.toString()) },
+      'requests enqueued',
+    );
   }
 
   async function requeueOpen(c: CollectionRuntime, fulfillQueue: Queue, requests: MintRequest[]): Promise<void> {

@@ -35,7 +35,17 @@ export type LeaderDutiesParameters = {
  * const duties = createLeaderDuties({ config, redis, connection: redis, prefix, metrics, logger, intake, sponsored, collectionOf });
  * startLeadership({ …, onElected: () => duties.onElected(chain), onDeposed: () => duties.onDeposed(chain) });
  */
-export function createLeaderDuties({ config, redis, connection, prefix, metrics, logger, intake, sponsored, collectionOf }: LeaderDutiesParameters) {
+export function createLeaderDuties({
+  config,
+  redis,
+  connection,
+  prefix,
+  metrics,
+  logger,
+  intake,
+  sponsored,
+  collectionOf,
+}: LeaderDutiesParameters) {
   /** Reads open requests from the collection's low-water mark (the whole history, paced, only without one). */
   async function reconcile(chain: ChainRuntime, c: CollectionRuntime) {
     const settings = c.target.chain;
@@ -52,7 +62,14 @@ export function createLeaderDuties({ config, redis, connection, prefix, metrics,
     metrics.reconcileRpcCalls.inc({ chain: String(chain.chainId) }, r.rpcCalls);
     metrics.reconcileMarkLag.set({ chain: String(chain.chainId), collection: c.address.toLowerCase() }, r.latestBlock - r.mark + 1);
     await intake.requeueOpen(c, chain.fulfillQueue, r.open);
-    const summary = { open: r.open.length, fromBlock: r.fromBlock, mark: r.mark, safeHead: r.safeHead, fullScan: r.fullScan, rpcCalls: r.rpcCalls };
+    const summary = {
+      open: r.open.length,
+      fromBlock: r.fromBlock,
+      mark: r.mark,
+      safeHead: r.safeHead,
+      fullScan: r.fullScan,
+      rpcCalls: r.rpcCalls,
+    };
     logger.info({ chainId: chain.chainId, collection: c.address, ...summary }, 'reconciled open requests from chain');
     return summary;
   }
@@ -69,7 +86,11 @@ export function createLeaderDuties({ config, redis, connection, prefix, metrics,
     chain.fulfillWorker.on('error', (error) => logger.error({ queue: chain.fulfillQueue.name, err: errorMessage(error) }, 'worker error'));
     // Sponsored mints are sent by the same serial writer as fulfilment.
     const mintForQueue = sponsored.mintForQueues.get(chain.chainId)!;
-    chain.mintForWorker = new Worker<MintForJobData, MintForResult>(mintForQueue.name, observed(metrics, 'mint-for', sponsored.processor(chain.chainId)), { connection, prefix, concurrency: 2, ...STALL });
+    chain.mintForWorker = new Worker<MintForJobData, MintForResult>(
+      mintForQueue.name,
+      observed(metrics, 'mint-for', sponsored.processor(chain.chainId)),
+      { connection, prefix, concurrency: 2, ...STALL },
+    );
     chain.mintForWorker.on('error', (error) => logger.error({ queue: mintForQueue.name, err: errorMessage(error) }, 'worker error'));
     for (const c of chain.collections) {
       const settings = c.target.chain;
@@ -92,7 +113,12 @@ export function createLeaderDuties({ config, redis, connection, prefix, metrics,
       });
       c.listener = listener;
       // New blocks wake the listener at once; its poll timer stays the source of truth.
-      if (settings.wsUrl) c.heads = subscribeHeads({ url: settings.wsUrl, onHead: () => c.listener?.wake(), logger: logger.child({ chainId: chain.chainId }) });
+      if (settings.wsUrl)
+        c.heads = subscribeHeads({
+          url: settings.wsUrl,
+          onHead: () => c.listener?.wake(),
+          logger: logger.child({ chainId: chain.chainId }),
+        });
       // The chain is the durable log: enqueue every open request (job ids make this idempotent) now, and then
       // periodically, so work lost in ways the listener cannot see (a reorged-out fulfilment) is found again. Not
       // awaited: a paced full scan of a long history takes minutes, and the listener need not wait for it.

@@ -95,7 +95,8 @@ export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
     mintForQueues,
     processor: (chainId) => (job) => {
       const process = job.data.chainId === chainId ? processors.get(collectionKey(chainId, job.data.collection)) : undefined;
-      if (!process) throw new UnrecoverableError(`collection ${job.data.collection} on chain ${job.data.chainId} is not served by this node`);
+      if (!process)
+        throw new UnrecoverableError(`collection ${job.data.collection} on chain ${job.data.chainId} is not served by this node`);
       return process(job);
     },
     api: {

@@ -60,7 +60,8 @@ function decodeRevert(error: unknown): { name: string; args: unknown[] } | undef
 /** A revert of the simulated call, as a clear error; only a price that changed meanwhile is worth retrying. */
 function refusal(error: unknown): AigcError {
   const revert = decodeRevert(error);
-  if (!revert) return new AigcError('CHAIN_FAILED', 'could not simulate requestMintFor', { cause: error, retryable: true, details: String(error) });
+  if (!revert)
+    return new AigcError('CHAIN_FAILED', 'could not simulate requestMintFor', { cause: error, retryable: true, details: String(error) });
   const call = `${revert.name}(${revert.args.map(String).join(', ')})`;
   const why = REFUSALS[revert.name];
   return new AigcError('CHAIN_FAILED', `the collection refused requestMintFor: ${why ? `${why} (${call})` : call}`, {
@@ -129,7 +130,10 @@ export function createMintForProcessor(deps: MintForStageDeps) {
   const pay = async (job: Job<MintForJobData, MintForResult>): Promise<MintForResult> => {
     const { to, prompt } = job.data;
     if (job.data.chainId !== chainId || job.data.collection.toLowerCase() !== collection.toLowerCase()) {
-      throw new AigcError('INVALID_REQUEST', `mint for collection ${job.data.collection} on chain ${job.data.chainId} reached the worker of ${collection}`);
+      throw new AigcError(
+        'INVALID_REQUEST',
+        `mint for collection ${job.data.collection} on chain ${job.data.chainId} reached the worker of ${collection}`,
+      );
     }
     const txKey = mintForTxKey(prefix, job.id!);
     // Settled with no send in flight, so a re-broadcast cannot race the sender for a nonce.
@@ -161,7 +165,8 @@ export function createMintForProcessor(deps: MintForStageDeps) {
     try {
       receipt = await sender.send(tx, 'requestMintFor', { onSigned: record });
     } catch (error) {
-      if ((error as { code?: string }).code === 'INSUFFICIENT_FUNDS') throw insufficient(await provider.getBalance(signerAddress), price, gasCost);
+      if ((error as { code?: string }).code === 'INSUFFICIENT_FUNDS')
+        throw insufficient(await provider.getBalance(signerAddress), price, gasCost);
       throw error;
     }
     return resultOf(receipt);

@@ -37,10 +37,15 @@ export type SponsoredRoutesDeps = {
   logger: Logger;
 };
 
-const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : `expected ${what}`) });
+const required = (what: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : `expected ${what}`),
+});
 const addressField = z
   .string(required('a 0x-prefixed 20-byte address'))
-  .refine((a) => /^0x[0-9a-fA-F]{40}$/.test(a) && isAddress(a), 'expected a 0x-prefixed 20-byte address (mixed case must be a valid checksum)');
+  .refine(
+    (a) => /^0x[0-9a-fA-F]{40}$/.test(a) && isAddress(a),
+    'expected a 0x-prefixed 20-byte address (mixed case must be a valid checksum)',
+  );
 
 /** Body of `POST /v1/mints`. Every bad field is named in the 400 answer. */
 const mintBodySchema = z.strictObject({
@@ -74,7 +79,12 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
   const served = () => collections.map((c) => c.address).join(', ');
   const findCollection = (address: string | undefined) =>
     address === undefined ? collections[0] : collections.find((c) => c.address.toLowerCase() === address.toLowerCase());
-  const stream = <T extends { status: Parameters<typeof isFinalStatus>[0] }>(req: Request, res: Response, read: () => Promise<T | undefined>, first: T) =>
+  const stream = <T extends { status: Parameters<typeof isFinalStatus>[0] }>(
+    req: Request,
+    res: Response,
+    read: () => Promise<T | undefined>,
+    first: T,
+  ) =>
     streamStatus(
       {
         req,
@@ -95,13 +105,18 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
     const raw = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const fields: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error.issues as never);
     const idempotencyKey = req.get('idempotency-key');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) fields['Idempotency-Key'] = '1 to 255 printable ASCII characters, no spaces';
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+      fields['Idempotency-Key'] = '1 to 255 printable ASCII characters, no spaces';
     // Checked even when other fields are bad, so one answer names everything to fix.
     const collection = fields.collection ? undefined : findCollection(raw.collection as string | undefined);
-    if (!fields.collection && !collection) fields.collection = `not served by this node (it serves ${served()}); leave it out for the default`;
+    if (!fields.collection && !collection)
+      fields.collection = `not served by this node (it serves ${served()}); leave it out for the default`;
     if (collection && typeof raw.prompt === 'string' && !fields.prompt) {
       const max = await collection.maxPromptBytes().catch((cause) => {
-        throw Object.assign(apiError('CHAIN_FAILED', "cannot read the collection's mint settings from the chain; try again", { retryable: true }), { cause });
+        throw Object.assign(
+          apiError('CHAIN_FAILED', "cannot read the collection's mint settings from the chain; try again", { retryable: true }),
+          { cause },
+        );
       });
       const bytes = Buffer.byteLength(raw.prompt, 'utf8');
       if (bytes > max) fields.prompt = `${bytes} bytes of UTF-8; this collection takes at most ${max}`;
@@ -127,9 +142,16 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
     const existing = idempotencyKey === undefined ? undefined : await findMintJob([...mintForQueues.values()], id);
     if (!existing) await mintForQueue.add('mint-for', data, { jobId: id });
     const stored = existing ?? (await mintForQueue.getJob(id));
-    if (!stored) throw apiError('INTERNAL', 'the mint was queued but cannot be read back; retry with the same Idempotency-Key', { retryable: true });
-    const same = (['chainId', 'to', 'prompt'] as const).every((k) => stored.data[k] === data[k]) && stored.data.collection.toLowerCase() === data.collection.toLowerCase();
-    if (!same) throw apiError('CONFLICT', `Idempotency-Key ${idempotencyKey} was used for another mint (a different to, prompt or collection); use a new key for a new mint`);
+    if (!stored)
+      throw apiError('INTERNAL', 'the mint was queued but cannot be read back; retry with the same Idempotency-Key', { retryable: true });
+    const same =
+      (['chainId', 'to', 'prompt'] as const).every((k) => stored.data[k] === data[k]) &&
+      stored.data.collection.toLowerCase() === data.collection.toLowerCase();
+    if (!same)
+      throw apiError(
+        'CONFLICT',
+        `Idempotency-Key ${idempotencyKey} was used for another mint (a different to, prompt or collection); use a new key for a new mint`,
+      );
     const replayed = stored.data.createdAt !== data.createdAt;
     if (!replayed) logger.info({ mintId: id, keyId, to: data.to, collection: data.collection }, 'sponsored mint queued');
 

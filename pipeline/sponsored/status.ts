@@ -40,7 +40,10 @@ export type MintStatusReader = {
  * const mints = createMintStatusReader(requests, [mintForQueue]);
  * const now = await mints.mint('m-0123…'); // { id: 'm-0123…', status: 'queued', … }
  */
-export function createMintStatusReader(requests: RequestStatusReader, mintForQueues: Queue<MintForJobData, MintForResult>[]): MintStatusReader {
+export function createMintStatusReader(
+  requests: RequestStatusReader,
+  mintForQueues: Queue<MintForJobData, MintForResult>[],
+): MintStatusReader {
   return {
     async mint(id) {
       let job = await findMintJob(mintForQueues, id);
@@ -53,13 +56,25 @@ export function createMintStatusReader(requests: RequestStatusReader, mintForQue
       if (state !== 'completed' || !job.returnvalue) return { ...base, status: 'queued' };
       const { requestId, txHash } = job.returnvalue;
       const r = await requests.request(job.data.collection, BigInt(requestId));
-      return dropUndefined<MintStatus>({ ...base, status: r?.status ?? 'requested', requestId, txHash, tokenId: r?.tokenId, tokenURI: r?.tokenURI, image: r?.image, error: r?.error });
+      return dropUndefined<MintStatus>({
+        ...base,
+        status: r?.status ?? 'requested',
+        requestId,
+        txHash,
+        tokenId: r?.tokenId,
+        tokenURI: r?.tokenURI,
+        image: r?.image,
+        error: r?.error,
+      });
     },
   };
 }
 
 /** The sponsored mint `id`, from whichever chain's `mint-for` queue holds it. */
-export async function findMintJob(queues: Queue<MintForJobData, MintForResult>[], id: string): Promise<Job<MintForJobData, MintForResult> | undefined> {
+export async function findMintJob(
+  queues: Queue<MintForJobData, MintForResult>[],
+  id: string,
+): Promise<Job<MintForJobData, MintForResult> | undefined> {
   for (const queue of queues) {
     const job = (await queue.getJob(id)) as Job<MintForJobData, MintForResult> | undefined;
     if (job) return job;

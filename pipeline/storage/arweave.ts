@@ -81,7 +81,10 @@ export class ArweaveRefusedError extends AigcError {
     readonly reason: RefusalReason,
     answer: string,
   ) {
-    super('ARWEAVE_FAILED', `the gateway refused transaction ${txId}${reason === 'anchor' ? ' for its anchor (last_tx)' : ''}`, { retryable: true, details: answer });
+    super('ARWEAVE_FAILED', `the gateway refused transaction ${txId}${reason === 'anchor' ? ' for its anchor (last_tx)' : ''}`, {
+      retryable: true,
+      details: answer,
+    });
   }
 }
 
@@ -146,9 +149,15 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
     tx.setOwner(jwk.n);
     const message = await tx.getSignatureData();
     const signature = await new Promise<Buffer>((resolve, reject) =>
-      crypto.sign('sha256', message, { key: privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING }, (error, out) => (error ? reject(error) : resolve(out))),
+      crypto.sign('sha256', message, { key: privateKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      ),
     );
-    tx.setSignature({ id: crypto.createHash('sha256').update(signature).digest('base64url'), owner: jwk.n, signature: signature.toString('base64url') });
+    tx.setSignature({
+      id: crypto.createHash('sha256').update(signature).digest('base64url'),
+      owner: jwk.n,
+      signature: signature.toString('base64url'),
+    });
   };
   // An anchor stays valid for 50 blocks (~100 min on Arweave, but 50 s on an arlocal mining every second) and
   // prices move slowly: reusing both saves two gateway round trips per transaction. The anchor is kept well
@@ -158,7 +167,11 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
   /** The price of `bytes`, asked for whole 256 KiB chunks so one answer serves every size up to it. */
   const price = (bytes: number) => {
     const size = pricedSize(bytes);
-    if (!priceOfChunks.has(size)) priceOfChunks.set(size, memoize(60_000, () => arweave.transactions.getPrice(size)));
+    if (!priceOfChunks.has(size))
+      priceOfChunks.set(
+        size,
+        memoize(60_000, () => arweave.transactions.getPrice(size)),
+      );
     return priceOfChunks.get(size)!();
   };
   // Our own send loop: arweave-js's chunk uploader posts one chunk at a time and sleeps 40 s after any error, which
@@ -210,7 +223,8 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
     },
     async resume(id, data) {
       const res = await http.get(`tx/${id}`);
-      if (!res.ok && res.status !== 404) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for tx ${id}`, { retryable: true });
+      if (!res.ok && res.status !== 404)
+        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for tx ${id}`, { retryable: true });
       // Known to the gateway, or signed here and never received (then its header comes from the journal).
       const header = res.ok ? res.json<SignedHeader>() : await journal?.header(id);
       if (!header) return false;
@@ -228,7 +242,8 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
     async status(id) {
       const res = await http.get(`tx/${id}/status`);
       if (res.status === 404) return { state: 'not-found' };
-      if (!res.ok) throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for the status of ${id}`, { retryable: true });
+      if (!res.ok)
+        throw new AigcError('ARWEAVE_FAILED', `gateway ${url} answered ${res.status} for the status of ${id}`, { retryable: true });
       // Nodes answer 202 "Pending" while the transaction waits in the mempool (arlocal: 200 "Pending").
       const text = res.text();
       if (res.status === 202 || !text.trimStart().startsWith('{')) return { state: 'pending' };
@@ -238,7 +253,8 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
     async repost(header, data) {
       const tx = new Transaction(header as unknown as ConstructorParameters<typeof Transaction>[0]);
       await tx.prepareChunks(data);
-      if (tx.data_root !== header.data_root) throw new AigcError('ARWEAVE_FAILED', `the bytes kept for ${header.id} do not match its signed data root`);
+      if (tx.data_root !== header.data_root)
+        throw new AigcError('ARWEAVE_FAILED', `the bytes kept for ${header.id} do not match its signed data root`);
       await postTx(tx, data);
     },
     async download(id) {

@@ -84,7 +84,14 @@ type Waiting = { items: Buffer[]; bytes: number; resolve(id: string): void; reje
  * const publisher = createBundlePublisher({ store, signer, tags: { 'App-Name': 'aigc-nft' } });
  * const bundleId = await publisher.publish([image.raw, manifest.raw]);
  */
-export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxBytes = 8 * 1024 * 1024, uploads = 1 }: BundlePublisherOptions): BundlePublisher {
+export function createBundlePublisher({
+  store,
+  signer,
+  tags,
+  windowMs = 50,
+  maxBytes = 8 * 1024 * 1024,
+  uploads = 1,
+}: BundlePublisherOptions): BundlePublisher {
   const waiting: Waiting[] = [];
   let inFlight = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -111,7 +118,10 @@ export function createBundlePublisher({ store, signer, tags, windowMs = 50, maxB
       const id = await store.upload(bundle.getRaw(), { ...BUNDLE_TAGS, ...tags, Type: 'bundle' });
       for (const w of batch) w.resolve(id);
     } catch (cause) {
-      const error = cause instanceof AigcError ? cause : new AigcError('ARWEAVE_FAILED', 'bundle upload failed', { cause, retryable: true, details: String(cause) });
+      const error =
+        cause instanceof AigcError
+          ? cause
+          : new AigcError('ARWEAVE_FAILED', 'bundle upload failed', { cause, retryable: true, details: String(cause) });
       for (const w of batch) w.reject(error);
     } finally {
       inFlight--;

@@ -42,8 +42,17 @@ function buildCollectionManifest(template: CollectionTemplate, royaltyReceiver: 
  * const contractManifest = await uploadCollectionManifest(store, template, owner);
  * await deployFromTemplate({ deployer, template, operator, contractManifest });
  */
-export async function uploadCollectionManifest(store: Pick<ArweaveStore, 'upload'>, template: CollectionTemplate, royaltyReceiver: string): Promise<string> {
+export async function uploadCollectionManifest(
+  store: Pick<ArweaveStore, 'upload'>,
+  template: CollectionTemplate,
+  royaltyReceiver: string,
+): Promise<string> {
   const bytes = Buffer.from(JSON.stringify(buildCollectionManifest(template, royaltyReceiver), null, 2), 'utf8');
-  const id = await store.upload(bytes, { 'Content-Type': 'application/json', 'App-Name': APP_NAME, 'App-Version': APP_VERSION, Type: 'collection-manifest' });
+  const id = await store.upload(bytes, {
+    'Content-Type': 'application/json',
+    'App-Name': APP_NAME,
+    'App-Version': APP_VERSION,
+    Type: 'collection-manifest',
+  });
   return arweaveIdToBytes32(id);
 }

@@ -89,7 +89,10 @@ export function createConfirmationWatcher(o: ConfirmationWatcherOptions): Confir
         // dropped, and whose id is already in use cannot come back under that id.
         await o.redis.zadd(o.key, Date.now(), id);
         counts.lost++;
-        o.logger.error({ arweaveTx: id, err: error.details }, 'a dropped Arweave upload was refused when posted again; re-upload it by hand if it is still listed');
+        o.logger.error(
+          { arweaveTx: id, err: error.details },
+          'a dropped Arweave upload was refused when posted again; re-upload it by hand if it is still listed',
+        );
         continue;
       }
       await o.redis.zadd(o.key, Date.now(), id); // wait another dropAfterMs before trying again

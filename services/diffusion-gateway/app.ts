@@ -87,7 +87,13 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
     }
     const waitS = limiter.take(key);
     if (waitS > 0) {
-      return next(gatewayError({ code: 'RATE_LIMITED', message: `rate limit of ${lim.ratePerMinute}/min for this key; retry in ${waitS} s`, retryAfterMs: waitS * 1_000 }));
+      return next(
+        gatewayError({
+          code: 'RATE_LIMITED',
+          message: `rate limit of ${lim.ratePerMinute}/min for this key; retry in ${waitS} s`,
+          retryAfterMs: waitS * 1_000,
+        }),
+      );
     }
     next();
   });
@@ -135,7 +141,9 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
       e = gatewayError({ code: 'BACKEND_FAILED', message: 'the backend failed to render; see gateway logs' });
     }
     if (e.retryAfterMs !== undefined) res.set('retry-after', String(Math.max(1, Math.ceil(e.retryAfterMs / 1_000))));
-    res.status(ERROR_HTTP[e.code as keyof typeof ERROR_HTTP].status).json({ error: { code: e.code, message: e.shortMessage, retryable: e.retryable, fields: e.fields } });
+    res
+      .status(ERROR_HTTP[e.code as keyof typeof ERROR_HTTP].status)
+      .json({ error: { code: e.code, message: e.shortMessage, retryable: e.retryable, fields: e.fields } });
   });
 
   return {
@@ -146,7 +154,8 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
       server.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       while (inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const c of inFlight) c.abort(gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway shut down before the render finished' }));
+      for (const c of inFlight)
+        c.abort(gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway shut down before the render finished' }));
       // Give the cancelled handlers a moment to answer 503, then drop what remains.
       const until = Date.now() + 1_000;
       while (inFlight.size && Date.now() < until) await new Promise((r) => setTimeout(r, 10));

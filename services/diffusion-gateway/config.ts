@@ -50,52 +50,61 @@ export type BackendConfig = z.infer<typeof backendConfigSchema>;
 const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
 
 /** The whole gateway configuration: one schema, filled from a JSON file and/or env vars. */
-export const gatewayConfigSchema = z.strictObject({
-  host: z.string().default('127.0.0.1'),
-  port: z.number().int().min(0).max(65535).default(8080),
-  apiKeys: z.array(z.string().min(16, 'API keys must have at least 16 characters')).default([]),
-  backend: backendConfigSchema.default({ name: 'local' }),
-  limits: z
-    .strictObject({
-      /** Renders running at once on the backend; more wait in the gateway's queue. */
-      concurrency: z.number().int().min(1).default(2),
-      /** Requests waiting beyond this answer BACKEND_BUSY at once. */
-      queueLimit: z.number().int().min(0).default(64),
-      /** Whole request (queue + render + post-processing). */
-      timeoutMs: z.number().int().min(100).default(120_000),
-      /**
-       * Per API key (or client address without keys); 0 = unlimited. Off by default: the node is usually the only
-       * client and paces itself; set it when keys are handed to other services.
-       */
-      ratePerMinute: z.number().min(0).default(0),
-      burst: z.number().int().min(1).default(10),
-      /** How long shutdown waits for running renders before cancelling them. */
-      shutdownGraceMs: z.number().int().min(0).default(30_000),
-    })
-    .prefault({}),
-  prompt: z
-    .strictObject({
-      maxTokens: z.number().int().min(1).max(1_000).default(75),
-      overflow: z.enum(['reject', 'truncate']).default('reject'),
-      blockList: z.array(z.string()).default([]),
-      frame: z.string().refine((f) => f.includes('{prompt}'), 'must contain {prompt}').default('{prompt}'),
-      negativePrompt: z.string().default(''),
-    })
-    .prefault({}),
-  output: z
-    .strictObject({
-      format: z.enum(OUTPUT_FORMATS).default('png'),
-      quality: z.number().int().min(1).max(100).optional(),
-    })
-    .prefault({}),
-}).refine((c) => c.apiKeys.length > 0 || LOOPBACK.includes(c.host), {
-  path: ['apiKeys'],
-  message: 'required when host is not a loopback address: set GATEWAY_API_KEYS, or GATEWAY_HOST=127.0.0.1',
-});
+export const gatewayConfigSchema = z
+  .strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    apiKeys: z.array(z.string().min(16, 'API keys must have at least 16 characters')).default([]),
+    backend: backendConfigSchema.default({ name: 'local' }),
+    limits: z
+      .strictObject({
+        /** Renders running at once on the backend; more wait in the gateway's queue. */
+        concurrency: z.number().int().min(1).default(2),
+        /** Requests waiting beyond this answer BACKEND_BUSY at once. */
+        queueLimit: z.number().int().min(0).default(64),
+        /** Whole request (queue + render + post-processing). */
+        timeoutMs: z.number().int().min(100).default(120_000),
+        /**
+         * Per API key (or client address without keys); 0 = unlimited. Off by default: the node is usually the only
+         * client and paces itself; set it when keys are handed to other services.
+         */
+        ratePerMinute: z.number().min(0).default(0),
+        burst: z.number().int().min(1).default(10),
+        /** How long shutdown waits for running renders before cancelling them. */
+        shutdownGraceMs: z.number().int().min(0).default(30_000),
+      })
+      .prefault({}),
+    prompt: z
+      .strictObject({
+        maxTokens: z.number().int().min(1).max(1_000).default(75),
+        overflow: z.enum(['reject', 'truncate']).default('reject'),
+        blockList: z.array(z.string()).default([]),
+        frame: z
+          .string()
+          .refine((f) => f.includes('{prompt}'), 'must contain {prompt}')
+          .default('{prompt}'),
+        negativePrompt: z.string().default(''),
+      })
+      .prefault({}),
+    output: z
+      .strictObject({
+        format: z.enum(OUTPUT_FORMATS).default('png'),
+        quality: z.number().int().min(1).max(100).optional(),
+      })
+      .prefault({}),
+  })
+  .refine((c) => c.apiKeys.length > 0 || LOOPBACK.includes(c.host), {
+    path: ['apiKeys'],
+    message: 'required when host is not a loopback address: set GATEWAY_API_KEYS, or GATEWAY_HOST=127.0.0.1',
+  });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const num = (v: string) => (v.trim() === '' ? v : Number(v));
 
 /** Env var → config path and parser. `GATEWAY_CONFIG` names a JSON file read first; env vars override it. */
@@ -142,7 +151,9 @@ const BACKEND_KEYS: Record<string, string[]> = {
  * const config = loadGatewayConfig({ env: { GATEWAY_BACKEND: 'cog', GATEWAY_BACKEND_URL: 'http://gpu:5000' } });
  */
 export function loadGatewayConfig({ env = process.env }: { env?: Record<string, string | undefined> } = {}): GatewayConfig {
-  const raw: Record<string, unknown> = env.GATEWAY_CONFIG ? (JSON.parse(readFileSync(env.GATEWAY_CONFIG, 'utf8')) as Record<string, unknown>) : {};
+  const raw: Record<string, unknown> = env.GATEWAY_CONFIG
+    ? (JSON.parse(readFileSync(env.GATEWAY_CONFIG, 'utf8')) as Record<string, unknown>)
+    : {};
   for (const [name, [path, parse]] of Object.entries(ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;

@@ -20,10 +20,19 @@ export type BackendResponse = { status: number; headers: IncomingHttpHeaders; bo
 
 // Keep-alive pools with Nagle off: a backend call is one small request and one answer, and fetch's per-call cost
 // (streams, WHATWG objects) showed up as gateway overhead.
-const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+};
 const MAX_BODY = 256 * 1024 * 1024;
 
-function send(url: URL, method: string, headers: Record<string, string>, payload: string | undefined, signal?: AbortSignal): Promise<BackendResponse> {
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  signal?: AbortSignal,
+): Promise<BackendResponse> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, { method, headers, agent: agents[url.protocol as 'http:'], signal }, (res) => {
@@ -71,7 +80,10 @@ export function jsonText(value: unknown): string {
  */
 export async function backendFetch({ backend, url, method = 'GET', headers = {}, body, signal }: HttpCall): Promise<BackendResponse> {
   const payload = body === undefined ? undefined : jsonText(body);
-  const allHeaders = payload === undefined ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers };
+  const allHeaders =
+    payload === undefined
+      ? headers
+      : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), ...headers };
   let target = new URL(url);
   let res: BackendResponse;
   for (let hop = 0; ; hop++) {
@@ -79,7 +91,12 @@ export async function backendFetch({ backend, url, method = 'GET', headers = {},
       res = await send(target, method, allHeaders, payload, signal);
     } catch (cause) {
       if (signal?.aborted) throw abortError(signal, backend);
-      throw gatewayError({ code: 'BACKEND_UNAVAILABLE', message: `${backend} unreachable at ${target.origin}`, cause, details: String(cause) });
+      throw gatewayError({
+        code: 'BACKEND_UNAVAILABLE',
+        message: `${backend} unreachable at ${target.origin}`,
+        cause,
+        details: String(cause),
+      });
     }
     const location = res.headers.location;
     if (method !== 'GET' || hop >= 5 || res.status < 300 || res.status >= 400 || !location) break;
@@ -90,7 +107,17 @@ export async function backendFetch({ backend, url, method = 'GET', headers = {},
 }
 
 /** Maps a backend's HTTP error status to a typed error. */
-export function statusError({ backend, status, text, retryAfter }: { backend: string; status: number; text: string; retryAfter?: string | null }): AigcError {
+export function statusError({
+  backend,
+  status,
+  text,
+  retryAfter,
+}: {
+  backend: string;
+  status: number;
+  text: string;
+  retryAfter?: string | null;
+}): AigcError {
   const details = text.slice(0, 2_000);
   if (status === 409 || status === 429 || status === 503) {
     return gatewayError({
@@ -100,12 +127,19 @@ export function statusError({ backend, status, text, retryAfter }: { backend: st
       retryAfterMs: retryAfter && Number.isFinite(Number(retryAfter)) ? Number(retryAfter) * 1000 : undefined,
     });
   }
-  if (status === 504 || status === 408) return gatewayError({ code: 'BACKEND_TIMEOUT', message: `${backend} timed out (HTTP ${status})`, details });
+  if (status === 504 || status === 408)
+    return gatewayError({ code: 'BACKEND_TIMEOUT', message: `${backend} timed out (HTTP ${status})`, details });
   // 500: the backend ran the job and it raised (bad input for this model, OOM on this size): retrying won't help.
   // 502 and the like come from a proxy in front of it: transient.
-  if (status >= 500) return gatewayError({ code: 'BACKEND_FAILED', message: `${backend} failed (HTTP ${status})`, details, retryable: status > 501 });
+  if (status >= 500)
+    return gatewayError({ code: 'BACKEND_FAILED', message: `${backend} failed (HTTP ${status})`, details, retryable: status > 501 });
   if (status === 401 || status === 403) {
-    return gatewayError({ code: 'BACKEND_UNAVAILABLE', message: `${backend} refused the gateway's credentials (HTTP ${status})`, details, retryable: false });
+    return gatewayError({
+      code: 'BACKEND_UNAVAILABLE',
+      message: `${backend} refused the gateway's credentials (HTTP ${status})`,
+      details,
+      retryable: false,
+    });
   }
   return gatewayError({ code: 'INVALID_REQUEST', message: `${backend} rejected the request (HTTP ${status})`, details });
 }

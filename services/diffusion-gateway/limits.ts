@@ -27,7 +27,11 @@ export function createGate({ concurrency, queueLimit, backend }: { concurrency: 
       const queuedAt = performance.now();
       if (running >= concurrency) {
         if (waiting.length >= queueLimit) {
-          throw gatewayError({ code: 'BACKEND_BUSY', message: `${backend}: ${running} renders running and ${waiting.length} queued; try later`, retryAfterMs: 1_000 });
+          throw gatewayError({
+            code: 'BACKEND_BUSY',
+            message: `${backend}: ${running} renders running and ${waiting.length} queued; try later`,
+            retryAfterMs: 1_000,
+          });
         }
         await new Promise<void>((resolve, reject) => {
           const go = () => {

@@ -17,7 +17,13 @@ function main(): void {
   }
   // The config refuses a non-loopback host without API keys.
 
-  const gateway = createGateway({ backend: createBackend(config.backend), apiKeys: config.apiKeys, limits: config.limits, prompt: config.prompt, output: config.output });
+  const gateway = createGateway({
+    backend: createBackend(config.backend),
+    apiKeys: config.apiKeys,
+    limits: config.limits,
+    prompt: config.prompt,
+    output: config.output,
+  });
   const server = gateway.app.listen(config.port, config.host, () => {
     const { port } = server.address() as { port: number };
     console.log(`diffusion gateway (backend: ${config.backend.name}) listening on http://${config.host}:${port}`);

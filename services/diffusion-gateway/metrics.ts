@@ -13,7 +13,12 @@ export function createMetrics({ backend, defaults = false }: { backend: string; 
   if (defaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({ name: 'gateway_requests_total', help: 'Generate requests by outcome code', labelNames: ['code'], registers: [registry] }),
+    requests: new Counter({
+      name: 'gateway_requests_total',
+      help: 'Generate requests by outcome code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     seconds: new Histogram({
       name: 'gateway_stage_seconds',
       help: 'Time per stage of a generate request',

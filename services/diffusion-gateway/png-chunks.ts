@@ -47,7 +47,8 @@ export function replacePngMetadata({ png, xmp }: { png: Buffer; xmp: string }): 
     const end = offset + 12 + length;
     if (end > png.length) throw new Error('truncated PNG chunk');
     if (!METADATA.has(type)) parts.push(png.subarray(offset, end));
-    if (type === 'IHDR') parts.push(chunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0', 'latin1'), Buffer.from(xmp, 'utf8')])));
+    if (type === 'IHDR')
+      parts.push(chunk('iTXt', Buffer.concat([Buffer.from('XML:com.adobe.xmp\0\0\0\0\0', 'latin1'), Buffer.from(xmp, 'utf8')])));
     offset = end;
     if (type === 'IEND') {
       ended = true;
@@ -57,4 +58,3 @@ export function replacePngMetadata({ png, xmp }: { png: Buffer; xmp: string }): 
   if (!ended) throw new Error('PNG has no IEND chunk');
   return Buffer.concat(parts);
 }
-

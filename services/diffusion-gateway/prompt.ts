@@ -29,7 +29,13 @@ export type PromptPolicy = {
   negativePrompt: string;
 };
 
-export const DEFAULT_PROMPT_POLICY: PromptPolicy = { maxTokens: 75, overflow: 'reject', blockList: [], frame: '{prompt}', negativePrompt: '' };
+export const DEFAULT_PROMPT_POLICY: PromptPolicy = {
+  maxTokens: 75,
+  overflow: 'reject',
+  blockList: [],
+  frame: '{prompt}',
+  negativePrompt: '',
+};
 
 let encoder: Tiktoken | undefined;
 /** cl100k_base is only an estimate of CLIP's BPE (usually within a few tokens); loaded once per process. */
@@ -73,9 +79,18 @@ export type PolicyResult = { prompt: string; negativePrompt: string; promptToken
  * applyPromptPolicy({ prompt: 'a fox', negativePrompt: '', policy: { ...DEFAULT_PROMPT_POLICY, frame: '{prompt}, ink' } })
  * // { prompt: 'a fox, ink', negativePrompt: '', promptTokens: 4, truncated: false }
  */
-export function applyPromptPolicy({ prompt, negativePrompt, policy }: { prompt: string; negativePrompt: string; policy: PromptPolicy }): PolicyResult {
+export function applyPromptPolicy({
+  prompt,
+  negativePrompt,
+  policy,
+}: {
+  prompt: string;
+  negativePrompt: string;
+  policy: PromptPolicy;
+}): PolicyResult {
   const text = normalizePrompt(prompt);
-  if (!text) throw gatewayError({ code: 'INVALID_REQUEST', message: 'prompt is empty after normalisation', fields: { prompt: 'no visible text' } });
+  if (!text)
+    throw gatewayError({ code: 'INVALID_REQUEST', message: 'prompt is empty after normalisation', fields: { prompt: 'no visible text' } });
   const negative = normalizePrompt([policy.negativePrompt, negativePrompt].filter(Boolean).join(', '));
 
   const folded = fold(text);
@@ -84,7 +99,12 @@ export function applyPromptPolicy({ prompt, negativePrompt, policy }: { prompt: 
     // Whole words only, so "classic" is not caught by "ass"-style terms.
     return t && new RegExp(`(^|[^\\p{L}\\p{N}])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\p{N}])`, 'u').test(folded);
   });
-  if (hit) throw gatewayError({ code: 'CONTENT_REJECTED', message: 'prompt contains a blocked term', fields: { prompt: 'blocked by the content policy' } });
+  if (hit)
+    throw gatewayError({
+      code: 'CONTENT_REJECTED',
+      message: 'prompt contains a blocked term',
+      fields: { prompt: 'blocked by the content policy' },
+    });
 
   const framed = normalizePrompt(policy.frame.replace('{prompt}', () => text));
   const tokens = countTokens(framed);

@@ -1,5 +1,11 @@
 import { type Contract, hexlify, type JsonRpcProvider, randomBytes, type Signer, Wallet } from 'ethers';
-import { type CollectionParams, connectCollection, createCollection, deployFactory, paramsFromTemplate } from '../../pipeline/chain/collection';
+import {
+  type CollectionParams,
+  connectCollection,
+  createCollection,
+  deployFactory,
+  paramsFromTemplate,
+} from '../../pipeline/chain/collection';
 import { createProvider } from '../../pipeline/chain/provider';
 import { type MintRequest, requestStruct } from '../../pipeline/chain/request';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
@@ -39,7 +45,10 @@ export async function startChain(accounts = 12): Promise<ChainFixture> {
 export { PRICE } from './mint';
 
 /** Creates a collection with the genesis template's settings, overridden by `override`. */
-export async function newCollection(chain: ChainFixture, override: Omit<Partial<CollectionParams>, 'mint'> & { mint?: Partial<CollectionParams['mint']> } = {}): Promise<Contract> {
+export async function newCollection(
+  chain: ChainFixture,
+  override: Omit<Partial<CollectionParams>, 'mint'> & { mint?: Partial<CollectionParams['mint']> } = {},
+): Promise<Contract> {
   const base = paramsFromTemplate(loadTemplate('genesis'), chain.owner.address, chain.operator.address);
   const params = { ...base, ...override, mint: { ...base.mint, ...override.mint } };
   const { address } = await createCollection({ deployer: chain.owner, factory: chain.factory, params });
@@ -58,7 +67,15 @@ export async function signedFulfillment(
     modelHash = hexlify(randomBytes(32)),
     seed = r.seed,
     promptHash = r.promptHash,
-  }: { collection: string; chainId?: number; manifestId?: string; imageSha256?: string; modelHash?: string; seed?: string; promptHash?: string },
+  }: {
+    collection: string;
+    chainId?: number;
+    manifestId?: string;
+    imageSha256?: string;
+    modelHash?: string;
+    seed?: string;
+    promptHash?: string;
+  },
 ) {
   const values = { requestId: r.requestId, promptHash, seed, imageSha256, manifestId, modelHash };
   return {

@@ -9,12 +9,23 @@ export const PRICE = BigInt(loadTemplate('genesis').mint.priceWei);
  * Sends requestMint from `wallet` — or requestMintFor(`recipient`, …) when `recipient` is given — waits for the
  * receipt and returns the request the collection emitted (`MintRequested`, parsed as the node parses it).
  */
-export async function requestMint(collection: Contract, wallet: Signer, prompt = 'a small red boat', value = PRICE, recipient?: string): Promise<MintRequest> {
+export async function requestMint(
+  collection: Contract,
+  wallet: Signer,
+  prompt = 'a small red boat',
+  value = PRICE,
+  recipient?: string,
+): Promise<MintRequest> {
   const c = collection.connect(wallet) as Contract;
-  const sent = recipient === undefined ? await c.requestMint(toUtf8Bytes(prompt), { value }) : await c.requestMintFor(recipient, toUtf8Bytes(prompt), { value });
+  const sent =
+    recipient === undefined
+      ? await c.requestMint(toUtf8Bytes(prompt), { value })
+      : await c.requestMintFor(recipient, toUtf8Bytes(prompt), { value });
   const receipt = await sent.wait();
   const address = (await collection.getAddress()).toLowerCase();
-  const log = receipt.logs.find((l: { address: string; topics: string[] }) => l.address.toLowerCase() === address && l.topics[0] === MINT_REQUESTED_TOPIC);
+  const log = receipt.logs.find(
+    (l: { address: string; topics: string[] }) => l.address.toLowerCase() === address && l.topics[0] === MINT_REQUESTED_TOPIC,
+  );
   if (!log) throw new Error(`no MintRequested in ${receipt.hash}`);
   return parseMintRequested(log);
 }

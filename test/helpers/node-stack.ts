@@ -30,7 +30,10 @@ export type NodeFixture = {
   stop(): Promise<void>;
 };
 
-export async function startNodeFixture({ backend, accounts }: { backend?: DiffusionBackend; accounts?: number } = {}): Promise<NodeFixture> {
+export async function startNodeFixture({
+  backend,
+  accounts,
+}: { backend?: DiffusionBackend; accounts?: number } = {}): Promise<NodeFixture> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-node-'));
   const redis = await spawnRedisServer();
   const stack = await startEmbeddedStack({ dataDir, redisUrl: redis.url, backend, accounts });
@@ -84,7 +87,8 @@ export async function startNodeFixture({ backend, accounts }: { backend?: Diffus
 }
 
 /** Sends one requestMint per prompt from accounts 2…, round robin (accounts in parallel), and returns the requests in the order of `prompts`. */
-export const sendRequests = (f: NodeFixture, prompts: string[]): Promise<MintRequest[]> => requestMints(f.collection, f.stack.anvil.privateKeys.slice(2), prompts);
+export const sendRequests = (f: NodeFixture, prompts: string[]): Promise<MintRequest[]> =>
+  requestMints(f.collection, f.stack.anvil.privateKeys.slice(2), prompts);
 
 /** All events `name` of the collection since deployment. */
 export async function events(f: NodeFixture, name: string): Promise<EventLog[]> {

@@ -22,7 +22,10 @@ export function parseEvents(text: string): SseEvent[] {
  * Reads an event stream until the server ends it and returns its events (the `data` of `status` events parsed).
  * Throws, with what arrived, if it has not ended within `timeoutMs`.
  */
-export async function readStatusStream<T>(url: string, timeoutMs = 90_000): Promise<{ contentType: string | null; statuses: T[]; raw: string }> {
+export async function readStatusStream<T>(
+  url: string,
+  timeoutMs = 90_000,
+): Promise<{ contentType: string | null; statuses: T[]; raw: string }> {
   const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
   const reader = res.body!.getReader();

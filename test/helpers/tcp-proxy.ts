@@ -1,7 +1,9 @@
 import net from 'node:net';
 
 /** A loopback TCP proxy that can be taken down and brought back on the same port, to simulate an outage. */
-export async function startTcpProxy(targetPort: number): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
+export async function startTcpProxy(
+  targetPort: number,
+): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = 0;

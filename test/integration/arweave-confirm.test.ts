@@ -28,7 +28,15 @@ beforeAll(async () => {
   redis = new IORedis(redisServer.url);
   jwk = await loadWallet(path.join(dir, 'wallet.json'), { create: true });
   await fetch(`${arlocal.url}/mint/${await arweaveClient(arlocal.url).wallets.jwkToAddress(jwk)}/1000000000000000`);
-  watcher = createConfirmationWatcher({ redis, key: KEY, spoolDir, confirmations: 2, pollMs: 60_000, dropAfterMs: 0, logger: createLogger({ level: 'silent' }) });
+  watcher = createConfirmationWatcher({
+    redis,
+    key: KEY,
+    spoolDir,
+    confirmations: 2,
+    pollMs: 60_000,
+    dropAfterMs: 0,
+    logger: createLogger({ level: 'silent' }),
+  });
   store = await createArweaveStore({ url: arlocal.url, jwk, journal: watcher });
 });
 afterAll(async () => {
@@ -126,7 +134,9 @@ describe('Arweave confirmations', () => {
     const stale = await createArweaveStore({ url: arlocal.url, jwk, journal: watcher, anchorTtlMs: 3_600_000 });
     const refused = await stale.prepare(randomBytes(1_000), { Test: 'refused-repost' });
     await olderBy60Blocks();
-    const fresh = await (await createArweaveStore({ url: arlocal.url, jwk, journal: watcher })).prepare(randomBytes(1_000), { Test: 'dropped-after' });
+    const fresh = await (
+      await createArweaveStore({ url: arlocal.url, jwk, journal: watcher })
+    ).prepare(randomBytes(1_000), { Test: 'dropped-after' });
     expect(await watcher.checkOnce(stale)).toEqual({ pending: 2, confirmed: 0, reposted: 1, lost: 1 });
     expect(await store.status(refused.id)).toEqual({ state: 'not-found' });
     expect(await store.status(fresh.id)).toEqual({ state: 'pending' });

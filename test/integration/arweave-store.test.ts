@@ -30,7 +30,9 @@ describe('Arweave store', () => {
     const header = (await (await fetch(`${arlocal.url}/tx/${id}`)).json()) as { reward: string } & Record<string, unknown>;
     const client = arweaveClient(arlocal.url);
     expect(await client.transactions.verify(new Transaction({ ...header, data: new Uint8Array(0) }))).toBe(true);
-    expect(await client.transactions.verify(new Transaction({ ...header, reward: String(BigInt(header.reward) + 1n), data: new Uint8Array(0) }))).toBe(false);
+    expect(
+      await client.transactions.verify(new Transaction({ ...header, reward: String(BigInt(header.reward) + 1n), data: new Uint8Array(0) })),
+    ).toBe(false);
   });
 
   it('keeps every transaction whole when chunks of several uploads arrive in parallel and out of order', async () => {
@@ -45,14 +47,17 @@ describe('Arweave store', () => {
     }
   });
 
-  it.each([[2_000], [700_000]])('resumes a prepared upload of %i bytes under the same id, and says when the gateway never saw it', async (size) => {
-    const data = randomBytes(size);
-    const tx = await store.prepare(data, { 'Content-Type': 'application/octet-stream' });
-    expect(await store.resume(tx.id, data)).toBe(false); // never sent
-    await tx.send();
-    expect(await store.resume(tx.id, data)).toBe(true); // sending the chunks again is harmless
-    await arlocal.mine();
-    expect(sha(await store.download(tx.id))).toBe(sha(data));
-    expect(await store.resume(tx.id, randomBytes(size))).toBe(false); // other bytes: not the same transaction
-  });
+  it.each([[2_000], [700_000]])(
+    'resumes a prepared upload of %i bytes under the same id, and says when the gateway never saw it',
+    async (size) => {
+      const data = randomBytes(size);
+      const tx = await store.prepare(data, { 'Content-Type': 'application/octet-stream' });
+      expect(await store.resume(tx.id, data)).toBe(false); // never sent
+      await tx.send();
+      expect(await store.resume(tx.id, data)).toBe(true); // sending the chunks again is harmless
+      await arlocal.mine();
+      expect(sha(await store.download(tx.id))).toBe(sha(data));
+      expect(await store.resume(tx.id, randomBytes(size))).toBe(false); // other bytes: not the same transaction
+    },
+  );
 });

@@ -39,15 +39,30 @@ afterAll(async () => {
 
 const download = (id: string) => store.download(id);
 const fund = async (address: string) => (await owner.sendTransaction({ to: address, value: parseEther('1') })).wait();
-const verify = (tokenId: bigint) => verifyToken({ provider: f.provider, collection: f.config().collection.address!, tokenId, download, fromBlock: f.deployBlock });
+const verify = (tokenId: bigint) =>
+  verifyToken({ provider: f.provider, collection: f.config().collection.address!, tokenId, download, fromBlock: f.deployBlock });
 const runVerify = (tokenId: bigint) =>
   new Promise<{ status: number; stdout: string }>((resolve) => {
-    const args = [CLI, 'verify', String(tokenId), '--collection', f.config().collection.address!, '--rpc', f.stack.anvil.rpcUrl, '--arweave', f.stack.arlocal.url, '--from-block', String(f.deployBlock)];
+    const args = [
+      CLI,
+      'verify',
+      String(tokenId),
+      '--collection',
+      f.config().collection.address!,
+      '--rpc',
+      f.stack.anvil.rpcUrl,
+      '--arweave',
+      f.stack.arlocal.url,
+      '--from-block',
+      String(f.deployBlock),
+    ];
     execFile(process.execPath, args, (error, stdout) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout }));
   });
 async function mintOne(prompt: string) {
   const [request] = await sendRequests(f, [prompt]);
-  await until(`token ${request.requestId} minted`, async () => (await events(f, 'MintFulfilled')).some((e) => e.args.requestId === request.requestId));
+  await until(`token ${request.requestId} minted`, async () =>
+    (await events(f, 'MintFulfilled')).some((e) => e.args.requestId === request.requestId),
+  );
   return request.requestId;
 }
 
@@ -75,7 +90,12 @@ describe('a node with a TEE attester', () => {
         'sev_guest quote carries the report data',
       ]),
     );
-    expect(report.attestation).toMatchObject({ type: 'tee', hardware: true, provider: 'sev_guest', document: attester.attestation.document });
+    expect(report.attestation).toMatchObject({
+      type: 'tee',
+      hardware: true,
+      provider: 'sev_guest',
+      document: attester.attestation.document,
+    });
     expect(report.ok).toBe(true);
   });
 
@@ -87,10 +107,14 @@ describe('a node with a TEE attester', () => {
     });
     const report = await verify(tokenId);
     expect(report.ok).toBe(false);
-    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['attestation document hashes to the on-chain signerInfo attestation']);
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual([
+      'attestation document hashes to the on-chain signerInfo attestation',
+    ]);
     const cli = await runVerify(tokenId);
     expect(cli.status).toBe(4);
-    expect(cli.stdout).toMatch(/✗ attestation document hashes to the on-chain signerInfo attestation \(document 0x[0-9a-f]{64}, chain 0x[0-9a-f]{64}\)/);
+    expect(cli.stdout).toMatch(
+      /✗ attestation document hashes to the on-chain signerInfo attestation \(document 0x[0-9a-f]{64}, chain 0x[0-9a-f]{64}\)/,
+    );
     expect(cli.stdout).toMatch(/attestation: tee — sev_guest quote, document ar:\/\//);
   });
 });
@@ -98,9 +122,17 @@ describe('a node with a TEE attester', () => {
 describe('a node with the simulated attester', () => {
   it('labels its manifests simulated, and `aigc verify` says it is not a real attestation', async () => {
     await nodes.pop()!.stop();
-    const node = await startNode({ config: f.config({ redis: { prefix: 'aigc-sim' }, signer: { attester: 'simulated' } }), template, logger: createLogger({ level: 'silent' }) });
+    const node = await startNode({
+      config: f.config({ redis: { prefix: 'aigc-sim' }, signer: { attester: 'simulated' } }),
+      template,
+      logger: createLogger({ level: 'silent' }),
+    });
     nodes.push(node);
-    await registerSigner({ collection: await f.collection.getAddress(), owner, registration: { signer: node.signerAddress, kind: SignerKind.OPERATOR, attestationHash: ZeroHash } });
+    await registerSigner({
+      collection: await f.collection.getAddress(),
+      owner,
+      registration: { signer: node.signerAddress, kind: SignerKind.OPERATOR, attestationHash: ZeroHash },
+    });
     await fund(node.signerAddress);
     const tokenId = await mintOne('a paper boat on a puddle');
 

@@ -31,10 +31,14 @@ const fakeTsm = (o?: Parameters<typeof startFakeTsm>[0]) => {
 };
 
 /** keccak256 of the public key's X‖Y, then 32 zero bytes: computed here independently of pipeline/attest. */
-const expectedReportData = (publicKey: string) => Buffer.concat([Buffer.from(getBytes(keccak256(dataSlice(publicKey, 1)))), Buffer.alloc(32)]);
+const expectedReportData = (publicKey: string) =>
+  Buffer.concat([Buffer.from(getBytes(keccak256(dataSlice(publicKey, 1)))), Buffer.alloc(32)]);
 
 async function rejection(promise: Promise<unknown>): Promise<AigcError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AigcError);
   return error as AigcError;
 }
@@ -65,13 +69,23 @@ describe('tee attester through configfs-tsm', () => {
     expect(quote.subarray(offset, offset + 64).equals(expectedReportData(wallet.signingKey.publicKey))).toBe(true);
     expect(document).toMatchObject({ provider: 'tdx_guest', address: wallet.address, publicKey: wallet.signingKey.publicKey });
     expect(attester.attestation).toEqual({ type: 'tee', document: expect.stringMatching(/^[\w-]{43}$/), provider: 'tdx_guest' });
-    expect(attester.registration).toEqual({ signer: wallet.address, kind: SignerKind.TEE, attestationHash: attestationHash(attester.documentBytes) });
+    expect(attester.registration).toEqual({
+      signer: wallet.address,
+      kind: SignerKind.TEE,
+      attestationHash: attestationHash(attester.documentBytes),
+    });
     expect(checkAttestationDocument(document, wallet.address).every((c) => c.ok)).toBe(true);
     // The private key was never written: not in the configfs entry, not in arlocal's database, not in the document.
-    const files = [fake.path, dataDir].flatMap((d) => fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)));
+    const files = [fake.path, dataDir].flatMap((d) =>
+      fs
+        .readdirSync(d, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name)),
+    );
     expect(files.length).toBeGreaterThan(3);
     const secret = wallet.privateKey.slice(2);
-    for (const file of files) expect(fs.readFileSync(file).includes(secret) || fs.readFileSync(file).includes(Buffer.from(secret, 'hex'))).toBe(false);
+    for (const file of files)
+      expect(fs.readFileSync(file).includes(secret) || fs.readFileSync(file).includes(Buffer.from(secret, 'hex'))).toBe(false);
   });
 
   it('reads SEV-SNP reports too (report data at 0x50)', async () => {
@@ -123,6 +137,8 @@ describe('tee attester through configfs-tsm', () => {
     const notOwner = await rejection(registerTeeSigner({ collection: address, owner: chain.wallets[2], attester }));
     expect(notOwner.shortMessage).toMatch(/only the owner of 0x\w+ \(0x\w+\) can register signers/);
     const operator = await createOperatorAttester({ privateKey: Wallet.createRandom().privateKey });
-    expect((await rejection(registerTeeSigner({ collection: address, owner: chain.owner, attester: operator }))).code).toBe('INVALID_REQUEST');
+    expect((await rejection(registerTeeSigner({ collection: address, owner: chain.owner, attester: operator }))).code).toBe(
+      'INVALID_REQUEST',
+    );
   });
 });

@@ -23,8 +23,11 @@ type Run = { status: number; stdout: string; stderr: string };
 /** Asynchronous, so arlocal (in this process) keeps answering while the CLI runs. */
 const quote = (...args: string[]) =>
   new Promise<Run>((resolve) => {
-    execFile(process.execPath, [CLI, 'quote', ...args], { env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } }, (error, stdout, stderr) =>
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [CLI, 'quote', ...args],
+      { env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } },
+      (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 const local = () => ['--rpc', anvil.rpcUrl, '--arweave', arlocal.url];
@@ -61,7 +64,12 @@ describe('aigc quote', () => {
     expect(q.arweave.totalAr).toBe(formatUnits(BigInt(q.arweave.totalWinston), 12)); // 1 AR = 10^12 winston
     const { maxFeePerGas } = await provider.getFeeData();
     expect(q.chain).toMatchObject({ chainId: 31337, maxFeePerGas: maxFeePerGas!.toString() });
-    expect(q.gas.fulfill).toMatchObject({ gas: '102658', source: 'measured', paidBy: 'operator', perTokenWei: (102_658n * maxFeePerGas!).toString() });
+    expect(q.gas.fulfill).toMatchObject({
+      gas: '102658',
+      source: 'measured',
+      paidBy: 'operator',
+      perTokenWei: (102_658n * maxFeePerGas!).toString(),
+    });
     expect(q.gas.fulfillBatch).toMatchObject({ gas: '75267', batchSize: 20, totalWei: (75_267n * maxFeePerGas! * 7n).toString() });
     expect(q.gas.requestMint).toMatchObject({ gas: '63236', source: 'measured', paidBy: 'collector' });
     expect(q.mintPrice).toEqual({ wei: template.mint.priceWei, source: 'template' });
@@ -79,7 +87,9 @@ describe('aigc quote', () => {
     const expected = await provider.estimateGas({
       from: collector.address,
       to: collection,
-      data: collectionInterface.encodeFunctionData('requestMint', [toUtf8Bytes('a lighthouse on a basalt cliff at dawn, soft light, film gra')]),
+      data: collectionInterface.encodeFunctionData('requestMint', [
+        toUtf8Bytes('a lighthouse on a basalt cliff at dawn, soft light, film gra'),
+      ]),
       value: BigInt(template.mint.priceWei),
     });
     expect(q.gas.requestMint).toMatchObject({ source: 'eth_estimateGas', gas: expected.toString() });
@@ -91,7 +101,9 @@ describe('aigc quote', () => {
     expect(run.status).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('aigc quote: 50 mints of "Genesis Dreams" (512×512 png)');
-    expect(lines.find((l) => l.startsWith('requestMint gas'))).toMatch(/collector\s+63,236 gas = [\d.]+ ETH\s+[\d.]+ ETH\s+measured on anvil/);
+    expect(lines.find((l) => l.startsWith('requestMint gas'))).toMatch(
+      /collector\s+63,236 gas = [\d.]+ ETH\s+[\d.]+ ETH\s+measured on anvil/,
+    );
     expect(lines.find((l) => l.startsWith('fulfil gas, batches of 20'))).toMatch(/operator\s+75,267 gas = /);
     expect(lines.find((l) => l.startsWith('Arweave: image'))).toMatch(/operator\s+[\d.]+ AR\s+[\d.]+ AR\s+\/price\/\d+ \(\d chunks?\)/);
     expect(run.stdout).toMatch(/real models' PNGs are typically larger: pass --image-bytes N/);

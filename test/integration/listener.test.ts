@@ -53,7 +53,6 @@ function listen(name: string, pollIntervalMs: number) {
   return { listener, seen };
 }
 
-
 describe('listener', () => {
   it('is woken by a new head long before its poll timer', async () => {
     const { listener, seen } = listen('woken', 60_000);

@@ -55,17 +55,33 @@ afterAll(async () => {
 
 async function newJob() {
   const to = Wallet.createRandom().address;
-  const data: MintForJobData = { chainId: 31337, collection: await collection.getAddress(), to, prompt: 'a kite over the dunes', keyId: 'test', createdAt: new Date().toISOString() };
+  const data: MintForJobData = {
+    chainId: 31337,
+    collection: await collection.getAddress(),
+    to,
+    prompt: 'a kite over the dunes',
+    keyId: 'test',
+    createdAt: new Date().toISOString(),
+  };
   return queue.add('mint-for', data, { jobId: `m-${randomBytes(16).toString('hex')}` });
 }
 
 /** What a run that died right after recording its transaction leaves behind: a signed, recorded, unsent tx. */
 async function recordSigned(job: Awaited<ReturnType<typeof newJob>>): Promise<SignedTx> {
   const op = chain.operator;
-  const tx = await (collection.connect(op) as Contract).requestMintFor.populateTransaction(job.data.to, toUtf8Bytes(job.data.prompt), { value: PRICE });
+  const tx = await (collection.connect(op) as Contract).requestMintFor.populateTransaction(job.data.to, toUtf8Bytes(job.data.prompt), {
+    value: PRICE,
+  });
   const fee = await chain.provider.getFeeData();
   const nonce = await chain.provider.getTransactionCount(op.address, 'pending');
-  const populated = await op.populateTransaction({ ...tx, nonce, gasLimit: 300_000n, maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas, type: 2 });
+  const populated = await op.populateTransaction({
+    ...tx,
+    nonce,
+    gasLimit: 300_000n,
+    maxFeePerGas: fee.maxFeePerGas,
+    maxPriorityFeePerGas: fee.maxPriorityFeePerGas,
+    type: 2,
+  });
   const raw = await op.signTransaction(populated);
   const signed = { hash: keccak256(raw), nonce, raw };
   await redis.hset(mintForTxKey(prefix, job.id!), signed.hash, JSON.stringify(signed));

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 describe('the Arweave gateway down for 20 s mid-run', () => {
   it('uploads retry and finish; nothing is rejected for it', async () => {
-    const requests = await sendRequests(f, Array.from({ length: 8 }, (_, i) => `a glass greenhouse in fog ${i}`));
+    const requests = await sendRequests(
+      f,
+      Array.from({ length: 8 }, (_, i) => `a glass greenhouse in fog ${i}`),
+    );
     await until('a first mint', async () => (await events(f, 'MintFulfilled')).length >= 1);
     await proxy.down();
     const downAt = (await events(f, 'MintFulfilled')).length;

@@ -17,7 +17,10 @@ let child: ChildProcess | undefined;
 let log: fs.WriteStream;
 
 function startNodeProcess(mode: string): ChildProcess {
-  const proc = spawn(process.execPath, [CLI, 'node'], { env: { ...process.env, ...f.env(), AIGC_ARWEAVE_MODE: mode }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'node'], {
+    env: { ...process.env, ...f.env(), AIGC_ARWEAVE_MODE: mode },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.pipe(log, { end: false });
   proc.stderr!.pipe(log, { end: false });
   return proc;
@@ -35,8 +38,19 @@ async function manifestsPerRequest(): Promise<Map<string, number>> {
   let after = '';
   for (;;) {
     const query = `{ transactions(first: 100${after ? `, after: "${after}"` : ''}, tags: [{ name: "Type", values: ["manifest"] }, { name: "Collection", values: ["${await f.collection.getAddress()}"] }]) { pageInfo { hasNextPage } edges { cursor node { id tags { name value } } } } }`;
-    const res = await fetch(`${f.stack.arlocal.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-    const body = (await res.json()) as { data: { transactions: { pageInfo: { hasNextPage: boolean }; edges: { cursor: string; node: { id: string; tags: { name: string; value: string }[] } }[] } } };
+    const res = await fetch(`${f.stack.arlocal.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    const body = (await res.json()) as {
+      data: {
+        transactions: {
+          pageInfo: { hasNextPage: boolean };
+          edges: { cursor: string; node: { id: string; tags: { name: string; value: string }[] } }[];
+        };
+      };
+    };
     for (const edge of body.data.transactions.edges) {
       const requestId = edge.node.tags.find((t) => t.name === 'Request-Id')!.value;
       ids.set(requestId, (ids.get(requestId) ?? new Set()).add(edge.node.id));
@@ -49,7 +63,8 @@ async function manifestsPerRequest(): Promise<Map<string, number>> {
 /** Job counts per queue and state, to explain a stuck run. */
 async function queueStates() {
   const out: Record<string, Record<string, number>> = {};
-  for (const name of ['generate', 'fulfill-31337']) { // anvil's chain id
+  for (const name of ['generate', 'fulfill-31337']) {
+    // anvil's chain id
     const queue = new Queue(name, { connection: { url: f.redis.url } as never, prefix: 'aigc' });
     out[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
     await queue.close();
@@ -75,10 +90,13 @@ describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three ti
   it('mints each of 100 requests exactly once, with one manifest each', async () => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100_000);
     let state = seed;
-    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
     child = startNodeProcess(mode);
-    const sending = sendRequests(f, Array.from({ length: 100 }, (_, i) => `a paper boat on river ${i}`));
+    const sending = sendRequests(
+      f,
+      Array.from({ length: 100 }, (_, i) => `a paper boat on river ${i}`),
+    );
     for (let kill = 0; kill < 3; kill++) {
       await new Promise((r) => setTimeout(r, 1_000 + random() * 3_000));
       child.kill('SIGKILL');
@@ -87,7 +105,9 @@ describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three ti
     }
     const requests = await sending;
     await until('100 mints', async () => (await events(f, 'MintFulfilled')).length >= 100, 180_000).catch(async (error) => {
-      throw new Error(`${(error as Error).message}; queues: ${JSON.stringify(await queueStates())}; node log: ${path.join(f.dataDir, 'node.log')}`);
+      throw new Error(
+        `${(error as Error).message}; queues: ${JSON.stringify(await queueStates())}; node log: ${path.join(f.dataDir, 'node.log')}`,
+      );
     });
 
     child.kill('SIGTERM'); // graceful stop drains and exits 0
@@ -100,7 +120,9 @@ describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three ti
     // Each token's manifest is on Arweave and names its request (bundled items are indexed when their bundle is mined,
     // and arlocal mines every second).
     const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });
-    const manifestIds = await Promise.all(requests.map(async (r) => ((await f.collection.tokenURI(r.requestId)) as string).slice('ar://'.length)));
+    const manifestIds = await Promise.all(
+      requests.map(async (r) => ((await f.collection.tokenURI(r.requestId)) as string).slice('ar://'.length)),
+    );
     // One read at a time, each manifest once, stopping at the first one not indexed yet: arlocal serves reads and
     // indexes bundles over one SQLite connection, and 100 reads every 200 ms starved the mining they wait for.
     const manifests = new Map<string, TokenManifest>();

@@ -26,7 +26,10 @@ describe('a request past its deadline', () => {
     const [fresh] = await sendRequests(f, ['a lantern in the sun']);
     const before = await f.provider.getBalance(late.requester);
     node = await startNode({ config: f.config(), template, logger: createLogger({ level: 'silent' }) });
-    await until('the late request refunded and the fresh one minted', async () => (await events(f, 'MintRefunded')).length === 1 && (await events(f, 'MintFulfilled')).length === 1);
+    await until(
+      'the late request refunded and the fresh one minted',
+      async () => (await events(f, 'MintRefunded')).length === 1 && (await events(f, 'MintFulfilled')).length === 1,
+    );
     const [refunded] = await events(f, 'MintRefunded');
     expect(refunded.args.requestId).toBe(late.requestId);
     expect(refunded.args.refunded).toBe(PRICE);

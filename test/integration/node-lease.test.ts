@@ -58,7 +58,10 @@ async function startRpcRecorder(target: string): Promise<typeof rpc> {
 }
 
 function startNode(name: string, env: Record<string, string>): NodeProcess {
-  const proc = spawn(process.execPath, [CLI, 'node'], { env: { ...process.env, ...f.env(), AIGC_LEADER_TTL_MS: String(TTL_MS), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, 'node'], {
+    env: { ...process.env, ...f.env(), AIGC_LEADER_TTL_MS: String(TTL_MS), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const node: NodeProcess = { name, proc, lines: [] };
   const log = fs.createWriteStream(path.join(logDir, `node-${name}.log`));
   // The log goes to stderr, the CLI's own lines to stdout.
@@ -150,7 +153,8 @@ describe('leader frozen past its lease', () => {
       const mined: { hash: string; nonce: number }[] = [];
       for (let n = f.deployBlock + 1; n <= (await f.provider.getBlockNumber()); n++) {
         const block = await f.provider.getBlock(n, true);
-        for (const tx of block!.prefetchedTransactions) if (tx.from.toLowerCase() === signer.toLowerCase()) mined.push({ hash: tx.hash, nonce: tx.nonce });
+        for (const tx of block!.prefetchedTransactions)
+          if (tx.from.toLowerCase() === signer.toLowerCase()) mined.push({ hash: tx.hash, nonce: tx.nonce });
       }
       expect(mined.length).toBeGreaterThan(0);
       expect(mined.map((t) => t.nonce)).toEqual(mined.map((_, i) => mined[0].nonce + i));

@@ -27,13 +27,33 @@ beforeAll(async () => {
   f = await startNodeFixture();
   other = await startAnvil({ chainId: 1337 });
   const operator = new Wallet(f.stack.anvil.privateKeys[1]).address;
-  const second = await deployFromTemplate({ deployer: new Wallet(f.stack.anvil.privateKeys[0], f.provider), template: { ...template, name: 'Second' }, operator });
+  const second = await deployFromTemplate({
+    deployer: new Wallet(f.stack.anvil.privateKeys[0], f.provider),
+    template: { ...template, name: 'Second' },
+    operator,
+  });
   const otherProvider = createProvider(other.rpcUrl, 100);
-  const third = await deployFromTemplate({ deployer: new Wallet(other.privateKeys[0], otherProvider), template: { ...template, name: 'Third' }, operator });
+  const third = await deployFromTemplate({
+    deployer: new Wallet(other.privateKeys[0], otherProvider),
+    template: { ...template, name: 'Third' },
+    operator,
+  });
   collections.push(
     { chainId: 31337, contract: f.collection, deployBlock: f.deployBlock, rpcUrl: f.stack.anvil.rpcUrl, keys: f.stack.anvil.privateKeys },
-    { chainId: 31337, contract: connectCollection(second.address, f.provider), deployBlock: second.blockNumber, rpcUrl: f.stack.anvil.rpcUrl, keys: f.stack.anvil.privateKeys },
-    { chainId: 1337, contract: connectCollection(third.address, otherProvider), deployBlock: third.blockNumber, rpcUrl: other.rpcUrl, keys: other.privateKeys },
+    {
+      chainId: 31337,
+      contract: connectCollection(second.address, f.provider),
+      deployBlock: second.blockNumber,
+      rpcUrl: f.stack.anvil.rpcUrl,
+      keys: f.stack.anvil.privateKeys,
+    },
+    {
+      chainId: 1337,
+      contract: connectCollection(third.address, otherProvider),
+      deployBlock: third.blockNumber,
+      rpcUrl: other.rpcUrl,
+      keys: other.privateKeys,
+    },
   );
   const config = f.config({
     arweave: { mode: 'bundle', bundleWindowMs: 100 },
@@ -73,13 +93,27 @@ describe('one node serving several collections on two chains, bundle mode', () =
     ).flat();
     await until(
       'all nine minted',
-      async () => (await Promise.all(sent.map(({ c, id }) => c.contract.ownerOf(id).then(() => true, () => false)))).every(Boolean),
+      async () =>
+        (
+          await Promise.all(
+            sent.map(({ c, id }) =>
+              c.contract.ownerOf(id).then(
+                () => true,
+                () => false,
+              ),
+            ),
+          )
+        ).every(Boolean),
       120_000,
     );
     expect(node.collections.map((c) => c.chainId).sort()).toEqual([1337, 31337, 31337]);
     const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });
     // A gateway serves bundled items once it has indexed them (arlocal: when the bundle is mined).
-    const indexed = async (id: string) => store.download(id).then(() => true, () => false);
+    const indexed = async (id: string) =>
+      store.download(id).then(
+        () => true,
+        () => false,
+      );
     await until('every manifest and image indexed', async () => {
       for (const { c, id } of sent) {
         const manifestId = ((await c.contract.tokenURI(id)) as string).slice('ar://'.length);
@@ -91,7 +125,13 @@ describe('one node serving several collections on two chains, bundle mode', () =
     });
     for (const { c, prompt, id } of sent) {
       const provider = c.contract.runner!.provider as ReturnType<typeof createProvider>;
-      const report = await verifyToken({ provider, collection: await c.contract.getAddress(), tokenId: id, download: store.download, fromBlock: c.deployBlock });
+      const report = await verifyToken({
+        provider,
+        collection: await c.contract.getAddress(),
+        tokenId: id,
+        download: store.download,
+        fromBlock: c.deployBlock,
+      });
       expect(report.checks.filter((x) => !x.ok)).toEqual([]);
       const manifest = JSON.parse(Buffer.from(await store.download(report.tokenURI!.slice('ar://'.length))).toString()) as TokenManifest;
       expect(manifest.aigc.chainId).toBe(c.chainId);
@@ -104,9 +144,13 @@ describe('one node serving several collections on two chains, bundle mode', () =
     const res = await fetch(`${f.stack.arlocal.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `{ transactions(first: 100, tags: [{ name: "Type", values: ["bundle"] }]) { edges { node { id tags { name value } } } } }` }),
+      body: JSON.stringify({
+        query: `{ transactions(first: 100, tags: [{ name: "Type", values: ["bundle"] }]) { edges { node { id tags { name value } } } } }`,
+      }),
     });
-    const bundles = ((await res.json()) as { data: { transactions: { edges: { node: { id: string; tags: { name: string; value: string }[] } }[] } } }).data.transactions.edges;
+    const bundles = (
+      (await res.json()) as { data: { transactions: { edges: { node: { id: string; tags: { name: string; value: string }[] } }[] } } }
+    ).data.transactions.edges;
     expect(bundles.length).toBeGreaterThan(0);
     expect(bundles.length).toBeLessThanOrEqual(9);
     const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });

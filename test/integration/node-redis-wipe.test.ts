@@ -11,7 +11,11 @@ let node: RunningNode;
 beforeAll(async () => {
   f = await startNodeFixture();
   // Small batches and a slow window so work is still in flight when Redis is wiped.
-  node = await startNode({ config: f.config({ generate: { concurrency: 1 }, fulfill: { batchSize: 2, batchWindowMs: 300 } }), template, logger: createLogger({ level: 'silent' }) });
+  node = await startNode({
+    config: f.config({ generate: { concurrency: 1 }, fulfill: { batchSize: 2, batchWindowMs: 300 } }),
+    template,
+    logger: createLogger({ level: 'silent' }),
+  });
 });
 afterAll(async () => {
   await node?.stop();
@@ -20,7 +24,10 @@ afterAll(async () => {
 
 describe('Redis wiped mid-run', () => {
   it('recovers the open work from chain and mints every request exactly once', async () => {
-    const requests = await sendRequests(f, Array.from({ length: 12 }, (_, i) => `lantern festival number ${i}`));
+    const requests = await sendRequests(
+      f,
+      Array.from({ length: 12 }, (_, i) => `lantern festival number ${i}`),
+    );
     await until('a first mint', async () => (await events(f, 'MintFulfilled')).length >= 2);
     const redis = new IORedis(f.redis.url);
     await redis.flushall();

@@ -30,7 +30,11 @@ let f: NodeFixture;
 let node: RunningNode;
 beforeAll(async () => {
   f = await startNodeFixture({ backend: flaky });
-  node = await startNode({ config: f.config({ generate: { attempts: 3, backoffMs: 50 } }), template, logger: createLogger({ level: 'silent' }) });
+  node = await startNode({
+    config: f.config({ generate: { attempts: 3, backoffMs: 50 } }),
+    template,
+    logger: createLogger({ level: 'silent' }),
+  });
 });
 afterAll(async () => {
   await node?.stop();
@@ -41,7 +45,10 @@ describe('a request whose generation fails for good', () => {
   it('is rejected on chain and the requester refunded, while the others are minted', async () => {
     const [ok, bad] = await sendRequests(f, ['a calm lake', 'an unrenderable scene']);
     const before = await f.provider.getBalance(bad.requester);
-    await until('one mint and one rejection', async () => (await events(f, 'MintFulfilled')).length === 1 && (await events(f, 'MintRejected')).length === 1);
+    await until(
+      'one mint and one rejection',
+      async () => (await events(f, 'MintFulfilled')).length === 1 && (await events(f, 'MintRejected')).length === 1,
+    );
     const [rejected] = await events(f, 'MintRejected');
     expect(rejected.args.requestId).toBe(bad.requestId);
     expect(rejected.args.reason).toBe(BigInt(REJECT_REASON.GENERATION_FAILED));
@@ -59,7 +66,9 @@ describe('a request whose generation fails for good', () => {
 describe('a backend that answers busy', () => {
   it('is waited out without spending attempts: more busy answers than attempts, and the request still mints', async () => {
     const [crowded] = await sendRequests(f, ['a crowded market']);
-    await until('the busy request minted', async () => (await events(f, 'MintFulfilled')).some((e) => e.args.requestId === crowded.requestId));
+    await until('the busy request minted', async () =>
+      (await events(f, 'MintFulfilled')).some((e) => e.args.requestId === crowded.requestId),
+    );
     expect(busyAnswers).toBe(BUSY_ANSWERS); // > attempts (3): each busy answer delayed the job instead of failing it
     expect(await f.collection.ownerOf(crowded.requestId)).toBe(crowded.requester);
     expect((await events(f, 'MintRejected')).map((e) => e.args.requestId)).not.toContain(crowded.requestId);

@@ -11,7 +11,11 @@ let f: NodeFixture;
 let node: RunningNode;
 beforeAll(async () => {
   f = await startNodeFixture();
-  node = await startNode({ config: f.config({ chain: { reconcileIntervalMs: 1_000 } }), template, logger: createLogger({ level: 'silent' }) });
+  node = await startNode({
+    config: f.config({ chain: { reconcileIntervalMs: 1_000 } }),
+    template,
+    logger: createLogger({ level: 'silent' }),
+  });
 });
 afterAll(async () => {
   await node?.stop();
@@ -38,7 +42,13 @@ describe('a reorg removes the block holding a request (and its mint)', () => {
     expect(await f.collection.ownerOf(second.requestId)).toBe(second.requester);
 
     const store = await createArweaveStore({ url: f.stack.arlocal.url, jwk: await loadWallet(f.stack.arweaveWalletPath) });
-    const report = await verifyToken({ provider: f.provider, collection: await f.collection.getAddress(), tokenId: second.requestId, download: store.download, fromBlock: f.deployBlock });
+    const report = await verifyToken({
+      provider: f.provider,
+      collection: await f.collection.getAddress(),
+      tokenId: second.requestId,
+      download: store.download,
+      fromBlock: f.deployBlock,
+    });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     const manifest = JSON.parse(Buffer.from(await store.download(report.tokenURI!.slice(5))).toString('utf8'));
     expect(manifest.aigc.prompt).toBe('a windmill after the reorg');

@@ -28,17 +28,24 @@ async function startHoldingProxy(target: string) {
       const body = Buffer.concat(parts);
       if (req.method === 'POST' && req.url === '/tx') {
         const header = JSON.parse(body.toString()) as { id: string; tags: { name: string; value: string }[] };
-        const tag = (name: string) => header.tags.map((t) => [Buffer.from(t.name, 'base64url').toString(), Buffer.from(t.value, 'base64url').toString()]).find(([n]) => n === name)?.[1] ?? '';
+        const tag = (name: string) =>
+          header.tags
+            .map((t) => [Buffer.from(t.name, 'base64url').toString(), Buffer.from(t.value, 'base64url').toString()])
+            .find(([n]) => n === name)?.[1] ?? '';
         if (state.hold(tag('Type'))) {
           if (!held.some((h) => h.id === header.id)) held.push({ id: header.id, type: tag('Type') });
           res.writeHead(503).end('held by the test');
           return;
         }
       }
-      const upstream = http.request(new URL(req.url!, target), { method: req.method, headers: { ...req.headers, host: new URL(target).host } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = http.request(
+        new URL(req.url!, target),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.writeHead(502).end());
       upstream.end(body);
     });
@@ -77,8 +84,14 @@ afterAll(async () => {
 /** Ids and Type tags of every transaction arlocal indexed for `requestId` of this collection. */
 async function uploadsOf(requestId: string): Promise<Held[]> {
   const query = `{ transactions(first: 100, tags: [{ name: "Request-Id", values: ["${requestId}"] }, { name: "Collection", values: ["${await f.collection.getAddress()}"] }]) { edges { node { id tags { name value } } } } }`;
-  const res = await fetch(`${f.stack.arlocal.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
-  const body = (await res.json()) as { data: { transactions: { edges: { node: { id: string; tags: { name: string; value: string }[] } }[] } } };
+  const res = await fetch(`${f.stack.arlocal.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
+  const body = (await res.json()) as {
+    data: { transactions: { edges: { node: { id: string; tags: { name: string; value: string }[] } }[] } };
+  };
   return body.data.transactions.edges.map(({ node: tx }) => ({ id: tx.id, type: tx.tags.find((t) => t.name === 'Type')!.value }));
 }
 

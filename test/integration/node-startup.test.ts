@@ -30,7 +30,9 @@ describe('a node whose RPC is down at start', () => {
     await settle();
     const before = handles();
     const started = Date.now();
-    await expect(startNode({ config: f.config({ chain: { rpcUrl: deadRpc } }), template, logger: createLogger({ level: 'silent' }) })).rejects.toMatchObject({
+    await expect(
+      startNode({ config: f.config({ chain: { rpcUrl: deadRpc } }), template, logger: createLogger({ level: 'silent' }) }),
+    ).rejects.toMatchObject({
       code: 'CHAIN_FAILED',
       shortMessage: expect.stringContaining(deadRpc),
     });
@@ -47,7 +49,9 @@ describe('a node whose RPC is down at start', () => {
     const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
     const env = { ...process.env, ...f.env(), AIGC_RPC_URL: deadRpc, LOG_LEVEL: 'silent' };
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [cli, 'node'], { env, timeout: 60_000 }, (error, _stdout, stderr) => resolve({ code: child.exitCode ?? (error ? 1 : 0), stderr }));
+      const child = execFile(process.execPath, [cli, 'node'], { env, timeout: 60_000 }, (error, _stdout, stderr) =>
+        resolve({ code: child.exitCode ?? (error ? 1 : 0), stderr }),
+      );
     });
     expect(result.code).not.toBe(0);
     const lines = result.stderr.trim().split('\n');

@@ -53,7 +53,7 @@ beforeAll(async () => {
       signer: { privateKey: stack.anvil.privateKeys[1] },
       gateway: { url: stack.gatewayUrl },
       arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
-        http: { port: 0 },
+      http: { port: 0 },
     },
   });
   node = await startNode({ config, template, logger: createLogger({ level: 'silent' }) });
@@ -101,14 +101,25 @@ describe('one mint, end to end', () => {
       expect(manifest.aigc.requestBlockHash).toBe(request.blockHash);
       expect(manifest.aigc.renderSeed).toBe(renderSeedOf(request));
       expect(manifest.aigc.backendSeed).toBe(BigInt(renderSeedOf(request)).toString());
-      expect([manifest.prompt, manifest.aigc_type, manifest.aigc_data, manifest.proof_type]).toEqual([manifest.aigc.prompt, 'image', manifest.image, 'eip712-signature']);
+      expect([manifest.prompt, manifest.aigc_type, manifest.aigc_data, manifest.proof_type]).toEqual([
+        manifest.aigc.prompt,
+        'image',
+        manifest.image,
+        'eip712-signature',
+      ]);
       const image = await store.download(parseArUri(manifest.image));
       const sha = createHash('sha256').update(image).digest('hex');
       expect(`0x${sha}`).toBe(log.args.imageSha256);
       expect(manifest.aigc.image.sha256).toBe(sha);
       expect(manifest.aigc.image.bytes).toBe(image.length);
 
-      const report = await verifyToken({ provider, collection: await collection.getAddress(), tokenId: id, download: store.download, fromBlock: deployBlock });
+      const report = await verifyToken({
+        provider,
+        collection: await collection.getAddress(),
+        tokenId: id,
+        download: store.download,
+        fromBlock: deployBlock,
+      });
       expect(report.checks.filter((c) => !c.ok)).toEqual([]);
       expect(report.ok).toBe(true);
     }
@@ -116,11 +127,25 @@ describe('one mint, end to end', () => {
 
   it('`aigc verify` confirms a minted token from public data and fails clearly for a missing one', async () => {
     const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-    const args = (id: string) => [cli, 'verify', id, '--collection', fulfilled[0].address, '--rpc', stack.anvil.rpcUrl, '--arweave', stack.arlocal.url, '--from-block', String(deployBlock)];
+    const args = (id: string) => [
+      cli,
+      'verify',
+      id,
+      '--collection',
+      fulfilled[0].address,
+      '--rpc',
+      stack.anvil.rpcUrl,
+      '--arweave',
+      stack.arlocal.url,
+      '--from-block',
+      String(deployBlock),
+    ];
     // Asynchronous: arlocal runs in this process and must keep answering while the CLI runs.
     const run = (id: string) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, args(id), (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+        execFile(process.execPath, args(id), (error, stdout, stderr) =>
+          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
       });
     const ok = await run('2');
     expect(ok.status).toBe(0);
@@ -153,10 +178,24 @@ describe('one mint, end to end', () => {
     const other = connectCollection(address, provider);
     const collector = new Wallet(stack.anvil.privateKeys[6], provider);
     const r = await requestMint(other, collector, 'unserved');
-    const values = { requestId: r.requestId, promptHash: r.promptHash, seed: r.seed, imageSha256: keccak256('0x01'), manifestId: keccak256('0x02'), modelHash: ZeroHash };
+    const values = {
+      requestId: r.requestId,
+      promptHash: r.promptHash,
+      seed: r.seed,
+      imageSha256: keccak256('0x01'),
+      manifestId: keccak256('0x02'),
+      modelHash: ZeroHash,
+    };
     const domain = fulfillmentDomain(stack.anvil.chainId, address);
     const args = (signature: string) => [
-      { requestId: r.requestId, request: requestStruct(r), manifestId: values.manifestId, imageSha256: values.imageSha256, modelHash: values.modelHash, signature },
+      {
+        requestId: r.requestId,
+        request: requestStruct(r),
+        manifestId: values.manifestId,
+        imageSha256: values.imageSha256,
+        modelHash: values.modelHash,
+        signature,
+      },
     ];
     const sender = other.connect(collector) as Contract;
 

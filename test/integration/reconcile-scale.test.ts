@@ -51,14 +51,30 @@ async function collectionWithReconcile({ confirmations = 0 } = {}) {
   const reconcile = async () => {
     counter.reset();
     const started = Date.now();
-    const r = await reconcileFromMark({ provider, redis, markKey, address, startBlock, confirmations, maxBlockRange: RANGE, maxLogsPerSecond: PACE });
-    return { ...r, ids: ids(r.open), seen: counter.count(), logCalls: counter.calls.filter((c) => c.method === 'eth_getLogs'), ms: Date.now() - started };
+    const r = await reconcileFromMark({
+      provider,
+      redis,
+      markKey,
+      address,
+      startBlock,
+      confirmations,
+      maxBlockRange: RANGE,
+      maxLogsPerSecond: PACE,
+    });
+    return {
+      ...r,
+      ids: ids(r.open),
+      seen: counter.count(),
+      logCalls: counter.calls.filter((c) => c.method === 'eth_getLogs'),
+      ms: Date.now() - started,
+    };
   };
   return { collection, address, markKey, reconcile, stop: () => provider.destroy() };
 }
 
 const reject = (c: Contract, r: MintRequest) => send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1);
-const fulfil = async (c: Contract, r: MintRequest) => send(c, chain.operator, 'fulfill', await signedFulfillment(r, chain.operator, { collection: await c.getAddress() }));
+const fulfil = async (c: Contract, r: MintRequest) =>
+  send(c, chain.operator, 'fulfill', await signedFulfillment(r, chain.operator, { collection: await c.getAddress() }));
 const refund = async (c: Contract, r: MintRequest) => {
   await advanceTime(chain.provider, 61); // past refundDelay
   return send(c, chain.wallets[11], 'refund', r.requestId, requestStruct(r));

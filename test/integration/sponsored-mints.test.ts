@@ -44,7 +44,11 @@ function postMint(body: unknown, { key = KEY_A, idempotencyKey }: { key?: string
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-  return call<MintStatus & { links: { self: string; events: string } }>('/v1/mints', { method: 'POST', headers, body: JSON.stringify(body) });
+  return call<MintStatus & { links: { self: string; events: string } }>('/v1/mints', {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+  });
 }
 
 /** Each status comes later in the lifecycle than the one before it. */
@@ -74,7 +78,11 @@ describe('POST /v1/mints', () => {
   it('mints for a user without a wallet: 202, a stream from queued to minted, the token owned by `to`, paid by the operator', async () => {
     const to = new Wallet(f.stack.anvil.privateKeys[9]).address; // a funded account, to show it pays nothing
     const operator = node.signerAddress;
-    const [operatorBefore, toBefore, blockBefore] = await Promise.all([f.provider.getBalance(operator), f.provider.getBalance(to), f.provider.getBlockNumber()]);
+    const [operatorBefore, toBefore, blockBefore] = await Promise.all([
+      f.provider.getBalance(operator),
+      f.provider.getBalance(to),
+      f.provider.getBlockNumber(),
+    ]);
 
     const posted = await postMint({ to, prompt: 'a lighthouse keeper\u2019s cat, watercolour' });
     expect(posted.status).toBe(202);
@@ -151,15 +159,22 @@ describe('POST /v1/mints', () => {
       return (res.body as unknown as { error: { code: string; fields: Record<string, string> } }).error.fields;
     };
     expect(await fieldsOf({ to: '0x1234', prompt: 'a boat' })).toEqual({ to: expect.stringMatching(/20-byte address/) });
-    expect(await fieldsOf({ to: '0x0000000000000000000000000000000000000000', prompt: 'a boat' })).toEqual({ to: expect.stringMatching(/zero address/) });
+    expect(await fieldsOf({ to: '0x0000000000000000000000000000000000000000', prompt: 'a boat' })).toEqual({
+      to: expect.stringMatching(/zero address/),
+    });
     expect(await fieldsOf({ to, prompt: '' })).toEqual({ prompt: 'must not be empty' });
     expect(await fieldsOf({ to, prompt: '   ' })).toEqual({ prompt: 'must not be empty' });
     const max = template.mint.maxPromptBytes;
-    expect(await fieldsOf({ to, prompt: 'é'.repeat(max / 2 + 1) })).toEqual({ prompt: `${max + 2} bytes of UTF-8; this collection takes at most ${max}` });
+    expect(await fieldsOf({ to, prompt: 'é'.repeat(max / 2 + 1) })).toEqual({
+      prompt: `${max + 2} bytes of UTF-8; this collection takes at most ${max}`,
+    });
     expect(await fieldsOf({ to, prompt: 'a boat', collection: Wallet.createRandom().address })).toEqual({
       collection: expect.stringContaining(`it serves ${node.collection}`),
     });
-    expect(await fieldsOf({ to: '0x1234', prompt: 'x'.repeat(max + 1) })).toEqual({ to: expect.stringMatching(/20-byte address/), prompt: expect.stringMatching(/at most 280/) });
+    expect(await fieldsOf({ to: '0x1234', prompt: 'x'.repeat(max + 1) })).toEqual({
+      to: expect.stringMatching(/20-byte address/),
+      prompt: expect.stringMatching(/at most 280/),
+    });
     expect(await fieldsOf({ prompt: 42, colour: 'red' }, 'has space')).toEqual({
       to: 'required',
       prompt: 'expected a string',
@@ -170,7 +185,12 @@ describe('POST /v1/mints', () => {
   });
 
   it('is refused on a node without API keys, with how to turn it on; any node answers status', async () => {
-    const plain = await startNode({ config: f.config({ http: { port: 0 } }), template, listen: false, logger: createLogger({ level: 'silent' }) });
+    const plain = await startNode({
+      config: f.config({ http: { port: 0 } }),
+      template,
+      listen: false,
+      logger: createLogger({ level: 'silent' }),
+    });
     try {
       const res = await fetch(`${plain.httpUrl}/v1/mints`, {
         method: 'POST',
@@ -235,7 +255,8 @@ describe('GET /v1/requests/:requestId', () => {
   });
 
   it('lets the configured mint page origin read it from a browser, and no other', async () => {
-    const from = (origin: string, init: RequestInit = {}) => fetch(`${api}/v1/requests/1`, { ...init, headers: { origin, ...init.headers } });
+    const from = (origin: string, init: RequestInit = {}) =>
+      fetch(`${api}/v1/requests/1`, { ...init, headers: { origin, ...init.headers } });
     expect((await from('https://mint.example.com')).headers.get('access-control-allow-origin')).toBe('https://mint.example.com');
     expect((await from('https://evil.example.net')).headers.get('access-control-allow-origin')).toBeNull();
     const preflight = await from('https://mint.example.com', { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET' } });
@@ -254,13 +275,14 @@ describe('a mint the operator cannot pay', () => {
       const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`, 30_000);
       // The stream polls: a refusal this quick may already be final at the first event.
       expect(['queued,failed', 'failed']).toContain(stream.statuses.map((s) => s.status).join(','));
-      expect(stream.statuses[stream.statuses.length - 1].error).toBe('the collection refused requestMintFor: the collection is paused (AIGCPaused())');
+      expect(stream.statuses[stream.statuses.length - 1].error).toBe(
+        'the collection refused requestMintFor: the collection is paused (AIGCPaused())',
+      );
       expect((await node.mintForQueue.getJob(posted.body.id))!.attemptsMade).toBe(1);
     } finally {
       await (await (f.collection.connect(owner) as typeof f.collection).getFunction('unpause')()).wait();
     }
   });
-
 
   it('ends failed with a clear error when the operator lacks funds, pays nothing and leaves nothing queued', async () => {
     const operator = node.signerAddress;
@@ -273,10 +295,14 @@ describe('a mint the operator cannot pay', () => {
       const stream = await readStatusStream<MintStatus>(`${api}${posted.body.links.events}`, 30_000);
       const last = stream.statuses[stream.statuses.length - 1];
       expect(last.status).toBe('failed');
-      expect(last.error).toMatch(new RegExp(`signer ${operator} has 0.005 ETH and a sponsored mint needs 0.01 ETH \\(price\\) plus gas; send ETH to the signer`));
+      expect(last.error).toMatch(
+        new RegExp(`signer ${operator} has 0.005 ETH and a sponsored mint needs 0.01 ETH \\(price\\) plus gas; send ETH to the signer`),
+      );
       const job = (await node.mintForQueue.getJob(posted.body.id))!;
       expect(job.attemptsMade).toBe(1); // a lack of funds is not retried
-      expect(Object.values(await node.mintForQueue.getJobCounts('waiting', 'active', 'delayed', 'paused')).every((n) => n === 0)).toBe(true);
+      expect(Object.values(await node.mintForQueue.getJobCounts('waiting', 'active', 'delayed', 'paused')).every((n) => n === 0)).toBe(
+        true,
+      );
       expect(await mintRequestedFor(to)).toHaveLength(0);
       expect(await f.provider.getBalance(operator)).toBe(PRICE / 2n);
     } finally {

@@ -43,7 +43,13 @@ describe('transaction sender', () => {
         const mine = Object.entries(pool.pending).find(([from]) => from.toLowerCase() === wallet.address.toLowerCase())?.[1];
         return mine?.[String(nonce)] ? BigInt(mine[String(nonce)].maxFeePerGas) : 0n;
       };
-      await until('the second replacement pooled', async () => warnings.length >= 2 && (await pooledFee()) >= (BigInt((warnings[0] as { maxFeePerGas: string }).maxFeePerGas) * 120n) / 100n, 30_000, 20);
+      await until(
+        'the second replacement pooled',
+        async () =>
+          warnings.length >= 2 && (await pooledFee()) >= (BigInt((warnings[0] as { maxFeePerGas: string }).maxFeePerGas) * 120n) / 100n,
+        30_000,
+        20,
+      );
       await provider.send('evm_mine', []);
       const receipt = await sent;
       expect(receipt.status).toBe(1);
@@ -67,7 +73,9 @@ describe('transaction sender', () => {
 
     // The sender reads the nonce itself; a transaction signed elsewhere with that nonce and mined first makes the
     // broadcast fail with "nonce too low", which must come back as a retryable CHAIN_FAILED.
-    const used = await wallet.signTransaction(await wallet.populateTransaction({ to: other.address, value: 1n, nonce: start + 3, gasLimit: 21_000n }));
+    const used = await wallet.signTransaction(
+      await wallet.populateTransaction({ to: other.address, value: 1n, nonce: start + 3, gasLimit: 21_000n }),
+    );
     const getCount = provider.getTransactionCount.bind(provider);
     provider.getTransactionCount = (async () => start + 3) as typeof provider.getTransactionCount;
     try {
@@ -115,7 +123,12 @@ describe('transaction sender', () => {
     try {
       const stuck = sender.send({ to: other.address, value: 2n, gasLimit: 21_000n }, 'stuck').catch((e: unknown) => e);
       const queued = sender.send({ to: other.address, value: 3n, gasLimit: 21_000n }, 'queued').catch((e: unknown) => e);
-      await until('the stuck transaction pooled', async () => (await provider.getTransactionCount(wallet.address, 'pending')) !== start + 1, 30_000, 10);
+      await until(
+        'the stuck transaction pooled',
+        async () => (await provider.getTransactionCount(wallet.address, 'pending')) !== start + 1,
+        30_000,
+        10,
+      );
       lease.held = false;
       current = undefined;
       expect(await stuck).toMatchObject({ code: 'NOT_LEADER', retryable: true });

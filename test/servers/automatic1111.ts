@@ -13,7 +13,10 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
     }
     const path = req.url ?? '';
     if (req.method === 'GET' && path === '/sdapi/v1/samplers') {
-      return sendJson(res, 200, [{ name: 'Euler a', aliases: ['k_euler_a'], options: {} }, { name: 'DPM++ 2M', aliases: [], options: {} }]);
+      return sendJson(res, 200, [
+        { name: 'Euler a', aliases: ['k_euler_a'], options: {} },
+        { name: 'DPM++ 2M', aliases: [], options: {} },
+      ]);
     }
     if (req.method === 'POST' && path === '/sdapi/v1/interrupt') {
       interrupted = true;
@@ -24,21 +27,41 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
       const body = parseJsonExact(await readBody(req)) as Record<string, unknown>;
       const missing = ['prompt', 'seed', 'width', 'height'].filter((k) => body[k] === undefined);
       if (missing.length || typeof body.width !== 'number') {
-        return sendJson(res, 422, { detail: missing.map((k) => ({ loc: ['body', k], msg: 'field required', type: 'value_error.missing' })) });
+        return sendJson(res, 422, {
+          detail: missing.map((k) => ({ loc: ['body', k], msg: 'field required', type: 'value_error.missing' })),
+        });
       }
       if (state.faults.busy > 0) {
         state.faults.busy--;
         return sendJson(res, 503, { detail: 'Service Unavailable' });
       }
-      state.last = { prompt: String(body.prompt), negativePrompt: String(body.negative_prompt ?? ''), seed: pyInt(body.seed) ?? -1n, width: Number(body.width), height: Number(body.height) };
+      state.last = {
+        prompt: String(body.prompt),
+        negativePrompt: String(body.negative_prompt ?? ''),
+        seed: pyInt(body.seed) ?? -1n,
+        width: Number(body.width),
+        height: Number(body.height),
+      };
       interrupted = false;
       const cancelled = await renderTime(state.faults.delayMs, state.faults.hang, () => interrupted || state.closed);
       if (state.faults.fail) {
-        return sendJson(res, 500, { error: 'OutOfMemoryError', detail: '', body: '', errors: 'CUDA out of memory. Tried to allocate 2.00 GiB' });
+        return sendJson(res, 500, {
+          error: 'OutOfMemoryError',
+          detail: '',
+          body: '',
+          errors: 'CUDA out of memory. Tried to allocate 2.00 GiB',
+        });
       }
       const image = (await photo(Number(body.width), Number(body.height))).toString('base64');
       // An interrupted A1111 job still answers 200 with whatever it had; the client is gone by then anyway.
-      const info = { prompt: body.prompt, seed: body.seed, sd_model_hash: '6ce0161689', sd_model_name: 'v1-5-pruned-emaonly', version: 'v1.10.1', interrupted: cancelled };
+      const info = {
+        prompt: body.prompt,
+        seed: body.seed,
+        sd_model_hash: '6ce0161689',
+        sd_model_name: 'v1-5-pruned-emaonly',
+        version: 'v1.10.1',
+        interrupted: cancelled,
+      };
       return sendJson(res, 200, { images: [image], parameters: body, info: jsonExact(info) });
     }
     sendJson(res, 404, { detail: 'Not Found' });

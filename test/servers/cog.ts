@@ -10,7 +10,13 @@ export async function startCogServer(): Promise<WireServer & { status: string }>
   const server = await startWireServer(async (req, res, state) => {
     const path = req.url ?? '';
     if (req.method === 'GET' && path === '/health-check') {
-      return sendJson(res, 200, { status: (state as WireServer & { status: string }).status === 'READY' && running.size ? 'BUSY' : (state as WireServer & { status: string }).status, setup: { status: 'succeeded' } });
+      return sendJson(res, 200, {
+        status:
+          (state as WireServer & { status: string }).status === 'READY' && running.size
+            ? 'BUSY'
+            : (state as WireServer & { status: string }).status,
+        setup: { status: 'succeeded' },
+      });
     }
     const cancel = /^\/predictions\/([^/]+)\/cancel$/.exec(path);
     if (req.method === 'POST' && cancel) {
@@ -34,15 +40,31 @@ export async function startCogServer(): Promise<WireServer & { status: string }>
         if (state.faults.busy > 0) state.faults.busy--;
         return sendJson(res, 409, { detail: 'Already running a prediction' });
       }
-      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: pyInt(input.seed) ?? -1n, width: Number(input.width), height: Number(input.height) };
+      state.last = {
+        prompt: input.prompt,
+        negativePrompt: String(input.negative_prompt ?? ''),
+        seed: pyInt(input.seed) ?? -1n,
+        width: Number(input.width),
+        height: Number(input.height),
+      };
       const job = { cancelled: false, done: Promise.resolve<unknown>(undefined) };
       job.done = (async () => {
         const started = new Date().toISOString();
         const cancelled = await renderTime(state.faults.delayMs, state.faults.hang, () => job.cancelled || state.closed);
         if (cancelled) return { id, input, status: 'canceled', output: null, error: null, started_at: started };
-        if (state.faults.fail) return { id, input, status: 'failed', output: null, error: 'CUDA out of memory', logs: 'Traceback …\nCUDA out of memory' };
+        if (state.faults.fail)
+          return { id, input, status: 'failed', output: null, error: 'CUDA out of memory', logs: 'Traceback …\nCUDA out of memory' };
         const png = await photo(Number(input.width), Number(input.height));
-        return { id, input, status: 'succeeded', output: [`data:image/png;base64,${png.toString('base64')}`], error: null, started_at: started, completed_at: new Date().toISOString(), metrics: { predict_time: state.faults.delayMs / 1000 } };
+        return {
+          id,
+          input,
+          status: 'succeeded',
+          output: [`data:image/png;base64,${png.toString('base64')}`],
+          error: null,
+          started_at: started,
+          completed_at: new Date().toISOString(),
+          metrics: { predict_time: state.faults.delayMs / 1000 },
+        };
       })();
       running.set(id, job);
       try {

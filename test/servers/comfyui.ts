@@ -16,10 +16,27 @@ const SEED_MAX = 0xffffffffffffffffn;
 function validateInt(name: string, value: unknown, min: bigint, max: bigint): NodeError | undefined {
   const val = pyInt(value);
   if (val === undefined) {
-    return { type: 'invalid_input_type', message: 'Failed to convert an input value to a INT value', details: `${name}, ${String(value)}, invalid literal for int() with base 10: '${String(value)}'`, extra_info: { input_name: name } };
+    return {
+      type: 'invalid_input_type',
+      message: 'Failed to convert an input value to a INT value',
+      details: `${name}, ${String(value)}, invalid literal for int() with base 10: '${String(value)}'`,
+      extra_info: { input_name: name },
+    };
   }
-  if (val < min) return { type: 'value_smaller_than_min', message: `Value ${val} smaller than min of ${min}`, details: name, extra_info: { input_name: name } };
-  if (val > max) return { type: 'value_bigger_than_max', message: `Value ${val} bigger than max of ${max}`, details: name, extra_info: { input_name: name } };
+  if (val < min)
+    return {
+      type: 'value_smaller_than_min',
+      message: `Value ${val} smaller than min of ${min}`,
+      details: name,
+      extra_info: { input_name: name },
+    };
+  if (val > max)
+    return {
+      type: 'value_bigger_than_max',
+      message: `Value ${val} bigger than max of ${max}`,
+      details: name,
+      extra_info: { input_name: name },
+    };
   return undefined;
 }
 
@@ -51,17 +68,30 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
         const latent = node('EmptyLatentImage');
         const save = node('SaveImage');
         if (!sampler || !latent || !save) {
-          return sendJson(res, 400, { error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} }, node_errors: {} });
+          return sendJson(res, 400, {
+            error: { type: 'prompt_no_outputs', message: 'Prompt has no outputs', details: '', extra_info: {} },
+            node_errors: {},
+          });
         }
         const seedError = validateInt('seed', sampler[1].inputs.seed, 0n, SEED_MAX);
         const latentErrors = (['width', 'height'] as const).flatMap((k) => validateInt(k, latent[1].inputs[k], 16n, 16384n) ?? []);
         if (seedError || latentErrors.length) {
-          const errors = [...(seedError ? [{ message: seedError.message, details: seedError.details }] : []), ...latentErrors.map((e) => ({ message: e.message, details: e.details }))];
+          const errors = [
+            ...(seedError ? [{ message: seedError.message, details: seedError.details }] : []),
+            ...latentErrors.map((e) => ({ message: e.message, details: e.details })),
+          ];
           return sendJson(res, 400, {
-            error: { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: errors.map((e) => `${e.message}: ${e.details}`).join('\n'), extra_info: {} },
+            error: {
+              type: 'prompt_outputs_failed_validation',
+              message: 'Prompt outputs failed validation',
+              details: errors.map((e) => `${e.message}: ${e.details}`).join('\n'),
+              extra_info: {},
+            },
             node_errors: {
               ...(seedError ? { [sampler[0]]: { errors: [seedError], dependent_outputs: [save[0]], class_type: 'KSampler' } } : {}),
-              ...(latentErrors.length ? { [latent[0]]: { errors: latentErrors, dependent_outputs: [save[0]], class_type: 'EmptyLatentImage' } } : {}),
+              ...(latentErrors.length
+                ? { [latent[0]]: { errors: latentErrors, dependent_outputs: [save[0]], class_type: 'EmptyLatentImage' } }
+                : {}),
             },
           });
         }
@@ -69,8 +99,16 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
           state.faults.busy--;
           return sendJson(res, 503, { error: 'server busy' });
         }
-        const texts = Object.values(graph).filter((n) => n.class_type === 'CLIPTextEncode').map((n) => String(n.inputs.text));
-        state.last = { prompt: texts[0] ?? '', negativePrompt: texts[1] ?? '', seed: pyInt(sampler[1].inputs.seed)!, width: Number(latent[1].inputs.width), height: Number(latent[1].inputs.height) };
+        const texts = Object.values(graph)
+          .filter((n) => n.class_type === 'CLIPTextEncode')
+          .map((n) => String(n.inputs.text));
+        state.last = {
+          prompt: texts[0] ?? '',
+          negativePrompt: texts[1] ?? '',
+          seed: pyInt(sampler[1].inputs.seed)!,
+          width: Number(latent[1].inputs.width),
+          height: Number(latent[1].inputs.height),
+        };
         const id = randomUUID();
         const job: Job = { cancelled: false };
         jobs.set(id, job);
@@ -85,13 +123,28 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
           const cancelled = await renderTime(faults.delayMs, faults.hang, () => job.cancelled || state.closed);
           if (cancelled) {
             emit(clientId, { type: 'execution_interrupted', data: { prompt_id: id, node_id: sampler[0] } });
-            job.history = { prompt: [number, id, graph, {}, [save[0]]], outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_interrupted', { prompt_id: id }]] } };
+            job.history = {
+              prompt: [number, id, graph, {}, [save[0]]],
+              outputs: {},
+              status: { status_str: 'error', completed: false, messages: [['execution_interrupted', { prompt_id: id }]] },
+            };
             return;
           }
           if (faults.fail) {
-            const err = { prompt_id: id, node_id: sampler[0], node_type: 'KSampler', exception_message: 'CUDA out of memory', exception_type: 'torch.OutOfMemoryError', traceback: [] };
+            const err = {
+              prompt_id: id,
+              node_id: sampler[0],
+              node_type: 'KSampler',
+              exception_message: 'CUDA out of memory',
+              exception_type: 'torch.OutOfMemoryError',
+              traceback: [],
+            };
             emit(clientId, { type: 'execution_error', data: err });
-            job.history = { prompt: [number, id, graph, {}, [save[0]]], outputs: {}, status: { status_str: 'error', completed: false, messages: [['execution_error', err]] } };
+            job.history = {
+              prompt: [number, id, graph, {}, [save[0]]],
+              outputs: {},
+              status: { status_str: 'error', completed: false, messages: [['execution_error', err]] },
+            };
             return;
           }
           const filename = `aigc_${id.slice(0, 8)}_.png`;
@@ -101,7 +154,10 @@ export async function startComfyUIServer({ websocket = true }: { websocket?: boo
             outputs: { [save[0]]: { images: [{ filename, subfolder: '', type: 'output' }] } },
             status: { status_str: 'success', completed: true, messages: [['execution_success', { prompt_id: id }]] },
           };
-          emit(clientId, { type: 'executed', data: { node: save[0], prompt_id: id, output: { images: [{ filename, subfolder: '', type: 'output' }] } } });
+          emit(clientId, {
+            type: 'executed',
+            data: { node: save[0], prompt_id: id, output: { images: [{ filename, subfolder: '', type: 'output' }] } },
+          });
           emit(clientId, { type: 'executing', data: { node: null, prompt_id: id } });
         })();
         return;

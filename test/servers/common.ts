@@ -29,7 +29,9 @@ export type WireServer = {
 };
 
 // From test/servers/ in Jest, or dist/test/servers/ when the benchmark runs compiled.
-const PHOTO = [join(__dirname, '../fixtures/photos/chelsea.png'), join(__dirname, '../../../test/fixtures/photos/chelsea.png')].find((p) => existsSync(p))!;
+const PHOTO = [join(__dirname, '../fixtures/photos/chelsea.png'), join(__dirname, '../../../test/fixtures/photos/chelsea.png')].find((p) =>
+  existsSync(p),
+)!;
 
 const photoCache = new Map<string, Promise<Buffer>>();
 
@@ -77,7 +79,9 @@ export function parseJsonExact(text: string): unknown {
       i++;
     }
   }
-  return JSON.parse(out, (_key, value: unknown) => (typeof value === 'string' && value.startsWith(marker) ? BigInt(value.slice(marker.length)) : value));
+  return JSON.parse(out, (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(marker) ? BigInt(value.slice(marker.length)) : value,
+  );
 }
 
 /** An integer as Python's `int(value)` reads a JSON value (int, float truncated, or a string of digits); undefined when it raises. */
@@ -108,7 +112,14 @@ export async function startWireServer(
   handler: (req: IncomingMessage, res: ServerResponse, state: WireServer) => Promise<void>,
   setup?: (server: Server, state: WireServer) => void,
 ): Promise<WireServer> {
-  const state: WireServer = { url: '', calls: [], cancelled: [], closed: false, faults: { busy: 0, fail: false, hang: false, delayMs: 0 }, close: async () => undefined };
+  const state: WireServer = {
+    url: '',
+    calls: [],
+    cancelled: [],
+    closed: false,
+    faults: { busy: 0, fail: false, hang: false, delayMs: 0 },
+    close: async () => undefined,
+  };
   const server = createServer((req, res) => {
     state.calls.push(`${req.method} ${req.url}`);
     handler(req, res, state).catch((error: unknown) => {

@@ -1,7 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
-type Pred = { id: string; model: string; version: string; input: Record<string, unknown>; status: string; output: string[] | null; error: string | null; logs: string; urls: Record<string, string>; created_at: string; cancelled: boolean };
+type Pred = {
+  id: string;
+  model: string;
+  version: string;
+  input: Record<string, unknown>;
+  status: string;
+  output: string[] | null;
+  error: string | null;
+  logs: string;
+  urls: Record<string, string>;
+  created_at: string;
+  cancelled: boolean;
+};
 
 /**
  * Replicate's HTTP API (v1): `POST /v1/models/{owner}/{name}/predictions` and `POST /v1/predictions {version}` with
@@ -35,10 +47,21 @@ export async function startReplicateServer({ token }: { token: string }): Promis
       const body = parseJsonExact(await readBody(req)) as { version?: string; input?: Record<string, unknown> };
       const input = body.input ?? {};
       if (typeof input.prompt !== 'string') {
-        return sendJson(res, 422, { title: 'Input validation failed', detail: '- input: prompt is required', status: 422, invalid_fields: [{ type: 'required', field: 'input', description: 'prompt is required' }] });
+        return sendJson(res, 422, {
+          title: 'Input validation failed',
+          detail: '- input: prompt is required',
+          status: 422,
+          invalid_fields: [{ type: 'required', field: 'input', description: 'prompt is required' }],
+        });
       }
       if (!create && !body.version) return sendJson(res, 422, { title: 'Invalid version', detail: 'version is required', status: 422 });
-      state.last = { prompt: input.prompt, negativePrompt: String(input.negative_prompt ?? ''), seed: pyInt(input.seed) ?? -1n, width: Number(input.width), height: Number(input.height) };
+      state.last = {
+        prompt: input.prompt,
+        negativePrompt: String(input.negative_prompt ?? ''),
+        seed: pyInt(input.seed) ?? -1n,
+        width: Number(input.width),
+        height: Number(input.height),
+      };
       const id = randomUUID().replace(/-/g, '').slice(0, 26);
       const pred: Pred = {
         id,

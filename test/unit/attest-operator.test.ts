@@ -39,10 +39,15 @@ describe('operator attester', () => {
   });
 
   it('decrypts a keystore with the password from a file (trailing newline ignored) or from the environment', async () => {
-    const fromFile = await createAttester(loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath, AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: passwordFile } }), { env: {} });
+    const fromFile = await createAttester(
+      loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath, AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: passwordFile } }),
+      { env: {} },
+    );
     expect(fromFile.wallet.address).toBe(expected);
     expect(fromFile.wallet.privateKey).toBe(KEY);
-    const fromEnv = await createAttester(loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath } }), { env: { AIGC_SIGNER_KEYSTORE_PASSWORD: PASSWORD } });
+    const fromEnv = await createAttester(loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath } }), {
+      env: { AIGC_SIGNER_KEYSTORE_PASSWORD: PASSWORD },
+    });
     expect(fromEnv.wallet.address).toBe(expected);
   });
 
@@ -51,7 +56,9 @@ describe('operator attester', () => {
     fs.writeFileSync(wrongFile, 'hunter2');
     const error = await failure(createOperatorAttester({ keystorePath, passwordFile: wrongFile }));
     expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.shortMessage).toBe(`wrong password for signer keystore ${keystorePath}: check AIGC_SIGNER_KEYSTORE_PASSWORD_FILE / AIGC_SIGNER_KEYSTORE_PASSWORD`);
+    expect(error.shortMessage).toBe(
+      `wrong password for signer keystore ${keystorePath}: check AIGC_SIGNER_KEYSTORE_PASSWORD_FILE / AIGC_SIGNER_KEYSTORE_PASSWORD`,
+    );
     expect(error.message).not.toContain('hunter2');
   });
 
@@ -76,14 +83,21 @@ describe('operator attester', () => {
     expect((await failure(createOperatorAttester({ keystorePath }))).shortMessage).toMatch(
       /needs a password: set AIGC_SIGNER_KEYSTORE_PASSWORD_FILE .* or AIGC_SIGNER_KEYSTORE_PASSWORD/,
     );
-    expect((await failure(createOperatorAttester({ keystorePath, passwordFile, password: PASSWORD }))).shortMessage).toMatch(/password given twice/);
-    expect((await failure(createAttester(loadConfig({ env: {} }), { env: {} }))).shortMessage).toMatch(/missing setting signer\.privateKey: set AIGC_SIGNER_KEY/);
+    expect((await failure(createOperatorAttester({ keystorePath, passwordFile, password: PASSWORD }))).shortMessage).toMatch(
+      /password given twice/,
+    );
+    expect((await failure(createAttester(loadConfig({ env: {} }), { env: {} }))).shortMessage).toMatch(
+      /missing setting signer\.privateKey: set AIGC_SIGNER_KEY/,
+    );
   });
 
   it('never logs the key or the keystore password', async () => {
     let logged = '';
     const logger = pino({ level: 'trace' }, new Writable({ write: (chunk, _enc, done) => ((logged += chunk.toString()), done()) }));
-    await createAttester(loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath } }), { env: { AIGC_SIGNER_KEYSTORE_PASSWORD: PASSWORD }, logger });
+    await createAttester(loadConfig({ env: { AIGC_SIGNER_KEYSTORE: keystorePath } }), {
+      env: { AIGC_SIGNER_KEYSTORE_PASSWORD: PASSWORD },
+      logger,
+    });
     expect(logged).toContain(expected);
     expect(logged).not.toContain(PASSWORD);
     expect(logged.toLowerCase()).not.toContain(KEY.slice(2));

@@ -48,12 +48,29 @@ const CASES: Array<[string, () => Promise<Started>]> = [
     'replicate',
     async () => {
       const server = await startReplicateServer({ token: 'r8_test' });
-      return { server, backend: createReplicateBackend({ token: 'r8_test', baseUrl: `${server.url}/v1`, model: 'stability-ai/sdxl', waitSeconds: 1, pollIntervalMs: 20, retry }) };
+      return {
+        server,
+        backend: createReplicateBackend({
+          token: 'r8_test',
+          baseUrl: `${server.url}/v1`,
+          model: 'stability-ai/sdxl',
+          waitSeconds: 1,
+          pollIntervalMs: 20,
+          retry,
+        }),
+      };
     },
   ],
 ];
 
-const input: RenderInput = { prompt: 'a lighthouse at dusk', negativePrompt: 'blurry', seed: 1234, width: 192, height: 128, requestId: 'contract-1' };
+const input: RenderInput = {
+  prompt: 'a lighthouse at dusk',
+  negativePrompt: 'blurry',
+  seed: 1234,
+  width: 192,
+  height: 128,
+  requestId: 'contract-1',
+};
 
 /** The seed width each backend declares: all of the request's 256 bits for the procedural renderer, its native width for the others. */
 const SEED_BITS: Record<string, number> = { local: 256, automatic1111: 32, comfyui: 64, cog: 32, replicate: 32 };
@@ -163,8 +180,19 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
         const bytes = Buffer.from(await res.arrayBuffer());
         expect((await sharp(bytes).metadata()).format).toBe('webp');
 
-        const json = (await (await generate(gw.url, { ...req, format: "png" }, { accept: "application/json" })).json()) as { image: string; bytes: number };
-        expect(json).toMatchObject({ mime: 'image/png', seed: '7', seedBits: SEED_BITS[name], width: 128, height: 128, model: { backend: name }, params: { format: 'png' } });
+        const json = (await (await generate(gw.url, { ...req, format: 'png' }, { accept: 'application/json' })).json()) as {
+          image: string;
+          bytes: number;
+        };
+        expect(json).toMatchObject({
+          mime: 'image/png',
+          seed: '7',
+          seedBits: SEED_BITS[name],
+          width: 128,
+          height: 128,
+          model: { backend: name },
+          params: { format: 'png' },
+        });
         expect(Buffer.from(json.image, 'base64').length).toBe(json.bytes);
       } finally {
         await gw.close();
@@ -180,7 +208,9 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
       const expected = BigInt(seed) % 2n ** BigInt(bits);
       const gw = await startGateway({ backend });
       try {
-        const json = (await (await generate(gw.url, { prompt: 'a lighthouse at dusk', seed, width: 64, height: 64 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
+        const json = (await (
+          await generate(gw.url, { prompt: 'a lighthouse at dusk', seed, width: 64, height: 64 }, { accept: 'application/json' })
+        ).json()) as Record<string, unknown>;
         expect({ seed: json.seed, seedBits: json.seedBits }).toEqual({ seed: expected.toString(), seedBits: bits });
         if (server) expect(server.last?.seed).toBe(expected);
         const res = await generate(gw.url, { prompt: 'a lighthouse at dusk', seed, width: 64, height: 64 });
@@ -195,7 +225,9 @@ describe.each(CASES)('backend contract: %s', (name, start) => {
       const gw = await startGateway({ backend });
       try {
         const controller = new AbortController();
-        const pending = generate(gw.url, { prompt: 'a slow one', seed: 1, width: 64, height: 64 }, {}, controller.signal).catch(() => 'aborted');
+        const pending = generate(gw.url, { prompt: 'a slow one', seed: 1, width: 64, height: 64 }, {}, controller.signal).catch(
+          () => 'aborted',
+        );
         await until('the render at the server', () => server!.last !== undefined, 5_000, 10);
         await sleep(50); // the backend learns the job's id after the server saw it (nothing to wait on): abort after that
         controller.abort();

@@ -96,7 +96,9 @@ describe('comfyui', () => {
       // KSampler's max: the gateway never sends more (seedBits 64), and ComfyUI would refuse it.
       const error = await backend.render({ ...input, seed: 2n ** 64n }).catch((e: AigcError) => e);
       expect((error as AigcError).code).toBe('INVALID_REQUEST');
-      expect((error as AigcError).shortMessage).toMatch(/node 3 \(KSampler\): Value 18446744073709551616 bigger than max of 18446744073709551615/);
+      expect((error as AigcError).shortMessage).toMatch(
+        /node 3 \(KSampler\): Value 18446744073709551616 bigger than max of 18446744073709551615/,
+      );
     } finally {
       await server.close();
     }
@@ -169,10 +171,15 @@ describe('replicate', () => {
     const server = await startReplicateServer({ token: 't' });
     try {
       const base = { token: 't', baseUrl: `${server.url}/v1` };
-      const byVersion = await createReplicateBackend({ ...base, model: 'stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b' }).render(input);
+      const byVersion = await createReplicateBackend({
+        ...base,
+        model: 'stability-ai/sdxl:39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b',
+      }).render(input);
       expect(byVersion.model.version).toBe('39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b');
       await createReplicateBackend({ ...base, model: 'black-forest-labs/flux-schnell' }).render(input);
-      expect(server.calls).toEqual(expect.arrayContaining(['POST /v1/predictions', 'POST /v1/models/black-forest-labs/flux-schnell/predictions']));
+      expect(server.calls).toEqual(
+        expect.arrayContaining(['POST /v1/predictions', 'POST /v1/models/black-forest-labs/flux-schnell/predictions']),
+      );
     } finally {
       await server.close();
     }
@@ -182,7 +189,13 @@ describe('replicate', () => {
     const server = await startReplicateServer({ token: 't' });
     server.faults.delayMs = 1_300;
     try {
-      const out = await createReplicateBackend({ token: 't', baseUrl: `${server.url}/v1`, model: 'a/b', waitSeconds: 1, pollIntervalMs: 50 }).render(input);
+      const out = await createReplicateBackend({
+        token: 't',
+        baseUrl: `${server.url}/v1`,
+        model: 'a/b',
+        waitSeconds: 1,
+        pollIntervalMs: 50,
+      }).render(input);
       server.expireFiles();
       expect((await sharp(out.image).metadata()).width).toBe(128);
       expect(server.calls.filter((c) => c.startsWith('GET /v1/predictions/')).length).toBeGreaterThan(0);
@@ -195,7 +208,9 @@ describe('replicate', () => {
     const server = await startReplicateServer({ token: 't' });
     server.faults.busy = 8; // the client retries 5 times without sleeping; more than that needs our backoff
     try {
-      await createReplicateBackend({ token: 't', baseUrl: `${server.url}/v1`, model: 'a/b', retry: { attempts: 4, baseMs: 20 } }).render(input);
+      await createReplicateBackend({ token: 't', baseUrl: `${server.url}/v1`, model: 'a/b', retry: { attempts: 4, baseMs: 20 } }).render(
+        input,
+      );
       expect(server.faults.busy).toBe(0);
     } finally {
       await server.close();

@@ -9,7 +9,11 @@ describe('config', () => {
   it('applies defaults, then file, then env, then overrides', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-')), 'config.json');
     fs.writeFileSync(file, JSON.stringify({ chain: { confirmations: 3, pollIntervalMs: 700 }, generate: { concurrency: 4 } }));
-    const config = loadConfig({ file, env: { AIGC_CONFIRMATIONS: '5', REDIS_URL: 'redis://10.0.0.2:6380' }, overrides: { generate: { concurrency: 8 } } });
+    const config = loadConfig({
+      file,
+      env: { AIGC_CONFIRMATIONS: '5', REDIS_URL: 'redis://10.0.0.2:6380' },
+      overrides: { generate: { concurrency: 8 } },
+    });
     expect(config.chain.confirmations).toBe(5);
     expect(config.chain.pollIntervalMs).toBe(700);
     expect(config.chain.maxBlockRange).toBe(2_000);
@@ -22,12 +26,16 @@ describe('config', () => {
     expect(() => loadConfig({ env: { AIGC_CONFIRMATIONS: 'three', AIGC_RPC_URL: 'ftp://x' } })).toThrow(
       /chain\.rpcUrl \(AIGC_RPC_URL\): expected an http\(s\) URL.*chain\.confirmations \(AIGC_CONFIRMATIONS\)|chain\.confirmations \(AIGC_CONFIRMATIONS\).*chain\.rpcUrl \(AIGC_RPC_URL\)/,
     );
-    expect(() => loadConfig({ env: { AIGC_SIGNER_KEY: '0x1234' } })).toThrow(/signer\.privateKey \(AIGC_SIGNER_KEY\): expected 0x followed by 64 hex digits/);
+    expect(() => loadConfig({ env: { AIGC_SIGNER_KEY: '0x1234' } })).toThrow(
+      /signer\.privateKey \(AIGC_SIGNER_KEY\): expected 0x followed by 64 hex digits/,
+    );
   });
 
   it('says which env var to set for a missing required setting', () => {
     const config = loadConfig({ env: {} });
-    expect(() => requireSetting(config.collection.address, 'collection.address')).toThrow('missing setting collection.address: set AIGC_COLLECTION');
+    expect(() => requireSetting(config.collection.address, 'collection.address')).toThrow(
+      'missing setting collection.address: set AIGC_COLLECTION',
+    );
   });
 
   it('reads the attester settings from env, with operator and the standard configfs-tsm path as defaults', () => {
@@ -51,14 +59,21 @@ describe('config', () => {
   });
 
   it('refuses an unknown attester and a key given both in clear and as a keystore, naming the env vars', () => {
-    expect(() => loadConfig({ env: { AIGC_ATTESTER: 'sgx' } })).toThrow(/signer\.attester \(AIGC_ATTESTER\): .*"operator"\|"tee"\|"simulated"/);
+    expect(() => loadConfig({ env: { AIGC_ATTESTER: 'sgx' } })).toThrow(
+      /signer\.attester \(AIGC_ATTESTER\): .*"operator"\|"tee"\|"simulated"/,
+    );
     expect(() => loadConfig({ env: { AIGC_SIGNER_KEY: `0x${'11'.repeat(32)}`, AIGC_SIGNER_KEYSTORE: 'k.json' } })).toThrow(
       /signer\.keystorePath \(AIGC_SIGNER_KEYSTORE\): set either signer\.privateKey \(AIGC_SIGNER_KEY\) or a keystore, not both/,
     );
   });
 
   it('reads API keys and CORS origins from comma-separated env vars, and names the env var of a bad one', () => {
-    const config = loadConfig({ env: { AIGC_API_KEYS: ' site-a-0123456789abcdef, site-b-0123456789abcdef ,', AIGC_CORS_ORIGINS: 'https://mint.example.com,http://localhost:5173' } });
+    const config = loadConfig({
+      env: {
+        AIGC_API_KEYS: ' site-a-0123456789abcdef, site-b-0123456789abcdef ,',
+        AIGC_CORS_ORIGINS: 'https://mint.example.com,http://localhost:5173',
+      },
+    });
     expect(config.api.keys).toEqual(['site-a-0123456789abcdef', 'site-b-0123456789abcdef']);
     expect(config.api.corsOrigins).toEqual(['https://mint.example.com', 'http://localhost:5173']);
     expect(loadConfig({ env: {} }).api).toEqual({ keys: [], corsOrigins: [] });
@@ -70,7 +85,9 @@ describe('config', () => {
     }
     expect(message).toMatch(/api\.keys\.0 \(AIGC_API_KEYS\): API keys must have at least 16 characters/);
     expect(message).not.toContain('short-key-123'); // a key never appears in an error
-    expect(() => loadConfig({ env: { AIGC_CORS_ORIGINS: 'https://mint.example.com/page' } })).toThrow(/api\.corsOrigins\.0 \(AIGC_CORS_ORIGINS\): an origin such as/);
+    expect(() => loadConfig({ env: { AIGC_CORS_ORIGINS: 'https://mint.example.com/page' } })).toThrow(
+      /api\.corsOrigins\.0 \(AIGC_CORS_ORIGINS\): an origin such as/,
+    );
   });
 
   it('refuses an unreadable config file with its path', () => {
@@ -131,11 +148,15 @@ describe('collection templates', () => {
       expect(() => resolveCollections(loadConfig({ env: {}, overrides: { collections: [{ address: B }] } }))).toThrow(
         'collections.0: no RPC URL: set collections.0.chain.rpcUrl or chain.rpcUrl (AIGC_RPC_URL)',
       );
-      expect(() => resolveCollections(loadConfig({ env: { AIGC_RPC_URL: 'http://rpc', AIGC_COLLECTION: A }, overrides: { collections: [{ address: A }] } }))).toThrow(
-        /configured twice/,
-      );
+      expect(() =>
+        resolveCollections(
+          loadConfig({ env: { AIGC_RPC_URL: 'http://rpc', AIGC_COLLECTION: A }, overrides: { collections: [{ address: A }] } }),
+        ),
+      ).toThrow(/configured twice/);
       expect(() => resolveCollections(loadConfig({ env: {} }))).toThrow(/set AIGC_COLLECTION/);
-      expect(() => loadConfig({ env: {}, overrides: { collections: [{ address: 'nope' } as never] } })).toThrow(/collections\.0\.address: expected a 0x-prefixed 20-byte address/);
+      expect(() => loadConfig({ env: {}, overrides: { collections: [{ address: 'nope' } as never] } })).toThrow(
+        /collections\.0\.address: expected a 0x-prefixed 20-byte address/,
+      );
       expect(() => loadConfig({ env: { AIGC_ARWEAVE_MODE: 'ipfs' } })).toThrow(/arweave\.mode \(AIGC_ARWEAVE_MODE\)/);
     });
   });

@@ -61,7 +61,9 @@ describe('gateway client (the node side of POST /v1/generate)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const error = await createGatewayClient({ url, timeoutMs: 5_000 }).generate(request).catch((e: unknown) => e);
+      const error = await createGatewayClient({ url, timeoutMs: 5_000 })
+        .generate(request)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AigcError);
       expect(error).toMatchObject({ code: 'GATEWAY_FAILED', retryable: false });
       expect((error as Error).message).toMatch(/x-image-sha256.*gateway\.url/);

@@ -124,7 +124,10 @@ describe('gateway output and policy', () => {
     const a = await startGateway({ backend: createLocalBackend() });
     const b = await startGateway({ backend: createLocalBackend() });
     try {
-      const sha = async (url: string) => createHash('sha256').update(Buffer.from(await (await generate(url, small)).arrayBuffer())).digest('hex');
+      const sha = async (url: string) =>
+        createHash('sha256')
+          .update(Buffer.from(await (await generate(url, small)).arrayBuffer()))
+          .digest('hex');
       const first = await sha(a.url);
       expect(await sha(a.url)).toBe(first);
       expect(await sha(b.url)).toBe(first);
@@ -165,13 +168,18 @@ describe('gateway output and policy', () => {
   });
 
   it('applies the prompt frame, the configured negative prompt and truncation', async () => {
-    const gw = await startGateway({ backend: createLocalBackend(), prompt: { frame: 'ukiyo-e print of {prompt}', negativePrompt: 'text, watermark', overflow: 'truncate', maxTokens: 20 } });
+    const gw = await startGateway({
+      backend: createLocalBackend(),
+      prompt: { frame: 'ukiyo-e print of {prompt}', negativePrompt: 'text, watermark', overflow: 'truncate', maxTokens: 20 },
+    });
     try {
       const res = await generate(gw.url, { ...small, prompt: 'a fox', negativePrompt: 'blurry' }, { accept: 'application/json' });
       const body = (await res.json()) as { prompt: string; params: { negativePrompt: string; truncated: boolean; promptTokens: number } };
       expect(body.prompt).toBe('ukiyo-e print of a fox');
       expect(body.params.negativePrompt).toBe('text, watermark, blurry');
-      const long = (await (await generate(gw.url, { ...small, prompt: 'red fox '.repeat(50) }, { accept: 'application/json' })).json()) as typeof body;
+      const long = (await (
+        await generate(gw.url, { ...small, prompt: 'red fox '.repeat(50) }, { accept: 'application/json' })
+      ).json()) as typeof body;
       expect(long.params.truncated).toBe(true);
       expect(long.params.promptTokens).toBeLessThanOrEqual(20);
     } finally {
@@ -196,7 +204,13 @@ describe('gateway output and policy', () => {
 describe('gateway config', () => {
   it('reads the backend and limits from env vars', () => {
     const config = loadGatewayConfig({
-      env: { GATEWAY_BACKEND: 'cog', GATEWAY_BACKEND_URL: 'http://127.0.0.1:5000', GATEWAY_CONCURRENCY: '4', GATEWAY_BLOCK_LIST: 'a, b', GATEWAY_PROMPT_OVERFLOW: 'truncate' },
+      env: {
+        GATEWAY_BACKEND: 'cog',
+        GATEWAY_BACKEND_URL: 'http://127.0.0.1:5000',
+        GATEWAY_CONCURRENCY: '4',
+        GATEWAY_BLOCK_LIST: 'a, b',
+        GATEWAY_PROMPT_OVERFLOW: 'truncate',
+      },
     });
     expect(config.backend).toMatchObject({ name: 'cog', url: 'http://127.0.0.1:5000' });
     expect(config.limits.concurrency).toBe(4);
@@ -204,7 +218,9 @@ describe('gateway config', () => {
   });
 
   it('names each bad setting', () => {
-    expect(() => loadGatewayConfig({ env: { GATEWAY_BACKEND: 'replicate', GATEWAY_PORT: 'x' } })).toThrow(/port.*backend\.token|backend\.token.*port/s);
+    expect(() => loadGatewayConfig({ env: { GATEWAY_BACKEND: 'replicate', GATEWAY_PORT: 'x' } })).toThrow(
+      /port.*backend\.token|backend\.token.*port/s,
+    );
     expect(() => loadGatewayConfig({ env: { GATEWAY_BACKEND: 'automatic1111' } })).toThrow(/backend\.url/);
     expect(() => loadGatewayConfig({ env: { GATEWAY_API_KEYS: 'short' } })).toThrow(/apiKeys\.0/);
   });

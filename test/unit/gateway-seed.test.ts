@@ -75,7 +75,9 @@ describe('request seed: up to 256 bits', () => {
   });
 
   it('writes a bigint into backend JSON as an exact integer literal', () => {
-    expect(jsonText({ seed: 2n ** 64n - 1n, s: 'bigint-x-1', n: [1, 2n] })).toBe('{"seed":18446744073709551615,"s":"bigint-x-1","n":[1,2]}');
+    expect(jsonText({ seed: 2n ** 64n - 1n, s: 'bigint-x-1', n: [1, 2n] })).toBe(
+      '{"seed":18446744073709551615,"s":"bigint-x-1","n":[1,2]}',
+    );
     expect(jsonText({ a: 1 })).toBe(JSON.stringify({ a: 1 }));
   });
 });
@@ -97,7 +99,9 @@ describe('POST /v1/generate with wide seeds', () => {
 
   it('reports the full seed as a decimal string with seedBits 256 (local), in JSON and headers', async () => {
     const seed = `0x${'f'.repeat(64)}`;
-    const json = (await (await generate(gw.url, { prompt: 'a fox', seed, width: 64, height: 64 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
+    const json = (await (
+      await generate(gw.url, { prompt: 'a fox', seed, width: 64, height: 64 }, { accept: 'application/json' })
+    ).json()) as Record<string, unknown>;
     expect(json).toMatchObject({ seed: MAX.toString(), seedBits: 256 });
     const res = await generate(gw.url, { prompt: 'a fox', seed: MAX.toString(), width: 64, height: 64 });
     expect([res.headers.get('x-seed'), res.headers.get('x-seed-bits')]).toEqual([MAX.toString(), '256']);
@@ -106,8 +110,12 @@ describe('POST /v1/generate with wide seeds', () => {
   });
 
   it('takes a seed spelt in hex or in decimal as the same request: same id, same image', async () => {
-    const a = (await (await generate(gw.url, { prompt: 'a fox', seed: 9, width: 64, height: 64 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
-    const b = (await (await generate(gw.url, { prompt: 'a fox', seed: '0x9', width: 64, height: 64 }, { accept: 'application/json' })).json()) as Record<string, unknown>;
+    const a = (await (
+      await generate(gw.url, { prompt: 'a fox', seed: 9, width: 64, height: 64 }, { accept: 'application/json' })
+    ).json()) as Record<string, unknown>;
+    const b = (await (
+      await generate(gw.url, { prompt: 'a fox', seed: '0x9', width: 64, height: 64 }, { accept: 'application/json' })
+    ).json()) as Record<string, unknown>;
     expect(a.seed).toBe('9');
     expect(b.requestId).toBe(a.requestId);
     expect(b.sha256).toBe(a.sha256);

@@ -4,7 +4,9 @@ import { AigcError } from '../../pipeline/errors';
 import { createHttpClient } from '../../pipeline/net/http-client';
 
 /** A server that answers the n-th request of each connection with `handle(n)`, or drops the connection on null. */
-async function serve(handle: (nOnSocket: number) => string | null | 'hang'): Promise<{ url: string; server: Server; connections: () => number }> {
+async function serve(
+  handle: (nOnSocket: number) => string | null | 'hang',
+): Promise<{ url: string; server: Server; connections: () => number }> {
   const counts = new WeakMap<Socket, number>();
   let connections = 0;
   const server = createServer((req, res) => {
@@ -20,10 +22,11 @@ async function serve(handle: (nOnSocket: number) => string | null | 'hang'): Pro
   return { url: `http://127.0.0.1:${port}`, server, connections: () => connections };
 }
 
-const close = (server: Server) => new Promise<void>((resolve) => {
-  server.closeAllConnections();
-  server.close(() => resolve());
-});
+const close = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
 
 describe('http client (outbound HTTP of the node)', () => {
   it('sends a request again once on a new connection when a reused kept-alive one is reset', async () => {
@@ -42,7 +45,11 @@ describe('http client (outbound HTTP of the node)', () => {
     const s = await serve(() => 'hang');
     const client = createHttpClient({ baseUrl: s.url, name: 'test', errorCode: 'ARWEAVE_FAILED', timeoutCode: 'TIMEOUT', timeoutMs: 200 });
     try {
-      await expect(client.get('x')).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true, shortMessage: `test ${s.url} timed out after 200 ms` });
+      await expect(client.get('x')).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        retryable: true,
+        shortMessage: `test ${s.url} timed out after 200 ms`,
+      });
     } finally {
       await close(s.server);
     }
@@ -54,6 +61,8 @@ describe('http client (outbound HTTP of the node)', () => {
   it('joins paths to the base URL and keeps the base itself for an empty path', () => {
     const client = createHttpClient({ baseUrl: 'https://host/prefix/?key=1', name: 'test', errorCode: 'CHAIN_FAILED', timeoutMs: 1 });
     expect(client.url('')).toBe('https://host/prefix/?key=1');
-    expect(createHttpClient({ baseUrl: 'https://host/prefix/', name: 'test', errorCode: 'CHAIN_FAILED', timeoutMs: 1 }).url('/tx/1')).toBe('https://host/prefix/tx/1');
+    expect(createHttpClient({ baseUrl: 'https://host/prefix/', name: 'test', errorCode: 'CHAIN_FAILED', timeoutMs: 1 }).url('/tx/1')).toBe(
+      'https://host/prefix/tx/1',
+    );
   });
 });

@@ -20,7 +20,9 @@ describe('local-procedural renderer', () => {
     // A fresh Node process with the compiled-on-the-fly module: no shared state can make the bytes match.
     const out = execFileSync(
       process.execPath,
-      ['-e', `
+      [
+        '-e',
+        `
         const ts = require('typescript');
         const fs = require('fs');
         const Module = require('module');
@@ -28,7 +30,8 @@ describe('local-procedural renderer', () => {
         const js = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, esModuleInterop: true, target: ts.ScriptTarget.ES2022 } }).outputText;
         const m = new Module(file); m.filename = file; m.paths = Module._nodeModulePaths(require('path').dirname(file)); m._compile(js, file);
         m.exports.renderLocal(${JSON.stringify(input)}).then(r => process.stdout.write(require('crypto').createHash('sha256').update(r.image).digest('hex')));
-      `],
+      `,
+      ],
       { encoding: 'utf8' },
     );
     expect(out).toBe(here);

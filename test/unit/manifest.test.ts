@@ -43,7 +43,12 @@ function provenance(prompt: string): AigcProvenance {
 
 describe('metadata manifest', () => {
   it.each(HOSTILE_PROMPTS.map((p) => [p]))('is valid JSON that keeps the prompt %#', (prompt) => {
-    const manifest = buildManifest({ collectionName: 'Genesis "Dreams"', description: 'd\nd', imageId: 'A'.repeat(43), provenance: provenance(prompt) });
+    const manifest = buildManifest({
+      collectionName: 'Genesis "Dreams"',
+      description: 'd\nd',
+      imageId: 'A'.repeat(43),
+      provenance: provenance(prompt),
+    });
     const bytes = serializeManifest(manifest);
     // Strict UTF-8: a manifest must decode without replacement characters being introduced.
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -51,8 +56,23 @@ describe('metadata manifest', () => {
     expect(parsed.aigc.prompt).toBe(prompt);
     expect(parsed.image).toBe(`ar://${'A'.repeat(43)}`);
     expect(parsed.name).toBe('Genesis "Dreams" #7');
-    expect(Object.keys(parsed)).toEqual(['name', 'description', 'image', 'attributes', 'prompt', 'aigc_type', 'aigc_data', 'proof_type', 'aigc']);
+    expect(Object.keys(parsed)).toEqual([
+      'name',
+      'description',
+      'image',
+      'attributes',
+      'prompt',
+      'aigc_type',
+      'aigc_data',
+      'proof_type',
+      'aigc',
+    ]);
     // ERC-7007 metadata fields, beside the provenance block.
-    expect([parsed.prompt, parsed.aigc_type, parsed.aigc_data, parsed.proof_type]).toEqual([prompt, 'image', parsed.image, 'eip712-signature']);
+    expect([parsed.prompt, parsed.aigc_type, parsed.aigc_data, parsed.proof_type]).toEqual([
+      prompt,
+      'image',
+      parsed.image,
+      'eip712-signature',
+    ]);
   });
 });

@@ -18,7 +18,9 @@ describe('PNG metadata rewrite', () => {
   });
 
   it('refuses what is not a whole PNG', async () => {
-    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
     expect(() => replacePngMetadata({ png: Buffer.from('GIF89a'), xmp: '' })).toThrow(/not a PNG/);
     expect(() => replacePngMetadata({ png: png.subarray(0, png.length - 20), xmp: '' })).toThrow(/truncated|IEND/);
     expect(pngSize(Buffer.from('nope'))).toBeUndefined();

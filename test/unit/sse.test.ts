@@ -19,11 +19,19 @@ async function serve(next: () => S | undefined, options: { pollMs?: number; keep
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    state,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** Reads the whole stream (it must end within `ms`). */
-async function readAll(url: string, headers: Record<string, string> = {}, ms = 5_000): Promise<{ status: number; type: string | null; text: string }> {
+async function readAll(
+  url: string,
+  headers: Record<string, string> = {},
+  ms = 5_000,
+): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(ms) });
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
@@ -32,11 +40,27 @@ const events = (text: string) =>
   text
     .split('\n\n')
     .filter((block) => block.includes('event: status'))
-    .map((block) => JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as S);
+    .map(
+      (block) =>
+        JSON.parse(
+          block
+            .split('\n')
+            .find((l) => l.startsWith('data: '))!
+            .slice(6),
+        ) as S,
+    );
 
 describe('status event stream', () => {
   it('sends the current status at once, then each change (not repeats), and ends after a final status', async () => {
-    const script: S[] = [{ status: 'a' }, { status: 'a' }, { status: 'b' }, { status: 'b' }, { status: 'b', n: 1 }, { status: 'done' }, { status: 'after' }];
+    const script: S[] = [
+      { status: 'a' },
+      { status: 'a' },
+      { status: 'b' },
+      { status: 'b' },
+      { status: 'b', n: 1 },
+      { status: 'done' },
+      { status: 'after' },
+    ];
     let i = 0;
     const s = await serve(() => script[Math.min(i++, script.length - 1)], { pollMs: 20 });
     try {

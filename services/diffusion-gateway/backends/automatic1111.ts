@@ -28,7 +28,9 @@ type Txt2ImgInfo = { seed?: number; sd_model_hash?: string; sd_model_name?: stri
  */
 export function createAutomatic1111Backend({ url, username, password, checkpoint, retry }: Automatic1111Options): DiffusionBackend {
   const base = url.replace(/\/+$/, '');
-  const headers: Record<string, string> = username ? { authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` } : {};
+  const headers: Record<string, string> = username
+    ? { authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` }
+    : {};
   const model: ModelInfo = { backend: 'automatic1111', id: checkpoint ?? 'sd-webui-loaded-checkpoint', version: 'unknown' };
   return {
     name: 'automatic1111',
@@ -79,7 +81,12 @@ export function createAutomatic1111Backend({ url, username, password, checkpoint
           width: input.width,
           height: input.height,
           seed: info.seed ?? input.seed,
-          model: { backend: 'automatic1111', id: info.sd_model_name ?? model.id, version: info.version ?? 'unknown', weightsHash: info.sd_model_hash },
+          model: {
+            backend: 'automatic1111',
+            id: info.sd_model_name ?? model.id,
+            version: info.version ?? 'unknown',
+            weightsHash: info.sd_model_hash,
+          },
         };
       } finally {
         signal?.removeEventListener('abort', onAbort);

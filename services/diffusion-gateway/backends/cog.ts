@@ -17,7 +17,8 @@ type CogPrediction = { id?: string; status?: string; output?: unknown; error?: s
 function decodeDataUrl(value: unknown): { image: Buffer; mime: string } {
   const first = Array.isArray(value) ? value[0] : value;
   const match = typeof first === 'string' ? /^data:([^;,]+)(;base64)?,(.*)$/s.exec(first) : null;
-  if (!match) throw gatewayError({ code: 'BACKEND_FAILED', message: 'cog output is not a data URL (start the container without --upload-url)' });
+  if (!match)
+    throw gatewayError({ code: 'BACKEND_FAILED', message: 'cog output is not a data URL (start the container without --upload-url)' });
   return { mime: match[1], image: match[2] ? Buffer.from(match[3], 'base64') : Buffer.from(decodeURIComponent(match[3])) };
 }
 
@@ -62,7 +63,11 @@ export function createCogBackend({ url, model = 'cog-model', version = 'unknown'
         const prediction = await readJson<CogPrediction>(res, 'cog');
         if (prediction.status === 'canceled') throw gatewayError({ code: 'BACKEND_FAILED', message: 'cog prediction was cancelled' });
         if (prediction.status !== 'succeeded') {
-          throw gatewayError({ code: 'BACKEND_FAILED', message: `cog prediction ${prediction.status ?? 'ended'}: ${prediction.error ?? 'no error message'}`, details: prediction.logs?.slice(-2_000) });
+          throw gatewayError({
+            code: 'BACKEND_FAILED',
+            message: `cog prediction ${prediction.status ?? 'ended'}: ${prediction.error ?? 'no error message'}`,
+            details: prediction.logs?.slice(-2_000),
+          });
         }
         const { image, mime } = decodeDataUrl(prediction.output);
         return { image, mime: mime as 'image/png', width: input.width, height: input.height, seed: input.seed, model: info };
@@ -75,7 +80,11 @@ export function createCogBackend({ url, model = 'cog-model', version = 'unknown'
       const { status } = await readJson<{ status?: string }>(res, 'cog');
       // BUSY still means set up and reachable; the queue absorbs it.
       if (status !== 'READY' && status !== 'BUSY') {
-        throw gatewayError({ code: 'BACKEND_UNAVAILABLE', message: `cog container status is ${status ?? 'unknown'}`, retryable: status === 'STARTING' });
+        throw gatewayError({
+          code: 'BACKEND_UNAVAILABLE',
+          message: `cog container status is ${status ?? 'unknown'}`,
+          retryable: status === 'STARTING',
+        });
       }
     },
   };

@@ -13,7 +13,18 @@ export function defaultTxt2ImgGraph(checkpoint: string): ComfyGraph {
   return {
     '3': {
       class_type: 'KSampler',
-      inputs: { seed: '{{seed}}', steps: '{{steps}}', cfg: '{{guidance}}', sampler_name: '{{sampler}}', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
+      inputs: {
+        seed: '{{seed}}',
+        steps: '{{steps}}',
+        cfg: '{{guidance}}',
+        sampler_name: '{{sampler}}',
+        scheduler: 'normal',
+        denoise: 1,
+        model: ['4', 0],
+        positive: ['6', 0],
+        negative: ['7', 0],
+        latent_image: ['5', 0],
+      },
     },
     '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: checkpoint } },
     '5': { class_type: 'EmptyLatentImage', inputs: { width: '{{width}}', height: '{{height}}', batch_size: 1 } },
@@ -44,7 +55,8 @@ export function fillGraph({ graph, input }: { graph: ComfyGraph; input: RenderIn
   };
   const text = JSON.stringify(graph);
   for (const required of ['{{prompt}}', '{{seed}}']) {
-    if (!text.includes(required)) throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui graph has no ${required} placeholder`, retryable: false });
+    if (!text.includes(required))
+      throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui graph has no ${required} placeholder`, retryable: false });
   }
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') {

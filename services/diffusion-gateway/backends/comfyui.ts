@@ -30,7 +30,9 @@ type NodeErrors = Record<string, { class_type?: string; errors?: { message?: str
 /** "node 3 (KSampler): Value not in list: sampler_name" lines from ComfyUI's node_errors. */
 function describeNodeErrors(nodeErrors: NodeErrors): string {
   return Object.entries(nodeErrors)
-    .flatMap(([id, n]) => (n.errors ?? []).map((e) => `node ${id} (${n.class_type ?? '?'}): ${e.message ?? 'error'}${e.details ? `: ${e.details}` : ''}`))
+    .flatMap(([id, n]) =>
+      (n.errors ?? []).map((e) => `node ${id} (${n.class_type ?? '?'}): ${e.message ?? 'error'}${e.details ? `: ${e.details}` : ''}`),
+    )
     .join('; ');
 }
 
@@ -46,9 +48,15 @@ function describeNodeErrors(nodeErrors: NodeErrors): string {
 export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend {
   const base = options.url.replace(/\/+$/, '');
   const checkpoint = options.checkpoint ?? 'v1-5-pruned-emaonly.safetensors';
-  const graph: ComfyGraph = options.graph ?? (options.graphPath ? (JSON.parse(readFileSync(options.graphPath, 'utf8')) as ComfyGraph) : defaultTxt2ImgGraph(checkpoint));
+  const graph: ComfyGraph =
+    options.graph ??
+    (options.graphPath ? (JSON.parse(readFileSync(options.graphPath, 'utf8')) as ComfyGraph) : defaultTxt2ImgGraph(checkpoint));
   const pollMs = options.pollIntervalMs ?? 500;
-  const model: ModelInfo = { backend: 'comfyui', id: checkpoint, version: options.graph || options.graphPath ? 'custom-graph' : 'txt2img-default' };
+  const model: ModelInfo = {
+    backend: 'comfyui',
+    id: checkpoint,
+    version: options.graph || options.graphPath ? 'custom-graph' : 'txt2img-default',
+  };
   /**
    * Listens on `/ws` as `clientId` (one per render: ComfyUI keeps one socket per client id, a second would replace
    * the first). `done(promptId)` resolves on that prompt's completion event; it never rejects, polling covers failures.
@@ -65,7 +73,12 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
         const msg = JSON.parse(String(raw)) as { type?: string; data?: { prompt_id?: string; node?: string | null } };
         const id = msg.data?.prompt_id;
         if (!id) return;
-        if (msg.type === 'execution_success' || msg.type === 'execution_error' || msg.type === 'execution_interrupted' || (msg.type === 'executing' && msg.data?.node === null)) {
+        if (
+          msg.type === 'execution_success' ||
+          msg.type === 'execution_error' ||
+          msg.type === 'execution_interrupted' ||
+          (msg.type === 'executing' && msg.data?.node === null)
+        ) {
           finished = id;
           if (id === promptId) wake?.();
         }
@@ -97,7 +110,10 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
     models: [model],
     // 64 bits: KSampler's `seed` (and KSamplerAdvanced's `noise_seed`) is an INT input of 0 … 0xffffffffffffffff. Above
     // 2^53 the seed is a bigint, written into the graph's JSON as an exact integer literal (see jsonText).
-    capabilities: remoteCapabilities({ samplers: ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms'], seedBits: 64 }),
+    capabilities: remoteCapabilities({
+      samplers: ['euler', 'euler_ancestral', 'heun', 'dpm_2', 'dpmpp_2m', 'dpmpp_sde', 'ddim', 'uni_pc', 'lms'],
+      seedBits: 64,
+    }),
     async render(input, signal = new AbortController().signal) {
       const prompt = fillGraph({ graph, input });
       const clientId = randomUUID();
@@ -115,17 +131,33 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
   };
 
   /** Queues the filled graph, waits for it, fetches its first saved image. */
-  async function run(prompt: ComfyGraph, clientId: string, wsDone: (promptId: string) => Promise<void>, signal: AbortSignal, input: RenderInput): Promise<RenderOutput> {
+  async function run(
+    prompt: ComfyGraph,
+    clientId: string,
+    wsDone: (promptId: string) => Promise<void>,
+    signal: AbortSignal,
+    input: RenderInput,
+  ): Promise<RenderOutput> {
     const res = await withBackoff({ backend: 'comfyui', signal, ...options.retry }, async () => {
       try {
-        return await backendFetch({ backend: 'comfyui', url: `${base}/prompt`, method: 'POST', body: { prompt, client_id: clientId }, signal });
+        return await backendFetch({
+          backend: 'comfyui',
+          url: `${base}/prompt`,
+          method: 'POST',
+          body: { prompt, client_id: clientId },
+          signal,
+        });
       } catch (error) {
         const details = (error as { details?: string }).details;
         if ((error as { code?: string }).code === 'INVALID_REQUEST' && details) {
           try {
             const body = JSON.parse(details) as { error?: { message?: string }; node_errors?: NodeErrors };
             const nodes = describeNodeErrors(body.node_errors ?? {});
-            throw gatewayError({ code: 'INVALID_REQUEST', message: `comfyui rejected the graph: ${body.error?.message ?? 'invalid prompt'}${nodes ? ` (${nodes})` : ''}`, details });
+            throw gatewayError({
+              code: 'INVALID_REQUEST',
+              message: `comfyui rejected the graph: ${body.error?.message ?? 'invalid prompt'}${nodes ? ` (${nodes})` : ''}`,
+              details,
+            });
           } catch (parsed) {
             if (parsed instanceof SyntaxError) throw error;
             throw parsed;
@@ -141,8 +173,16 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
     if (!promptId) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui returned no prompt_id' });
 
     const onAbort = () => {
-      void fetch(`${base}/queue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delete: [promptId] }) }).catch(() => undefined);
-      void fetch(`${base}/interrupt`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt_id: promptId }) }).catch(() => undefined);
+      void fetch(`${base}/queue`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ delete: [promptId] }),
+      }).catch(() => undefined);
+      void fetch(`${base}/interrupt`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt_id: promptId }),
+      }).catch(() => undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     let fired = false;
@@ -162,10 +202,21 @@ export function createComfyUIBackend(options: ComfyUIOptions): DiffusionBackend 
       }
       if (entry.status?.status_str === 'error') {
         const err = entry.status.messages?.find(([type]) => type === 'execution_error')?.[1];
-        throw gatewayError({ code: 'BACKEND_FAILED', message: `comfyui execution failed: ${String(err?.exception_message ?? 'see ComfyUI logs')}`, details: JSON.stringify(err ?? {}).slice(0, 2_000) });
+        throw gatewayError({
+          code: 'BACKEND_FAILED',
+          message: `comfyui execution failed: ${String(err?.exception_message ?? 'see ComfyUI logs')}`,
+          details: JSON.stringify(err ?? {}).slice(0, 2_000),
+        });
       }
-      const ref = Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? []).find((i) => i.type !== 'temp') ?? Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? [])[0];
-      if (!ref) throw gatewayError({ code: 'BACKEND_FAILED', message: 'comfyui finished without an image output (does the graph end in SaveImage?)' });
+      const ref =
+        Object.values(entry.outputs ?? {})
+          .flatMap((o) => o.images ?? [])
+          .find((i) => i.type !== 'temp') ?? Object.values(entry.outputs ?? {}).flatMap((o) => o.images ?? [])[0];
+      if (!ref)
+        throw gatewayError({
+          code: 'BACKEND_FAILED',
+          message: 'comfyui finished without an image output (does the graph end in SaveImage?)',
+        });
       const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type ?? 'output' });
       const view = await backendFetch({ backend: 'comfyui', url: `${base}/view?${q}`, signal });
       const image = view.body;

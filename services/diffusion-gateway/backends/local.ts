@@ -43,7 +43,11 @@ function hslToRgb(h: number, s: number, l: number): [number, number, number] {
 
 /** Hue in [0,1) for each word of the prompt, so words steer the palette. */
 function wordHues(prompt: string): number[] {
-  const words = prompt.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 16);
+  const words = prompt
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .slice(0, 16);
   return words.map((w) => createHash('sha256').update(w).digest().readUInt32BE(0) / 4294967296);
 }
 
@@ -147,7 +151,13 @@ export function createLocalBackend(): DiffusionBackend {
     name: 'local',
     deterministic: true,
     models: [LOCAL_MODEL],
-    capabilities: { sizes: { min: 64, max: 2048, multipleOf: 8 }, samplers: [], deterministic: true, maxPromptTokens: 1_000, seedBits: 256 },
+    capabilities: {
+      sizes: { min: 64, max: 2048, multipleOf: 8 },
+      samplers: [],
+      deterministic: true,
+      maxPromptTokens: 1_000,
+      seedBits: 256,
+    },
     render: (input) => renderLocal(input),
     ready: async () => {},
   };

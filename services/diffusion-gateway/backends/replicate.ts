@@ -24,7 +24,12 @@ function mapError(error: unknown, signal?: AbortSignal): AigcError {
   if (error instanceof AigcError) return error;
   const response = (error as { response?: Response }).response;
   if (response) {
-    return statusError({ backend: 'replicate', status: response.status, text: (error as Error).message, retryAfter: response.headers.get('retry-after') });
+    return statusError({
+      backend: 'replicate',
+      status: response.status,
+      text: (error as Error).message,
+      retryAfter: response.headers.get('retry-after'),
+    });
   }
   return gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'replicate unreachable', cause: error, details: String(error) });
 }
@@ -37,7 +42,14 @@ function mapError(error: unknown, signal?: AbortSignal): AigcError {
  * @example
  * const backend = createReplicateBackend({ token: process.env.REPLICATE_API_TOKEN!, model: 'black-forest-labs/flux-schnell' });
  */
-export function createReplicateBackend({ token, baseUrl = 'https://api.replicate.com/v1', model, waitSeconds = 60, pollIntervalMs = 1_000, retry }: ReplicateOptions): DiffusionBackend {
+export function createReplicateBackend({
+  token,
+  baseUrl = 'https://api.replicate.com/v1',
+  model,
+  waitSeconds = 60,
+  pollIntervalMs = 1_000,
+  retry,
+}: ReplicateOptions): DiffusionBackend {
   const client = new Replicate({ auth: token, baseUrl, useFileOutput: false });
   const [ref, version] = model.split(':');
   const info: ModelInfo = { backend: 'replicate', id: ref, version: version ?? 'latest' };
@@ -71,7 +83,9 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
       // The create call is not given the signal: aborting it mid-`Prefer: wait` would orphan a prediction whose id we
       // never learnt. On abort we stop waiting for it and cancel the prediction once its id arrives.
       const creating = call(undefined, () =>
-        client.predictions.create({ ...(version ? { version } : { model: ref }), input: modelInput, wait: waitSeconds } as Parameters<typeof client.predictions.create>[0]),
+        client.predictions.create({ ...(version ? { version } : { model: ref }), input: modelInput, wait: waitSeconds } as Parameters<
+          typeof client.predictions.create
+        >[0]),
       );
       let prediction: Prediction;
       if (signal) {
@@ -106,9 +120,12 @@ export function createReplicateBackend({ token, baseUrl = 'https://api.replicate
           });
         }
         const output = Array.isArray(prediction.output) ? prediction.output[0] : prediction.output;
-        if (typeof output !== 'string') throw gatewayError({ code: 'BACKEND_FAILED', message: `replicate prediction ${prediction.id} has no file output` });
+        if (typeof output !== 'string')
+          throw gatewayError({ code: 'BACKEND_FAILED', message: `replicate prediction ${prediction.id} has no file output` });
         // Copy now: the file URL expires an hour after the prediction.
-        const res = await withBackoff({ backend: 'replicate', signal, ...retry }, () => backendFetch({ backend: 'replicate', url: output, signal }));
+        const res = await withBackoff({ backend: 'replicate', signal, ...retry }, () =>
+          backendFetch({ backend: 'replicate', url: output, signal }),
+        );
         const image = res.body;
         return {
           image,

@@ -39,7 +39,9 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 /** Zod issues → { field: message }, unknown keys named one by one. */
 function fieldErrors(issues: { code: string; path: PropertyKey[]; message: string; keys?: string[] }[]): Record<string, string> {
   return Object.fromEntries(
-    issues.flatMap((i) => (i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || 'body', i.message]])),
+    issues.flatMap((i) =>
+      i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || 'body', i.message]],
+    ),
   );
 }
 
@@ -50,7 +52,8 @@ function fieldErrors(issues: { code: string; path: PropertyKey[]; message: strin
 export async function handleGenerate(deps: GenerateDeps, req: Request, res: Response): Promise<void> {
   const { backend, gate, metrics, policy, output } = deps;
   const parsed = generateRequestSchema.safeParse(req.body ?? {});
-  if (!parsed.success) throw gatewayError({ code: 'INVALID_REQUEST', message: 'invalid generate request', fields: fieldErrors(parsed.error.issues as never) });
+  if (!parsed.success)
+    throw gatewayError({ code: 'INVALID_REQUEST', message: 'invalid generate request', fields: fieldErrors(parsed.error.issues as never) });
   const body = parsed.data;
 
   const caps = backend.capabilities;
@@ -63,15 +66,31 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
   }
   if (body.sampler && caps.samplers.length && !caps.samplers.includes(body.sampler)) fields.sampler = `one of: ${caps.samplers.join(', ')}`;
   if (body.model && !backend.models.some((m) => m.id === body.model)) fields.model = `unknown model: see GET /v1/models`;
-  if (Object.keys(fields).length) throw gatewayError({ code: 'INVALID_REQUEST', message: `request outside what ${backend.name} supports`, fields });
+  if (Object.keys(fields).length)
+    throw gatewayError({ code: 'INVALID_REQUEST', message: `request outside what ${backend.name} supports`, fields });
 
-  const prompt = applyPromptPolicy({ prompt: body.prompt, negativePrompt: body.negativePrompt, policy: { ...policy, maxTokens: Math.min(policy.maxTokens, caps.maxPromptTokens) } });
+  const prompt = applyPromptPolicy({
+    prompt: body.prompt,
+    negativePrompt: body.negativePrompt,
+    policy: { ...policy, maxTokens: Math.min(policy.maxTokens, caps.maxPromptTokens) },
+  });
   const format = body.format ?? output.format;
   const quality = body.quality ?? output.quality;
-  const params = { negativePrompt: prompt.negativePrompt, steps: body.steps, guidance: body.guidance, sampler: body.sampler, format, quality, promptTokens: prompt.promptTokens, truncated: prompt.truncated };
+  const params = {
+    negativePrompt: prompt.negativePrompt,
+    steps: body.steps,
+    guidance: body.guidance,
+    sampler: body.sampler,
+    format,
+    quality,
+    promptTokens: prompt.promptTokens,
+    truncated: prompt.truncated,
+  };
   // Derived from the content so the same inputs give the same bytes (XMP included) and the same Cog prediction id.
   // The seed as a number while it is one exactly, so ids of requests that fit the old 32-bit seeds don't change.
-  const requestId = body.requestId ?? sha256(JSON.stringify({ p: prompt.prompt, s: seedJson(body.seed), w: body.width, h: body.height, m: body.model, params })).slice(0, 32);
+  const requestId =
+    body.requestId ??
+    sha256(JSON.stringify({ p: prompt.prompt, s: seedJson(body.seed), w: body.width, h: body.height, m: body.model, params })).slice(0, 32);
   // The backend gets the seed's low `seedBits` bits: seed mod 2^seedBits.
   const seedBits = caps.seedBits;
   const seed = reduceSeed(body.seed, seedBits);
@@ -83,7 +102,8 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
     deps.timeoutMs,
   );
   const onClose = () => {
-    if (!res.writableFinished) controller.abort(gatewayError({ code: 'BACKEND_FAILED', message: 'client disconnected; backend job cancelled' }));
+    if (!res.writableFinished)
+      controller.abort(gatewayError({ code: 'BACKEND_FAILED', message: 'client disconnected; backend job cancelled' }));
   };
   res.once('close', onClose);
   try {
@@ -93,7 +113,18 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
       metrics.inFlight.set(gate.running);
       const started = performance.now();
       const rendered = await backend.render(
-        { prompt: prompt.prompt, negativePrompt: prompt.negativePrompt, seed: seedValue(seed), width: body.width, height: body.height, steps: body.steps, guidance: body.guidance, sampler: body.sampler, model: body.model, requestId },
+        {
+          prompt: prompt.prompt,
+          negativePrompt: prompt.negativePrompt,
+          seed: seedValue(seed),
+          width: body.width,
+          height: body.height,
+          steps: body.steps,
+          guidance: body.guidance,
+          sampler: body.sampler,
+          model: body.model,
+          requestId,
+        },
         controller.signal,
       );
       return { rendered, renderMs: performance.now() - started };
@@ -109,16 +140,40 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
       height: body.height,
       format,
       quality,
-      provenance: { requestId, seed: usedSeed, seedBits, model: `${out.rendered.model.backend}/${out.rendered.model.id}@${out.rendered.model.version}`, promptSha256: sha256(prompt.prompt) },
+      provenance: {
+        requestId,
+        seed: usedSeed,
+        seedBits,
+        model: `${out.rendered.model.backend}/${out.rendered.model.id}@${out.rendered.model.version}`,
+        promptSha256: sha256(prompt.prompt),
+      },
     }).catch((cause: unknown) => {
-      throw gatewayError({ code: 'BACKEND_FAILED', message: `${backend.name} returned an image that cannot be decoded`, cause, details: String(cause) });
+      throw gatewayError({
+        code: 'BACKEND_FAILED',
+        message: `${backend.name} returned an image that cannot be decoded`,
+        cause,
+        details: String(cause),
+      });
     });
     const timings = { queueMs: round(queueMs), renderMs: round(out.renderMs), postMs: round(performance.now() - postStart) };
     metrics.seconds.observe({ stage: 'queue' }, timings.queueMs / 1000);
     metrics.seconds.observe({ stage: 'render' }, timings.renderMs / 1000);
     metrics.seconds.observe({ stage: 'post' }, timings.postMs / 1000);
     metrics.requests.inc({ code: 'OK' });
-    const meta = { mime: post.mime, sha256: sha256(post.image), bytes: post.bytes, requestId, seed: usedSeed, seedBits, width: body.width, height: body.height, prompt: prompt.prompt, model: out.rendered.model, params, timings };
+    const meta = {
+      mime: post.mime,
+      sha256: sha256(post.image),
+      bytes: post.bytes,
+      requestId,
+      seed: usedSeed,
+      seedBits,
+      width: body.width,
+      height: body.height,
+      prompt: prompt.prompt,
+      model: out.rendered.model,
+      params,
+      timings,
+    };
 
     const promptHeader = headerSafe(meta.prompt);
     // A prompt too long for a header (servers cap a header block at 16 KiB), or with a lone surrogate (no UTF-8 for
