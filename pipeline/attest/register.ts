@@ -2,6 +2,7 @@ import { type Signer, type TransactionReceipt, ZeroAddress } from 'ethers';
 import { connectCollection, SignerKind } from '../chain/collection';
 import { AigcError, errorMessage } from '../errors';
 import type { Attester, SignerRegistration } from './types';
+import { collectionReads } from '../chain/typed-reads';
 
 export type RegisterSignerParameters = {
   /** The collection's address. */
@@ -20,7 +21,7 @@ export type RegisterSignerParameters = {
  */
 export async function registerSigner({ collection, owner, registration }: RegisterSignerParameters): Promise<TransactionReceipt> {
   const contract = connectCollection(collection, owner);
-  const [actual, sender] = await Promise.all([contract.owner() as Promise<string>, owner.getAddress()]);
+  const [actual, sender] = await Promise.all([collectionReads(contract).owner(), owner.getAddress()]);
   if (actual.toLowerCase() !== sender.toLowerCase())
     throw new AigcError('CHAIN_FAILED', `only the owner of ${collection} (${actual}) can register signers; ${sender} is not it`);
   try {

@@ -7,6 +7,7 @@ import type { Receipt } from './raw-rpc';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
+import { collectionReads } from './typed-reads';
 
 /** One signed fulfilment as `fulfillBatch` takes it: the request and what the node rendered, stored and signed for it. */
 export type FulfilmentItem = {
@@ -38,7 +39,7 @@ export async function closedState(
   contract: Contract,
   request: MintRequestJson,
 ): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
-  if ((await contract.isPending(request.requestId, requestStruct(request))) as boolean) return undefined;
+  if (await collectionReads(contract).isPending(request.requestId, requestStruct(request))) return undefined;
   const minted = await contract.ownerOf(request.requestId).then(
     () => true,
     () => false,

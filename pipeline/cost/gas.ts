@@ -2,6 +2,7 @@ import { type Contract, getAddress, type JsonRpcProvider, toBeHex, toUtf8Bytes }
 import { connectCollection } from '../chain/collection';
 import { AigcError, errorMessage } from '../errors';
 import { connectProvider } from '../chain/provider';
+import { collectionReads } from '../chain/typed-reads';
 
 /**
  * Gas measured by `npm run bench -- gas` on anvil (README "Gas"): 60-byte prompt, first-time minter, after a warm-up
@@ -71,7 +72,7 @@ export async function estimateRequestMint(provider: JsonRpcProvider, collection:
   let priceWei: bigint;
   try {
     if ((await provider.getCode(collection)) === '0x') throw new Error('no contract at this address');
-    const [config] = (await contract.mintConfig()) as [{ price: bigint }];
+    const [config] = await collectionReads(contract).mintConfig();
     priceWei = config.price;
   } catch (cause) {
     throw new AigcError(

@@ -8,6 +8,7 @@ import type { TokenManifest } from '../storage/manifest';
 import { modelHash } from './model-hash';
 import { type AttestationSummary, checkAttestation } from './verify-attestation';
 import { fulfillmentDomain, recoverFulfillmentSigner } from './typed-data';
+import { collectionReads } from '../chain/typed-reads';
 
 export type VerifyCheck = { name: string; ok: boolean; detail?: string };
 
@@ -60,8 +61,9 @@ export async function verifyToken({
   const contract = connectCollection(collection, provider);
   const report: VerifyReport = { tokenId, ok: false, checks };
 
-  report.owner = (await contract.ownerOf(tokenId)) as string;
-  report.tokenURI = (await contract.tokenURI(tokenId)) as string;
+  const reads = collectionReads(contract);
+  report.owner = await reads.ownerOf(tokenId);
+  report.tokenURI = await reads.tokenURI(tokenId);
   const requested = await findEvent(contract, 'MintRequested', tokenId, fromBlock);
   const req = parseMintRequested(requested.log);
   const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
@@ -132,9 +134,9 @@ export async function verifyToken({
   );
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
   // verify() also checks the commitment stored with the token at mint: true only for the values minted.
-  const verified = (await contract.verify(requested.args.prompt, aigcData, aigc.args.proof)) as boolean;
+  const verified = await reads.verify(requested.args.prompt as string, aigcData, aigc.args.proof as string);
   check('contract verify(prompt, aigcData, proof) is true (ERC-7007, bound at mint)', verified);
-  const [kind, , onChainAttestation] = (await contract.signerInfo(ev.signer)) as [bigint, bigint, string];
+  const [kind, , onChainAttestation] = await reads.signerInfo(ev.signer as string);
   check('signer key is not marked compromised', kind !== BigInt(SignerKind.COMPROMISED), `signer ${ev.signer} has kind ${kind}`);
   check(
     'manifest names the signer',

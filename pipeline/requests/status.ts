@@ -5,6 +5,7 @@ import { type MintRequestJson, parseMintRequested, requestStruct, requestToJson 
 import type { ChainWriteJobData, GenerateJobData } from '../queue/jobs';
 import { requestJobId } from '../queue/jobs';
 import { findIndexedRequest, indexRequests } from './request-index';
+import { collectionReads } from '../chain/typed-reads';
 
 /** The stages an on-chain request goes through, in order; the last three are final. */
 export const REQUEST_STATUSES = ['requested', 'rendering', 'rendered', 'minted', 'rejected', 'refunded'] as const;
@@ -72,7 +73,7 @@ async function logsOf(contract: Contract, event: string, requestId: bigint, from
 /** The token's owner, or undefined while it does not exist (ownerOf reverts); RPC failures are thrown. */
 async function ownerOf(contract: Contract, tokenId: bigint): Promise<string | undefined> {
   try {
-    return (await contract.ownerOf(tokenId)) as string;
+    return await collectionReads(contract).ownerOf(tokenId);
   } catch (error) {
     if ((error as { code?: string }).code === 'CALL_EXCEPTION') return undefined;
     throw error;
@@ -96,7 +97,7 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
     const at = { redis: p.redis, prefix: p.prefix, chainId: c.chainId, collection: c.address };
     const indexed = await findIndexedRequest(at, requestId);
     if (indexed) return indexed;
-    const [lastRequestId] = (await c.contract.requestCounts()) as [bigint];
+    const [lastRequestId] = await collectionReads(c.contract).requestCounts();
     if (requestId < 1n || requestId > lastRequestId) return undefined;
     const latest = await c.contract.runner!.provider!.getBlockNumber();
     const [log] = await logsOf(c.contract, 'MintRequested', requestId, c.startBlock, latest, p.maxBlockRange);
@@ -140,12 +141,12 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
 
     // Pending first: a request that stops being pending never becomes pending again, so a mint landing between
     // the two calls is seen as minted (asked the other way round, it would look like neither).
-    if ((await c.contract.isPending(requestId, requestStruct(found))) as boolean)
+    if (await collectionReads(c.contract).isPending(requestId, requestStruct(found)))
       return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
     if (await ownerOf(c.contract, requestId)) {
       const jobId = requestJobId(c.chainId, c.address, found);
       const [tokenURI, imageId] = await Promise.all([
-        c.contract.tokenURI(requestId) as Promise<string>,
+        collectionReads(c.contract).tokenURI(requestId),
         p.redis.hget(`${p.prefix}:out:${jobId}`, 'imageId'),
       ]);
       return dropUndefined<RequestStatus>({

@@ -9,6 +9,7 @@ import { createRequestStatusReader, type StatusCollection } from '../requests/st
 import { createMintForProcessor } from './mint-for-stage';
 import type { SponsoredRoutesDeps } from './routes';
 import { createMintStatusReader } from './status';
+import { collectionReads } from '../chain/typed-reads';
 
 /** A collection sponsored mints are made on, with its chain's writer and queues. */
 export type SponsoredCollection = StatusCollection & {
@@ -105,7 +106,7 @@ export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
       collections: p.collections.map((c) => ({
         chainId: c.chainId,
         address: c.address,
-        maxPromptBytes: async () => Number(((await c.contract.mintConfig()) as [{ maxPromptBytes: bigint }])[0].maxPromptBytes),
+        maxPromptBytes: async () => Number((await collectionReads(c.contract).mintConfig())[0].maxPromptBytes),
       })),
       mintForQueues,
       status,

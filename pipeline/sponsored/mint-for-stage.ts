@@ -10,6 +10,7 @@ import type { SignedTx, TxSender } from '../chain/tx-sender';
 import { AigcError } from '../errors';
 import type { MintForJobData, MintForResult } from '../queue/jobs';
 import { indexRequests, REQUEST_INDEX_TTL_S } from '../requests/request-index';
+import { collectionReads } from '../chain/typed-reads';
 
 export type MintForStageDeps = {
   chainId: number;
@@ -141,7 +142,7 @@ export function createMintForProcessor(deps: MintForStageDeps) {
     if (earlier) return resultOf(earlier);
 
     const bytes = toUtf8Bytes(prompt);
-    const [config] = (await contract.mintConfig()) as [{ price: bigint }];
+    const [config] = await collectionReads(contract).mintConfig();
     const price = BigInt(config.price);
     const balance = await provider.getBalance(signerAddress);
     if (balance < price) throw insufficient(balance, price);
