@@ -11,12 +11,13 @@ import { createFulfillBatcher } from './chain/fulfiller';
 import { connectProvider } from './chain/provider';
 import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting, resolveCollections } from './config';
-import { AigcError, errorMessage } from './errors';
+import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
 import { createScope, type Scope } from './lifecycle';
 import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { createHttpClient } from './net/http-client';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
 import { type ChainWriteJobData, collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
@@ -328,8 +329,11 @@ async function assembleNode(
         checks: [
           { name: 'redis', check: () => redis.ping() },
           ...[...chains.values()].map((chain) => ({ name: `rpc:${chain.chainId}`, check: () => chain.provider.getBlockNumber() })),
-          { name: 'gateway', check: async () => assertOk(await fetch(new URL('/healthz', gatewayUrl))) },
-          { name: 'arweave', check: async () => assertOk(await fetch(new URL('/info', arweaveUrl))) },
+          {
+            name: 'gateway',
+            check: async () => assertOk(await probeOf(gatewayUrl, 'diffusion gateway', 'GATEWAY_FAILED').get('/healthz')),
+          },
+          { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
         ],
         api: createSponsoredRouter(sponsored.api), // /v1/mints, /v1/requests
         async beforeScrape() {
@@ -404,6 +408,11 @@ function hostId(dataDir: string): string {
     .slice(0, 12);
 }
 
-function assertOk(res: Response): void {
+function assertOk(res: { ok: boolean; status: number }): void {
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
+}
+
+/** A short-timeout client for a readiness check of `baseUrl`. */
+function probeOf(baseUrl: string, name: string, errorCode: ErrorCode) {
+  return createHttpClient({ baseUrl, name, errorCode, timeoutMs: 5_000 });
 }

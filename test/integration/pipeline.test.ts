@@ -156,6 +156,18 @@ describe('one mint, end to end', () => {
     expect(missing.stderr).toMatch(/^error: /);
   });
 
+  it('/readyz names each dependency and finds them all answering', async () => {
+    const res = await fetch(`${node.httpUrl}/readyz`);
+    const body = (await res.json()) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(res.status).toBe(200);
+    expect(body.checks).toEqual([
+      { name: 'redis', ok: true },
+      { name: `rpc:${stack.anvil.chainId}`, ok: true },
+      { name: 'gateway', ok: true },
+      { name: 'arweave', ok: true },
+    ]);
+  });
+
   it('reverts a second fulfil of the same request', async () => {
     const log = fulfilled[0];
     const tx = await provider.getTransaction(log.transactionHash);
