@@ -103,12 +103,19 @@ async function followNode(
   if (!final) return undefined;
   if (final.status === 'minted') return (await outcomeOnChain(ctx, requestId, fromBlock ?? 0, { onlyMinted: true })) ?? undefined;
   if (final.status === 'rejected') {
-    const reason = final.error ?? 'rejected by the operator';
-    throw new MintFailedError('CONTENT_REJECTED', `request ${requestId} was rejected: ${reason}; the payment was refunded`, {
-      outcome: 'rejected',
-      requestId,
-      reason,
-    });
+    // The node gives the reason in words; the chain's reason code gives the error code.
+    const onChain = await outcomeOnChain(ctx, requestId, fromBlock ?? 0).catch((e: unknown) => e);
+    const fromChain = onChain instanceof MintFailedError && onChain.outcome === 'rejected' ? onChain : undefined;
+    const reason = final.error ?? fromChain?.reason ?? 'rejected by the operator';
+    throw new MintFailedError(
+      fromChain?.code ?? 'CONTENT_REJECTED',
+      `request ${requestId} was rejected: ${reason}; the payment was refunded`,
+      {
+        outcome: 'rejected',
+        requestId,
+        reason,
+      },
+    );
   }
   throw refundedError(requestId);
 }
