@@ -1,0 +1,15 @@
+/**
+ * The typed client of an AIGC collection: `createClient`, its actions and their types. Browser-compatible except
+ * `verifyToken` (Node.js only, loaded on first use).
+ */
+export { type AigcClient, createClient } from './create-client';
+export type { ClientConfig, ClientContext } from './types';
+export { MintFailedError, type MintOutcome } from './errors';
+export type { RequestMintParameters, RequestMintReturnType } from './request-mint';
+export type { MintStatusUpdate, WaitForMintParameters, WaitForMintReturnType } from './wait-for-mint';
+export type { MintAndWaitParameters, MintAndWaitReturnType } from './mint-and-wait';
+export type { GetTokenReturnType } from './get-token';
+export type { VerifyTokenParameters, VerifyTokenReturnType } from './verify-token';
+export type { QuoteParameters, QuoteReturnType } from './quote';
+export type { MintRequest } from '../chain/request';
+export { AigcError, type ErrorCode } from '../errors';
