@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config';
 import type { QuoteCommandOptions } from './quote';
+import type { MintCommandOptions } from './mint';
 import { reportError } from './exit';
 
 // Each command loads its own modules when it runs: `aigc node` never loads the embedded stack the demo uses
@@ -113,6 +114,41 @@ program
   .action(async (opts: QuoteCommandOptions) => {
     const { quoteCommand } = await import('./quote');
     await quoteCommand(opts);
+  });
+
+program
+  .command('mint')
+  .description('pay for a mint of <prompt> and, with --wait, follow it to a verified token')
+  .argument('<prompt>', 'what to render (the collection frames it)')
+  .requiredOption('--collection <address>', 'collection contract (or AIGC_COLLECTION)', address, process.env.AIGC_COLLECTION)
+  .option('--rpc <url>', 'JSON-RPC endpoint (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
+  .option('--key <env:NAME>', 'environment variable holding the paying key', 'env:AIGC_MINT_KEY')
+  .option(
+    '--node <url>',
+    "operator node's HTTP API, for live stages (or AIGC_NODE_URL); without it the chain is polled",
+    httpUrl,
+    process.env.AIGC_NODE_URL || undefined,
+  )
+  .option(
+    '--arweave <url>',
+    'Arweave gateway for the manifest and image (or AIGC_ARWEAVE_URL)',
+    httpUrl,
+    process.env.AIGC_ARWEAVE_URL || 'https://arweave.net',
+  )
+  .option('--to <address>', 'receive the token at another address (requestMintFor)', address)
+  .option('--wait', 'follow the request until it is minted, rejected or refunded')
+  .option('--timeout <seconds>', 'give up waiting after this long (the request stays open on chain)', positiveInt, 600)
+  .option('--out <file>', 'with --wait: save the image here')
+  .option('--json', 'print one JSON object (progress is not printed)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ AIGC_MINT_KEY=0x… aigc mint "a red fox" --collection 0x… --rpc http://127.0.0.1:8545 --node http://127.0.0.1:9464 --wait --out fox.png\n' +
+      '  $ aigc mint "a heron in fog" --collection 0x… --key env:MY_KEY --wait --json\n' +
+      '\nExit codes: 0 minted (or requested, without --wait); 1 refused, rejected, refunded or timed out; 2 bad input; 4 provenance check failed.',
+  )
+  .action(async (prompt: string, opts: MintCommandOptions) => {
+    const { mintCommand } = await import('./mint');
+    await mintCommand(prompt, opts);
   });
 
 program.parseAsync().then(
