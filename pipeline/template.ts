@@ -8,10 +8,15 @@ const side = z
   .int()
   .min(64)
   .max(2048)
-  .refine((n) => n % 8 === 0, 'must be a multiple of 8');
+  .multipleOf(8, 'must be a multiple of 8');
 
-/** `templates/collections/<name>/collection.json`: what a creator decides about a collection. */
-const collectionTemplateSchema = z.strictObject({
+/**
+ * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
+ * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
+ */
+export const collectionTemplateSchema = z.strictObject({
+  /** The JSON Schema the file points editors at; ignored by the code. */
+  $schema: z.string().optional(),
   name: z.string().min(1).max(100),
   symbol: z.string().regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits'),
   description: z.string().max(2_000),
@@ -68,10 +73,10 @@ const collectionTemplateSchema = z.strictObject({
   }),
 });
 
-export type CollectionTemplate = z.infer<typeof collectionTemplateSchema>;
+export type CollectionTemplate = Omit<z.infer<typeof collectionTemplateSchema>, '$schema'>;
 
 /** The shipped templates folder, found from pipeline/ (sources) or dist/pipeline/ (compiled). */
-function templatesDir(): string {
+export function templatesDir(): string {
   const fromSource = path.resolve(__dirname, '..', 'templates', 'collections');
   return fs.existsSync(fromSource) ? fromSource : path.resolve(__dirname, '..', '..', 'templates', 'collections');
 }
@@ -90,5 +95,6 @@ export function loadTemplate(nameOrPath: string): CollectionTemplate {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new AigcError('TEMPLATE_INVALID', `invalid collection template ${file}: ${lines.join('; ')}`);
   }
-  return parsed.data;
+  const { $schema: _schema, ...template } = parsed.data;
+  return template;
 }
