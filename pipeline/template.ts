@@ -3,12 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AigcError } from './errors';
 
-const side = z
-  .number()
-  .int()
-  .min(64)
-  .max(2048)
-  .multipleOf(8, 'must be a multiple of 8');
+const side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
 /**
  * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
