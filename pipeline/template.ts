@@ -3,29 +3,36 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AigcError } from './errors';
 
-const side = z
-  .number()
-  .int()
-  .min(64)
-  .max(2048)
-  .refine((n) => n % 8 === 0, 'must be a multiple of 8');
+const side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
-/** `templates/collections/<name>/collection.json`: what a creator decides about a collection. */
-const collectionTemplateSchema = z.strictObject({
-  name: z.string().min(1).max(100),
-  symbol: z.string().regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits'),
-  description: z.string().max(2_000),
+/**
+ * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
+ * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
+ */
+export const collectionTemplateSchema = z.strictObject({
+  /** The JSON Schema the file points editors at; ignored by the code. */
+  $schema: z.string().optional(),
+  name: z.string().min(1).max(100).describe('Collection name (ERC-721 name)'),
+  symbol: z
+    .string()
+    .regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits')
+    .describe('Token symbol: 1-11 upper-case letters or digits'),
+  description: z.string().max(2_000).describe('Collection description shown by marketplaces'),
   mint: z.strictObject({
     /** Price of one mint in wei, as a decimal string (wei amounts overflow JSON numbers). */
-    priceWei: z.string().regex(/^\d{1,28}$/, 'a decimal number of wei, as a string'),
-    maxSupply: z.number().int().min(1).max(0xffffffff),
-    maxPromptBytes: z.number().int().min(1).max(0xffff),
+    priceWei: z
+      .string()
+      .regex(/^\d{1,28}$/, 'a decimal number of wei, as a string')
+      .describe('Price of one mint in wei, as a decimal string (0.01 ETH = "10000000000000000")'),
+    maxSupply: z.number().int().min(1).max(0xffffffff).describe('Most tokens that can ever be minted'),
+    maxPromptBytes: z.number().int().min(1).max(0xffff).describe('Longest collector prompt, in UTF-8 bytes'),
     /** Seconds from a request to its deadline: fulfil before, refund from (the contract allows 60 s … 30 days). */
     refundDelaySeconds: z
       .number()
       .int()
       .min(60)
-      .max(30 * 24 * 3600),
+      .max(30 * 24 * 3600)
+      .describe('Seconds from a mint request to its deadline: fulfilled before, refundable after (60 s to 30 days)'),
     /** Unix seconds the mint opens / closes; absent = open now / never closes. */
     mintStart: z
       .number()
@@ -40,7 +47,7 @@ const collectionTemplateSchema = z.strictObject({
       .max(2 ** 40 - 1)
       .optional(),
     /** Requests per wallet; absent = unlimited. */
-    walletLimit: z.number().int().min(1).max(0xffff).optional(),
+    walletLimit: z.number().int().min(1).max(0xffff).optional().describe('Mint requests per wallet; absent = unlimited'),
   }),
   royalty: z
     .strictObject({
@@ -50,7 +57,7 @@ const collectionTemplateSchema = z.strictObject({
         .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
         .optional(),
       /** The contract caps royalties at 10 %. */
-      bps: z.number().int().min(0).max(1_000),
+      bps: z.number().int().min(0).max(1_000).describe('ERC-2981 royalty in basis points (500 = 5 %); at most 1000'),
     })
     .optional(),
   /** ERC-7572 collection metadata: URIs (ar://, ipfs://, https://) of the collection's image and banner, and its site. */
@@ -61,17 +68,17 @@ const collectionTemplateSchema = z.strictObject({
     width: side,
     height: side,
     /** Prepended/appended to every collector prompt: the collection's style. */
-    promptPrefix: z.string().max(500).default(''),
-    promptSuffix: z.string().max(500).default(''),
-    negativePrompt: z.string().max(1_000).default(''),
+    promptPrefix: z.string().max(500).default('').describe('Prepended to every collector prompt'),
+    promptSuffix: z.string().max(500).default('').describe("Appended to every collector prompt: the collection's style"),
+    negativePrompt: z.string().max(1_000).default('').describe('What the renderer should avoid'),
     model: z.string().min(1).optional(),
   }),
 });
 
-export type CollectionTemplate = z.infer<typeof collectionTemplateSchema>;
+export type CollectionTemplate = Omit<z.infer<typeof collectionTemplateSchema>, '$schema'>;
 
 /** The shipped templates folder, found from pipeline/ (sources) or dist/pipeline/ (compiled). */
-function templatesDir(): string {
+export function templatesDir(): string {
   const fromSource = path.resolve(__dirname, '..', 'templates', 'collections');
   return fs.existsSync(fromSource) ? fromSource : path.resolve(__dirname, '..', '..', 'templates', 'collections');
 }
@@ -90,5 +97,6 @@ export function loadTemplate(nameOrPath: string): CollectionTemplate {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new AigcError('TEMPLATE_INVALID', `invalid collection template ${file}: ${lines.join('; ')}`);
   }
-  return parsed.data;
+  const { $schema: _schema, ...template } = parsed.data;
+  return template;
 }

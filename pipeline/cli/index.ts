@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config';
+import type { InitCommandOptions } from './init';
 import type { QuoteCommandOptions } from './quote';
 import type { MintCommandOptions } from './mint';
 import { reportError } from './exit';
@@ -18,6 +19,30 @@ const positiveInt = (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
   return n;
 };
+
+program
+  .command('init')
+  .description('scaffold a collection folder: collection.json (+ its JSON Schema), .env.example, README, embed snippet')
+  .argument('<dir>', 'folder to create (must be missing or empty, unless --force)')
+  .option('--template <name|path>', 'template under templates/collections (genesis, avatar) or a collection.json path')
+  .option('--name <name>', 'collection name')
+  .option('--symbol <symbol>', 'token symbol: 1-11 upper-case letters or digits')
+  .option('--price <ether>', 'mint price in ETH, e.g. 0.01 (written as mint.priceWei)')
+  .option('--supply <n>', 'maximum number of tokens (mint.maxSupply)')
+  .option('--royalty <percent>', 'royalty in percent, e.g. 5 or 2.5, at most 10 (written as royalty.bps)')
+  .option('-y, --yes', 'ask nothing: take the template values for anything not given (always so without a TTY)')
+  .option('--force', 'write into a non-empty folder (overwrites only the files init writes)')
+  .option('--json', 'print { dir, files } as JSON (asks nothing)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ aigc init my-collection\n' +
+      '  $ aigc init avatars --template avatar --name "Moon Faces" --symbol MOON --price 0.02 --supply 500 --royalty 5 --yes\n' +
+      '  $ aigc init my-collection --yes --json',
+  )
+  .action(async (dir: string, opts: InitCommandOptions) => {
+    const { initCommand } = await import('./init');
+    await initCommand(dir, opts);
+  });
 
 program
   .command('demo')
