@@ -240,10 +240,12 @@ ${weiToEther(c.mint.priceWei)} ETH a mint, ${c.mint.maxSupply} tokens at most, $
   Redis, and verifies them.
 - \`aigc quote --template collection.json --count 100\`: what minting costs (Arweave fees and gas).
 - \`aigc node\`: runs the operator node for a deployed collection (settings in \`.env\`).
+- \`aigc mint "<prompt>" --collection 0x… --wait\`: pays for a mint and follows it to a verified token (the key in
+  \`AIGC_MINT_KEY\`).
 - \`aigc verify <tokenId> --collection 0x…\`: checks a token from public data.
 
 Not yet available: \`aigc preview\` (render sample images of the style), \`aigc dev\` (a local stack that reloads
-on change), \`aigc mint\` and \`aigc deploy\` (deploy the contract from \`collection.json\`).
+on change) and \`aigc deploy\` (deploy the contract from \`collection.json\`).
 `;
 }
 
