@@ -55,7 +55,8 @@ function postMint(body: unknown, { key = KEY_A, idempotencyKey }: { key?: string
 function expectInOrder(statuses: string[]) {
   const ranks = statuses.map((s) => MINT_STATUSES.indexOf(s as never));
   expect(ranks.every((r) => r >= 0)).toBe(true);
-  for (let i = 1; i < ranks.length; i++) expect(ranks[i]).toBeGreaterThan(ranks[i - 1]);
+  // A status may repeat when its details grow (`rendering` again once the image is stored); it never goes back.
+  for (let i = 1; i < ranks.length; i++) expect(ranks[i]).toBeGreaterThanOrEqual(ranks[i - 1]);
 }
 
 /** What the operator spent on gas in blocks after `fromBlock`. */
