@@ -47,19 +47,27 @@ export async function closedState(
   return { status: 'already-closed', minted };
 }
 
-/** Sends `reject` (immediate refund) for one request; a request already ended is reported, not retried. */
-export async function sendReject(contract: Contract, sender: TxSender, p: RejectItem): Promise<FulfillOutcome> {
-  const closed = await closedState(contract, p.request);
+/**
+ * Sends one transaction that ends a request without a mint (`reject` or `refund`). A request that has already ended on
+ * chain, before or during the send, is reported as such, not retried.
+ */
+async function sendEnding(
+  contract: Contract,
+  sender: TxSender,
+  request: MintRequestJson,
+  call: { method: 'reject' | 'refund'; args: unknown[]; status: 'rejected' | 'refunded' },
+): Promise<FulfillOutcome> {
+  const closed = await closedState(contract, request);
   if (closed) return closed;
   try {
-    const tx = await contract.reject.populateTransaction(p.request.requestId, requestStruct(p.request), p.reason);
-    const receipt = await sender.send(tx, 'reject');
-    if (receipt.status !== 1) throw new Error(`reject transaction ${receipt.hash} reverted`);
-    return { status: 'rejected', txHash: receipt.hash, gasUsed: receipt.gasUsed };
+    const tx = await contract.getFunction(call.method).populateTransaction(...call.args);
+    const receipt = await sender.send(tx, call.method);
+    if (receipt.status !== 1) throw new Error(`${call.method} transaction ${receipt.hash} reverted`);
+    return { status: call.status, txHash: receipt.hash, gasUsed: receipt.gasUsed };
   } catch (cause) {
-    const after = await closedState(contract, p.request).catch(() => undefined);
+    const after = await closedState(contract, request).catch(() => undefined);
     if (after) return after;
-    throw new AigcError('CHAIN_FAILED', `reject of request ${p.request.requestId} failed`, {
+    throw new AigcError('CHAIN_FAILED', `${call.method} of request ${request.requestId} failed`, {
       cause,
       retryable: true,
       details: String(cause),
@@ -67,27 +75,19 @@ export async function sendReject(contract: Contract, sender: TxSender, p: Reject
   }
 }
 
+/** Sends `reject` (immediate refund) for one request. */
+export function sendReject(contract: Contract, sender: TxSender, p: RejectItem): Promise<FulfillOutcome> {
+  const args = [p.request.requestId, requestStruct(p.request), p.reason];
+  return sendEnding(contract, sender, p.request, { method: 'reject', args, status: 'rejected' });
+}
+
 /**
  * Sends `refund` for a request whose deadline has passed (anyone may; the money goes to the requester), so a request
  * the node could not mint in time ends visibly instead of waiting for the collector to claim it.
  */
-export async function sendRefund(contract: Contract, sender: TxSender, p: RefundItem): Promise<FulfillOutcome> {
-  const closed = await closedState(contract, p.request);
-  if (closed) return closed;
-  try {
-    const tx = await contract.refund.populateTransaction(p.request.requestId, requestStruct(p.request));
-    const receipt = await sender.send(tx, 'refund');
-    if (receipt.status !== 1) throw new Error(`refund transaction ${receipt.hash} reverted`);
-    return { status: 'refunded', txHash: receipt.hash, gasUsed: receipt.gasUsed };
-  } catch (cause) {
-    const after = await closedState(contract, p.request).catch(() => undefined);
-    if (after) return after;
-    throw new AigcError('CHAIN_FAILED', `refund of request ${p.request.requestId} failed`, {
-      cause,
-      retryable: true,
-      details: String(cause),
-    });
-  }
+export function sendRefund(contract: Contract, sender: TxSender, p: RefundItem): Promise<FulfillOutcome> {
+  const args = [p.request.requestId, requestStruct(p.request)];
+  return sendEnding(contract, sender, p.request, { method: 'refund', args, status: 'refunded' });
 }
 
 /** The events that tell each item's outcome in a `fulfillBatch` receipt. */

@@ -1,4 +1,4 @@
-import { type Contract, hexlify, randomBytes, toUtf8Bytes, Wallet, ZeroAddress, ZeroHash } from 'ethers';
+import { type Contract, hexlify, randomBytes, toUtf8Bytes, type TransactionReceipt, Wallet, ZeroAddress, ZeroHash } from 'ethers';
 import { connectCollection, SignerKind } from '../../pipeline/chain/collection';
 import { requestStruct } from '../../pipeline/chain/request';
 import { advanceTime, type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
@@ -140,8 +140,8 @@ describe('AIGCCollection: fulfilment', () => {
     await send(c, chain.wallets[9], 'fulfill', items[0]); // already minted
     items[2] = await signedFulfillment(rs[2], Wallet.createRandom(), { collection: address }); // bad signer
     const receipt = await send(c, chain.wallets[9], 'fulfillBatch', [...items, items[3]]); // duplicate at the end
-    const parsed = receipt.logs.map((l: never) => c.interface.parseLog(l)).filter(Boolean);
-    const skipped = parsed.filter((e: { name: string }) => e.name === 'FulfillSkipped').map((e: { args: { requestId: bigint; reason: string } }) => [e.args.requestId, e.args.reason]);
+    const parsed = receipt.logs.map((l) => c.interface.parseLog(l)).filter((e) => e !== null);
+    const skipped = parsed.filter((e) => e.name === 'FulfillSkipped').map((e) => [e.args.requestId, e.args.reason]);
     expect(skipped).toEqual([
       [rs[0].requestId, c.interface.getError('AIGCUnknownRequest')!.selector],
       [rs[2].requestId, c.interface.getError('AIGCUnauthorizedSigner')!.selector],
@@ -159,7 +159,7 @@ describe('AIGCCollection: rejections and refunds', () => {
     const w = chain.wallets[4];
     const r = await requestMint(c, w);
     await expectRevert(c, chain.wallets[5], 'reject', [r.requestId, requestStruct(r), 1], 'AIGCUnauthorizedSigner');
-    const receiptEvents = async (receipt: { logs: never[] }) => receipt.logs.map((l) => c.interface.parseLog(l)!);
+    const receiptEvents = async (receipt: TransactionReceipt) => receipt.logs.map((l) => c.interface.parseLog(l)!);
     const before = await chain.provider.getBalance(w.address);
     const [rejected] = await receiptEvents(await send(c, chain.operator, 'reject', r.requestId, requestStruct(r), 1));
     expect([rejected.name, rejected.args.requester, rejected.args.recipient, rejected.args.refunded, rejected.args.reason]).toEqual(['MintRejected', w.address, w.address, PRICE, 1n]);

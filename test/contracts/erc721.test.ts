@@ -4,7 +4,7 @@ import * as Good from '../artifacts/GoodReceiver';
 import * as Non from '../artifacts/NonReceiver';
 import * as Reverting from '../artifacts/RevertingReceiver';
 import * as Wrong from '../artifacts/WrongSelectorReceiver';
-import { type ChainFixture, newCollection, PRICE, signedFulfillment, startChain } from '../helpers/collection';
+import { type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
 import { requestMint } from '../helpers/mint';
 
 // What marketplaces and wallets rely on from the collection's ERC-721 side: balances, owners, transfers and
@@ -53,21 +53,6 @@ async function refused(wallet: Wallet, method: string, args: unknown[], name?: s
 const safe3 = 'safeTransferFrom(address,address,uint256)';
 const safe4 = 'safeTransferFrom(address,address,uint256,bytes)';
 
-/**
- * Sends a transaction and returns its receipt, polling for it: ethers' `wait()` can miss an automined block under
- * load after an `evm_revert`. Throws like ethers on a revert (CALL_EXCEPTION with the decoded error in `revert`).
- */
-async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]): Promise<TransactionReceipt> {
-  const tx = await (contract.connect(wallet) as Contract).getFunction(method)(...args);
-  for (;;) {
-    const receipt = await chain.provider.getTransactionReceipt(tx.hash);
-    if (receipt) {
-      if (receipt.status !== 1) throw Object.assign(new Error(`${method} reverted on chain`), { code: 'CALL_EXCEPTION', receipt });
-      return receipt;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 beforeAll(async () => {
   chain = await startChain();

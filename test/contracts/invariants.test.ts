@@ -3,7 +3,7 @@ import { AbiCoder, type Contract, ContractFactory, hexlify, keccak256, type Log,
 import { collectionInterface, SignerKind } from '../../pipeline/chain/collection';
 import { type MintRequest, parseMintRequested, requestStruct } from '../../pipeline/chain/request';
 import { abi as refusingAbi, bytecode as refusingBytecode } from '../artifacts/RefusingRequester';
-import { type ChainFixture, newCollection, PRICE, signedFulfillment, startChain } from '../helpers/collection';
+import { type ChainFixture, newCollection, PRICE, send, signedFulfillment, startChain } from '../helpers/collection';
 
 // Random sequences of requests (own, sponsored by a third party, by the operator, by a contract that refuses ether),
 // fulfilments (honest, unauthorised, late, batched with duplicates and mixed signers), rejections, refunds,
@@ -66,21 +66,6 @@ let attacker: Wallet;
 let payees: Wallet[];
 let tracked: string[]; // every address whose ether, credit, count and tokens are checked
 
-/**
- * Sends a transaction and returns its receipt, polling for it: ethers' `wait()` can miss an automined block under
- * load after an `evm_revert`. Throws like ethers on a revert (CALL_EXCEPTION with the decoded error in `revert`).
- */
-async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]): Promise<TransactionReceipt> {
-  const tx = await (contract.connect(wallet) as Contract).getFunction(method)(...args);
-  for (;;) {
-    const receipt = await chain.provider.getTransactionReceipt(tx.hash);
-    if (receipt) {
-      if (receipt.status !== 1) throw Object.assign(new Error(`${method} reverted on chain`), { code: 'CALL_EXCEPTION', receipt });
-      return receipt;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 beforeAll(async () => {
   chain = await startChain(12);

@@ -26,7 +26,7 @@ describe('reentrancy', () => {
     const requests = [];
     for (let i = 0; i < 2; i++) {
       const receipt = await send(attacker, chain.wallets[8], 'attack', address, mint, '0x', { value: PRICE });
-      requests.push(parseMintRequested(receipt.logs.find((l: { address: string }) => l.address === address)));
+      requests.push(parseMintRequested(receipt.logs.find((l) => l.address === address)!));
     }
     expect(requests.map((r) => r.requester)).toEqual([attackerAddress, attackerAddress]);
     await advanceTime(chain.provider, 61);
@@ -83,7 +83,7 @@ describe('reentrancy on claim', () => {
     const attackerAddress = await attacker.getAddress();
     const mint = c.interface.encodeFunctionData('requestMint', [toUtf8Bytes('credit me')]);
     const receipt = await send(attacker, chain.wallets[8], 'attack', address, mint, '0x', { value: PRICE });
-    const r = parseMintRequested(receipt.logs.find((l: { address: string }) => l.address === address));
+    const r = parseMintRequested(receipt.logs.find((l) => l.address === address)!);
     // While its code refuses ether, a rejection credits it.
     const code = await chain.provider.getCode(attackerAddress);
     await chain.provider.send('anvil_setCode', [attackerAddress, '0x60006000fd']);

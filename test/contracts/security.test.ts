@@ -75,7 +75,7 @@ describe('2. a requester that refuses ether cannot block the end of its request'
     const rs: MintRequest[] = [];
     for (let i = 0; i < 2; i++) {
       const receipt = await send(requester, chain.wallets[8], 'attack', address, mint, '0x', { value: PRICE });
-      rs.push(parseMintRequested(receipt.logs.find((l: { address: string }) => l.address === address)));
+      rs.push(parseMintRequested(receipt.logs.find((l) => l.address === address)!));
     }
     // Make its receive() revert from now on.
     await chain.provider.send('anvil_setCode', [requesterAddress, '0x60006000fd']); // PUSH1 0 PUSH1 0 REVERT

@@ -1,4 +1,4 @@
-import { type Contract, hexlify, type JsonRpcProvider, randomBytes, type Signer, Wallet } from 'ethers';
+import { type Contract, hexlify, type JsonRpcProvider, randomBytes, type Signer, type TransactionReceipt, Wallet } from 'ethers';
 import {
   type CollectionParams,
   connectCollection,
@@ -94,7 +94,19 @@ export async function advanceTime(provider: JsonRpcProvider, seconds: number): P
   await provider.send('evm_mine', []);
 }
 
-/** Sends a transaction and returns its receipt (throws on revert, with the decoded custom error in `revert`). */
-export async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]) {
-  return (await (contract.connect(wallet) as Contract).getFunction(method)(...args)).wait();
+/**
+ * Sends a transaction and returns its receipt, polling for it (ethers' `wait()` can miss an automined block under load
+ * after an `evm_revert`). A call the chain refuses throws like ethers: CALL_EXCEPTION, with the decoded custom error in
+ * `revert` when the refusal comes from gas estimation; a mined revert throws CALL_EXCEPTION with its receipt.
+ */
+export async function send(contract: Contract, wallet: Wallet, method: string, ...args: unknown[]): Promise<TransactionReceipt> {
+  const tx = await (contract.connect(wallet) as Contract).getFunction(method)(...args);
+  for (;;) {
+    const receipt = await wallet.provider!.getTransactionReceipt(tx.hash);
+    if (receipt) {
+      if (receipt.status !== 1) throw Object.assign(new Error(`${method} reverted on chain`), { code: 'CALL_EXCEPTION', receipt });
+      return receipt;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
