@@ -4,13 +4,11 @@ import { NonceManager, Wallet } from 'ethers';
 import { createProvider } from '../chain/provider';
 import { AigcError } from '../errors';
 import { createClient } from '../sdk';
+import { resolveKey } from './keys';
+import { resolveTarget, type TargetFlags } from './target';
 
-export type MintCommandOptions = {
-  collection: string;
-  rpc: string;
-  key: string;
-  node?: string;
-  arweave: string;
+export type MintCommandOptions = TargetFlags & {
+  key?: string;
   to?: string;
   wait?: boolean;
   timeout: number;
@@ -18,28 +16,26 @@ export type MintCommandOptions = {
   json?: boolean;
 };
 
-/** `--key env:NAME`: the private key is read from that environment variable, never from the command line. */
-function readKey(spec: string): string {
-  const match = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(spec);
-  if (!match) throw new AigcError('INVALID_REQUEST', `--key must be env:NAME (the variable that holds the key), got "${spec}"`);
-  const key = process.env[match[1]];
-  if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
-    throw new AigcError('INVALID_REQUEST', `${match[1]} must hold a 0x-prefixed 32-byte private key`);
-  return key;
-}
-
 /**
  * `aigc mint "<prompt>"`: pays `requestMint` from the key, and with `--wait` follows the request to its token
  * (stages from the node's event stream, or the chain), saves the image, and checks the token's provenance.
  */
 export async function mintCommand(prompt: string, o: MintCommandOptions): Promise<void> {
-  const provider = createProvider(o.rpc);
+  const target = resolveTarget(o);
+  const key = await resolveKey(o.key, { fallbackEnv: 'AIGC_MINT_KEY', role: 'collector', devAccounts: target.devAccounts });
+  const provider = createProvider(target.rpcUrl);
   const say = (line: string) => {
     if (!o.json) console.error(line);
   };
   try {
-    const signer = new NonceManager(new Wallet(readKey(o.key), provider));
-    const client = createClient({ collection: o.collection, provider, signer, nodeUrl: o.node, arweaveUrl: o.arweave });
+    const signer = new NonceManager(new Wallet(key, provider));
+    const client = createClient({
+      collection: target.collection,
+      provider,
+      signer,
+      nodeUrl: target.nodeUrl,
+      arweaveUrl: target.arweaveUrl,
+    });
     const { request, txHash } = await client.requestMint({ prompt, to: o.to });
     say(`requested #${request.requestId} (tx ${txHash}); paid ${request.paid} wei`);
     if (!o.wait) {

@@ -2,22 +2,24 @@ import { createProvider } from '../chain/provider';
 import { AigcError } from '../errors';
 import { verifyToken } from '../provenance/verify';
 import { arweaveClient } from '../storage/arweave';
+import { resolveTarget, type TargetFlags } from './target';
 
-export type VerifyCommandOptions = { rpc: string; collection: string; arweave: string; fromBlock: number; json?: boolean };
+export type VerifyCommandOptions = TargetFlags & { fromBlock?: number; json?: boolean };
 
 /**
  * `aigc verify <tokenId>`: checks a token from public data alone (chain events and state, Arweave manifest and image)
  * and prints each check. Throws VERIFY_FAILED (exit code 4) when any check fails.
  */
 export async function verifyCommand(tokenId: bigint, o: VerifyCommandOptions): Promise<void> {
-  const provider = createProvider(o.rpc);
-  const arweave = arweaveClient(o.arweave);
+  const target = resolveTarget(o);
+  const provider = createProvider(target.rpcUrl);
+  const arweave = arweaveClient(target.arweaveUrl);
   try {
     const report = await verifyToken({
       provider,
-      collection: o.collection,
+      collection: target.collection,
       tokenId,
-      fromBlock: o.fromBlock,
+      fromBlock: o.fromBlock ?? target.fromBlock,
       download: async (id) => {
         const data = await arweave.transactions.getData(id, { decode: true });
         return typeof data === 'string' ? Buffer.from(data) : new Uint8Array(data as unknown as ArrayBuffer);
@@ -26,7 +28,7 @@ export async function verifyCommand(tokenId: bigint, o: VerifyCommandOptions): P
     if (o.json) {
       console.log(JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     } else {
-      console.log(`token ${tokenId} of ${o.collection}: owner ${report.owner}, ${report.tokenURI}`);
+      console.log(`token ${tokenId} of ${target.collection}: owner ${report.owner}, ${report.tokenURI}`);
       for (const c of report.checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.name}${c.ok ? '' : ` (${c.detail})`}`);
       if (report.attestation) console.log(`  attestation: ${report.attestation.type} — ${report.attestation.note}`);
       console.log(report.ok ? 'verified' : 'NOT verified');

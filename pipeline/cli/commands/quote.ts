@@ -1,0 +1,34 @@
+import { type Command, Option } from 'commander';
+import type { QuoteCommandOptions } from '../quote';
+import { address, examples, httpUrl, positiveInt } from './options';
+
+export function registerQuote(program: Command): void {
+  program
+    .command('quote')
+    .description('estimate the cost of minting N tokens of a template: Arweave fees and gas, per token and in total')
+    .option('--template <name|path>', 'collection template name, or path to a collection.json', 'genesis')
+    .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
+    .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
+    .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
+    .option(
+      '--arweave <url>',
+      'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL)',
+      httpUrl,
+      process.env.AIGC_ARWEAVE_URL || 'https://arweave.net',
+    )
+    .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
+    .option('--collection <address>', 'a deployed collection: estimate requestMint gas live and read its price', address)
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      examples(
+        'aigc quote --count 500 --rpc https://mainnet.base.org',
+        'aigc quote --template ./my/collection.json --image-bytes 1500000 --json',
+        'aigc quote --rpc http://127.0.0.1:8545 --collection 0x… --arweave http://127.0.0.1:1984',
+      ),
+    )
+    .action(async (opts: QuoteCommandOptions) => {
+      const { quoteCommand } = await import('../quote');
+      await quoteCommand(opts);
+    });
+}
