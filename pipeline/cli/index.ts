@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
 import { registerDemo } from './commands/demo';
+import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
@@ -18,7 +19,8 @@ const program = new Command()
   .version(APP_VERSION, '-V, --version')
   .option('-v, --verbose', 'print error details');
 
-for (const register of [registerInit, registerDemo, registerMint, registerVerify, registerQuote, registerNode]) register(program);
+for (const register of [registerInit, registerDev, registerDemo, registerMint, registerVerify, registerQuote, registerNode])
+  register(program);
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -1,0 +1,108 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { JsonRpcProvider } from 'ethers';
+import { type DevState, devStateSchema } from '../../pipeline/cli/project';
+import { until } from '../helpers/wait';
+
+jest.setTimeout(240_000);
+
+// A creator's path as README tells it, with the built binary: init a folder, keep `aigc dev` up in the background,
+// mint and verify from the folder with no flags, edit collection.json, stop with Ctrl-C.
+const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
+
+type Run = { code: number; stdout: string; stderr: string };
+const aigc = (cwd: string, ...args: string[]) =>
+  new Promise<Run>((resolve) => {
+    const env = { ...process.env, AIGC_MINT_KEY: '', AIGC_RPC_URL: '', AIGC_COLLECTION: '', AIGC_NODE_URL: '', AIGC_ARWEAVE_URL: '' };
+    const child = execFile(process.execPath, [CLI, ...args], { cwd, env, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end();
+  });
+
+let work: string;
+let folder: string;
+let dev: ChildProcess;
+let devErr = '';
+let exited: Promise<{ code: number | null; signal: string | null }>;
+const readState = (): DevState => devStateSchema.parse(JSON.parse(fs.readFileSync(path.join(folder, '.aigc', 'dev.json'), 'utf8')));
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-dev-'));
+  expect((await aigc(work, 'init', 'fox-club', '--yes', '--name', 'Fox Club', '--symbol', 'FOX')).code).toBe(0);
+  folder = path.join(work, 'fox-club');
+  // Its own process group: after it exits, nothing it started may be left in that group.
+  dev = spawn(process.execPath, [CLI, 'dev'], { cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  dev.stderr!.on('data', (d: Buffer) => (devErr += d.toString()));
+  dev.stdout!.resume();
+  exited = new Promise((resolve) => dev.once('exit', (code, signal) => resolve({ code, signal })));
+  await until('aigc dev is up', () => fs.existsSync(path.join(folder, '.aigc', 'dev.json')) || dev.exitCode !== null, 120_000);
+  expect({ exitCode: dev.exitCode, devErr }).toEqual({ exitCode: null, devErr: expect.stringContaining('node running') });
+});
+
+afterAll(async () => {
+  if (dev?.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('aigc dev', () => {
+  it('writes .aigc/dev.json with every URL and funded accounts', async () => {
+    const state = readState();
+    expect(state.pid).toBe(dev.pid);
+    expect(state.accounts.map((a) => a.role).slice(0, 3)).toEqual(['deployer', 'operator', 'collector']);
+    const provider = new JsonRpcProvider(state.rpcUrl, undefined, { staticNetwork: true });
+    expect(Number((await provider.getNetwork()).chainId)).toBe(state.chainId);
+    expect(await provider.getCode(state.collection)).not.toBe('0x');
+    provider.destroy();
+    for (const url of [`${state.nodeUrl}/healthz`, `${state.arweaveUrl}/info`, `${state.gatewayUrl}/healthz`])
+      expect((await fetch(url)).status).toBe(200);
+  });
+
+  it('mints and verifies from the folder with no flags', async () => {
+    const minted = await aigc(folder, 'mint', 'a red fox', '--wait', '--json', '--out', 'fox.png');
+    expect({ code: minted.code, stderr: minted.stderr }).toEqual({ code: 0, stderr: '' });
+    const result = JSON.parse(minted.stdout) as { tokenId: string; owner: string; verified: boolean; imagePath: string };
+    expect(result.verified).toBe(true);
+    expect(result.owner).toBe(readState().accounts.find((a) => a.role === 'collector')!.address);
+    expect(fs.readFileSync(path.join(folder, 'fox.png')).subarray(1, 4).toString()).toBe('PNG');
+
+    const verified = await aigc(folder, 'verify', result.tokenId);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/\nverified\n$/);
+  });
+
+  it('redeploys when collection.json changes, and keeps serving when the edit is invalid', async () => {
+    const file = path.join(folder, 'collection.json');
+    const before = readState().collection;
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { name: string; mint: { priceWei: string } };
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...json, name: 'Fox Club II', mint: { ...json.mint, priceWei: '20000000000000000' } }, null, 2),
+    );
+    await until('the redeploy', () => readState().collection !== before, 60_000);
+    const after = readState();
+    expect(after.nodeUrl).toBe(readState().nodeUrl);
+    const minted = await aigc(folder, 'mint', 'a fox in the snow', '--wait', '--json');
+    expect(minted.code).toBe(0);
+    expect(JSON.parse(minted.stdout)).toMatchObject({ verified: true });
+
+    fs.writeFileSync(file, JSON.stringify({ ...json, mint: { ...json.mint, maxSupply: 0 } }, null, 2));
+    await until('the invalid edit is reported', () => /not valid, still serving/.test(devErr), 30_000);
+    expect(devErr).toMatch(/mint\.maxSupply/);
+    expect(readState().collection).toBe(after.collection);
+  });
+
+  it('stops on SIGINT: exit 0 within 10 s, no process left, dev.json removed', async () => {
+    const { rpcUrl } = readState();
+    const sent = Date.now();
+    process.kill(dev.pid!, 'SIGINT');
+    const { code } = await exited;
+    expect(code).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(() => process.kill(-dev.pid!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    expect(fs.existsSync(path.join(folder, '.aigc', 'dev.json'))).toBe(false);
+    await expect(fetch(rpcUrl, { method: 'POST' })).rejects.toThrow();
+  });
+});
