@@ -166,11 +166,16 @@ export function startLeadership(o: LeadershipOptions): Leadership {
     }
   }
 
+  // Timers count from the event loop's cached clock, which lags `performance.now()` by however long the current
+  // turn of the loop has run: a timer may fire before the lease has expired by `now()`. It then waits again rather
+  // than give up, or a lease cut off from Redis (no renewal to notice it) would never end here.
   const armExpiry = (lease: LeaseImpl) => {
     clearTimeout(expiryTimer);
     expiryTimer = setTimeout(
       () => {
-        if (current === lease && !lease.valid) lose(lease, 'lease expired before it could be renewed');
+        if (current !== lease) return;
+        if (lease.valid) armExpiry(lease);
+        else lose(lease, 'lease expired before it could be renewed');
       },
       Math.max(0, lease.validUntil - now()) + 1,
     );

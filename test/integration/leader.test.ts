@@ -128,6 +128,8 @@ describe('leader lease', () => {
       expect(lease.valid).toBe(false);
       expect(a.leadership.isLeader).toBe(false);
       expect(() => currentLease(a.leadership)).toThrow();
+      // With no renewal to notice it, the expiry timer alone ends the term here.
+      await until('a deposed', () => a.events.some((e) => e.event === 'deposed'), TTL, 10);
       // Meanwhile another process may take the lock once it expires in Redis.
       const b = elect(key);
       await until('b elected', () => b.leadership.isLeader, 3 * TTL, 10);
@@ -137,6 +139,27 @@ describe('leader lease', () => {
       await a.leadership.stop();
       expect(b.leadership.isLeader).toBe(true); // a's stop released nothing of b's
     } finally {
+      await proxy.close();
+    }
+  });
+
+  it('ends the term even when the expiry timer fires before the lease has expired by the clock', async () => {
+    // Timers count from the event loop's cached time, which lags performance.now() by the length of the current
+    // turn: seen from now(), a timer can fire early. Simulated by setting now() back once the lease is cut off.
+    const key = `lease:${++keys}`;
+    const proxy = await startTcpProxy(Number(new URL(server.url).port));
+    const real = performance.now.bind(performance);
+    try {
+      const a = elect(key, { url: `redis://127.0.0.1:${new URL(proxy.url).port}` });
+      await until('a elected', () => a.events.some((e) => e.event === 'elected'), 5_000, 10);
+      await proxy.down();
+      const lease = currentLease(a.leadership);
+      jest.spyOn(performance, 'now').mockImplementation(() => real() - 60);
+      await until('a deposed', () => a.events.some((e) => e.event === 'deposed'), 3 * TTL, 10);
+      expect(lease.valid).toBe(false);
+      expect(real() - lease.validUntil).toBeGreaterThanOrEqual(60);
+    } finally {
+      jest.restoreAllMocks();
       await proxy.close();
     }
   });
