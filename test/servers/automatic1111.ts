@@ -1,4 +1,4 @@
-import { jsonExact, parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { jsonExact, parseJsonExact, lastRender, photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 /**
  * Stable Diffusion web UI's API (`--api`): `POST /sdapi/v1/txt2img` → `{images: [base64], parameters, info}` where
@@ -35,13 +35,7 @@ export async function startAutomatic1111Server({ auth }: { auth?: string } = {})
         state.faults.busy--;
         return sendJson(res, 503, { detail: 'Service Unavailable' });
       }
-      state.last = {
-        prompt: String(body.prompt),
-        negativePrompt: String(body.negative_prompt ?? ''),
-        seed: pyInt(body.seed) ?? -1n,
-        width: Number(body.width),
-        height: Number(body.height),
-      };
+      state.last = lastRender(body);
       interrupted = false;
       const cancelled = await renderTime(state.faults.delayMs, state.faults.hang, () => interrupted || state.closed);
       if (state.faults.fail) {

@@ -1,4 +1,4 @@
-import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { parseJsonExact, lastRender, photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 /**
  * Cog's HTTP API (self-hosted container): `PUT /predictions/{id}` `{input}` runs synchronously and answers the
@@ -40,13 +40,7 @@ export async function startCogServer(): Promise<WireServer & { status: string }>
         if (state.faults.busy > 0) state.faults.busy--;
         return sendJson(res, 409, { detail: 'Already running a prediction' });
       }
-      state.last = {
-        prompt: input.prompt,
-        negativePrompt: String(input.negative_prompt ?? ''),
-        seed: pyInt(input.seed) ?? -1n,
-        width: Number(input.width),
-        height: Number(input.height),
-      };
+      state.last = lastRender(input);
       const job = { cancelled: false, done: Promise.resolve<unknown>(undefined) };
       job.done = (async () => {
         const started = new Date().toISOString();

@@ -4,6 +4,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
+/** The gateway fields of a render request in the A1111/Cog/Replicate input shape (`negative_prompt`, Python ints). */
+export function lastRender(input: Record<string, unknown>): NonNullable<WireServer['last']> {
+  return {
+    prompt: String(input.prompt),
+    negativePrompt: String(input.negative_prompt ?? ''),
+    seed: pyInt(input.seed) ?? -1n,
+    width: Number(input.width),
+    height: Number(input.height),
+  };
+}
+
 /** What a wire-protocol test server received, in the gateway's terms, and the faults it should inject. */
 export type WireServer = {
   url: string;

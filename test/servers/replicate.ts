@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseJsonExact, photo, pyInt, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
+import { parseJsonExact, lastRender, photo, readBody, renderTime, sendJson, startWireServer, type WireServer } from './common';
 
 type Pred = {
   id: string;
@@ -55,13 +55,7 @@ export async function startReplicateServer({ token }: { token: string }): Promis
         });
       }
       if (!create && !body.version) return sendJson(res, 422, { title: 'Invalid version', detail: 'version is required', status: 422 });
-      state.last = {
-        prompt: input.prompt,
-        negativePrompt: String(input.negative_prompt ?? ''),
-        seed: pyInt(input.seed) ?? -1n,
-        width: Number(input.width),
-        height: Number(input.height),
-      };
+      state.last = lastRender(input);
       const id = randomUUID().replace(/-/g, '').slice(0, 26);
       const pred: Pred = {
         id,
