@@ -37,7 +37,7 @@ export type MeasureSampleParameters = {
  * a prompt of `maxPromptBytes` and TEE attestation fields (the largest variant).
  *
  * @example
- * const { imageBytes, manifestBytes } = await measureSample({ template: loadTemplate('genesis') });
+ * const { imageBytes, manifestBytes } = await measureSample({ template: loadTemplate('open-prompt') });
  */
 export async function measureSample({ template, format = 'png', imageBytes }: MeasureSampleParameters): Promise<SampleSizes> {
   const { width, height } = template.render;

@@ -12,7 +12,7 @@ import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/
 import { loadTemplate } from '../../pipeline/template';
 import { requestMints } from './mint';
 
-export const template = loadTemplate('genesis');
+export const template = loadTemplate('open-prompt');
 export { PRICE } from './mint';
 
 /** anvil + arlocal + gateway + a private redis-server + a deployed collection, for node tests. */
