@@ -5,6 +5,7 @@ import { registerDemo } from './commands/demo';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
+import { registerPreview } from './commands/preview';
 import { registerQuote } from './commands/quote';
 import { registerVerify } from './commands/verify';
 import { reportError } from './exit';
@@ -18,7 +19,8 @@ const program = new Command()
   .version(APP_VERSION, '-V, --version')
   .option('-v, --verbose', 'print error details');
 
-for (const register of [registerInit, registerDemo, registerMint, registerVerify, registerQuote, registerNode]) register(program);
+for (const register of [registerInit, registerDemo, registerMint, registerVerify, registerQuote, registerPreview, registerNode])
+  register(program);
 
 program.parseAsync().then(
   () => process.exit(0),
