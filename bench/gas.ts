@@ -17,7 +17,7 @@ export async function run(): Promise<Record<string, unknown>> {
   try {
     const provider = createProvider(anvil.rpcUrl, 50);
     const [deployer, operator, ...collectors] = anvil.privateKeys.map((k) => new Wallet(k, provider));
-    const template = loadTemplate('genesis');
+    const template = loadTemplate('open-prompt');
     const price = BigInt(template.mint.priceWei);
     const prompt = toUtf8Bytes('a lighthouse on a basalt cliff at dawn, soft light, film gra'); // 60 bytes
     if (prompt.length !== 60) throw new Error(`bench prompt must be 60 bytes, is ${prompt.length}`);

@@ -77,7 +77,7 @@ const configSchema = z.object({
     .object({
       address: address.optional(),
       /** The template whose render settings the node applies: a name under templates/collections, or a path to a collection.json. */
-      template: templateRef.default('genesis'),
+      template: templateRef.default('open-prompt'),
     })
     .prefault({}),
   /**
@@ -88,7 +88,7 @@ const configSchema = z.object({
     .array(
       z.strictObject({
         address,
-        template: templateRef.default('genesis'),
+        template: templateRef.default('open-prompt'),
         startBlock: int(0).optional(),
         chain: z.strictObject(chainFields).partial().optional(),
       }),

@@ -5,75 +5,133 @@ import { AigcError } from './errors';
 
 const side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
+/** Attribute names the node writes itself; a trait may not take one. */
+const RESERVED_ATTRIBUTES = ['model', 'backend', 'seed', 'size'];
+
+/** `{Name}` in the prompt frame: the value drawn for trait `Name`. */
+export const TRAIT_SLOT = /\{([^{}]*)\}/g;
+
+/**
+ * `traits`: an ordered list of traits, each drawn once per token from the render seed with the weights given (see
+ * `pickTraits`). The order matters: trait i draws from keccak256(renderSeed, i), so reordering changes the draws.
+ */
+export const traitsSchema = z
+  .array(
+    z.strictObject({
+      name: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9 _-]{0,31}$/, '1-32 letters, digits, spaces, _ or -, starting with a letter')
+        .refine((n) => !RESERVED_ATTRIBUTES.includes(n.toLowerCase()), 'Model, Backend, Seed and Size are set by the node')
+        .describe('Trait name: the attribute trait_type, and the {Name} slot in the prompt frame'),
+      values: z
+        .array(
+          z.strictObject({
+            value: z.string().min(1).max(100).describe('What the slot is filled with and the attribute says'),
+            weight: z.number().int().min(1).max(1_000_000).describe('Relative odds: weight / sum of the weights of this trait'),
+          }),
+        )
+        .min(1)
+        .max(100)
+        .refine((vs) => new Set(vs.map((v) => v.value)).size === vs.length, 'values must be unique within a trait'),
+    }),
+  )
+  .min(1)
+  .max(16)
+  .refine((ts) => new Set(ts.map((t) => t.name.toLowerCase())).size === ts.length, 'trait names must be unique (ignoring case)')
+  .describe('Traits drawn per token from its render seed, weighted; recorded as attributes and filling {Name} slots');
+
+/** Refuses a `{Slot}` of the prompt frame that names no trait, with the field named. */
+function checkTraitSlots(
+  t: { traits?: { name: string }[]; render: { promptPrefix: string; promptSuffix: string } },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set((t.traits ?? []).map((trait) => trait.name));
+  for (const field of ['promptPrefix', 'promptSuffix'] as const) {
+    for (const [, slot] of t.render[field].matchAll(TRAIT_SLOT)) {
+      if (!names.has(slot))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['render', field],
+          message: `{${slot}} names no trait${names.size ? ` (traits: ${[...names].join(', ')})` : ' (the template has no traits)'}`,
+        });
+    }
+  }
+}
+
 /**
  * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
  * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
  */
-export const collectionTemplateSchema = z.strictObject({
-  /** The JSON Schema the file points editors at; ignored by the code. */
-  $schema: z.string().optional(),
-  name: z.string().min(1).max(100).describe('Collection name (ERC-721 name)'),
-  symbol: z
-    .string()
-    .regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits')
-    .describe('Token symbol: 1-11 upper-case letters or digits'),
-  description: z.string().max(2_000).describe('Collection description shown by marketplaces'),
-  mint: z.strictObject({
-    /** Price of one mint in wei, as a decimal string (wei amounts overflow JSON numbers). */
-    priceWei: z
+export const collectionTemplateSchema = z
+  .strictObject({
+    /** The JSON Schema the file points editors at; ignored by the code. */
+    $schema: z.string().optional(),
+    name: z.string().min(1).max(100).describe('Collection name (ERC-721 name)'),
+    symbol: z
       .string()
-      .regex(/^\d{1,28}$/, 'a decimal number of wei, as a string')
-      .describe('Price of one mint in wei, as a decimal string (0.01 ETH = "10000000000000000")'),
-    maxSupply: z.number().int().min(1).max(0xffffffff).describe('Most tokens that can ever be minted'),
-    maxPromptBytes: z.number().int().min(1).max(0xffff).describe('Longest collector prompt, in UTF-8 bytes'),
-    /** Seconds from a request to its deadline: fulfil before, refund from (the contract allows 60 s … 30 days). */
-    refundDelaySeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(30 * 24 * 3600)
-      .describe('Seconds from a mint request to its deadline: fulfilled before, refundable after (60 s to 30 days)'),
-    /** Unix seconds the mint opens / closes; absent = open now / never closes. */
-    mintStart: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 40 - 1)
-      .optional(),
-    mintEnd: z
-      .number()
-      .int()
-      .min(1)
-      .max(2 ** 40 - 1)
-      .optional(),
-    /** Requests per wallet; absent = unlimited. */
-    walletLimit: z.number().int().min(1).max(0xffff).optional().describe('Mint requests per wallet; absent = unlimited'),
-  }),
-  royalty: z
-    .strictObject({
-      /** Receives ERC-2981 royalties; absent = the deployer. */
-      receiver: z
+      .regex(/^[A-Z0-9]{1,11}$/, '1-11 upper-case letters or digits')
+      .describe('Token symbol: 1-11 upper-case letters or digits'),
+    description: z.string().max(2_000).describe('Collection description shown by marketplaces'),
+    mint: z.strictObject({
+      /** Price of one mint in wei, as a decimal string (wei amounts overflow JSON numbers). */
+      priceWei: z
         .string()
-        .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
+        .regex(/^\d{1,28}$/, 'a decimal number of wei, as a string')
+        .describe('Price of one mint in wei, as a decimal string (0.01 ETH = "10000000000000000")'),
+      maxSupply: z.number().int().min(1).max(0xffffffff).describe('Most tokens that can ever be minted'),
+      maxPromptBytes: z.number().int().min(1).max(0xffff).describe('Longest collector prompt, in UTF-8 bytes'),
+      /** Seconds from a request to its deadline: fulfil before, refund from (the contract allows 60 s … 30 days). */
+      refundDelaySeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(30 * 24 * 3600)
+        .describe('Seconds from a mint request to its deadline: fulfilled before, refundable after (60 s to 30 days)'),
+      /** Unix seconds the mint opens / closes; absent = open now / never closes. */
+      mintStart: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 40 - 1)
         .optional(),
-      /** The contract caps royalties at 10 %. */
-      bps: z.number().int().min(0).max(1_000).describe('ERC-2981 royalty in basis points (500 = 5 %); at most 1000'),
-    })
-    .optional(),
-  /** ERC-7572 collection metadata: URIs (ar://, ipfs://, https://) of the collection's image and banner, and its site. */
-  image: z.string().url().optional(),
-  bannerImage: z.string().url().optional(),
-  externalLink: z.string().url().optional(),
-  render: z.strictObject({
-    width: side,
-    height: side,
-    /** Prepended/appended to every collector prompt: the collection's style. */
-    promptPrefix: z.string().max(500).default('').describe('Prepended to every collector prompt'),
-    promptSuffix: z.string().max(500).default('').describe("Appended to every collector prompt: the collection's style"),
-    negativePrompt: z.string().max(1_000).default('').describe('What the renderer should avoid'),
-    model: z.string().min(1).optional(),
-  }),
-});
+      mintEnd: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 40 - 1)
+        .optional(),
+      /** Requests per wallet; absent = unlimited. */
+      walletLimit: z.number().int().min(1).max(0xffff).optional().describe('Mint requests per wallet; absent = unlimited'),
+    }),
+    royalty: z
+      .strictObject({
+        /** Receives ERC-2981 royalties; absent = the deployer. */
+        receiver: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
+          .optional(),
+        /** The contract caps royalties at 10 %. */
+        bps: z.number().int().min(0).max(1_000).describe('ERC-2981 royalty in basis points (500 = 5 %); at most 1000'),
+      })
+      .optional(),
+    /** ERC-7572 collection metadata: URIs (ar://, ipfs://, https://) of the collection's image and banner, and its site. */
+    image: z.string().url().optional(),
+    bannerImage: z.string().url().optional(),
+    externalLink: z.string().url().optional(),
+    render: z.strictObject({
+      width: side,
+      height: side,
+      /** Prepended/appended to every collector prompt: the collection's style. */
+      promptPrefix: z.string().max(500).default('').describe('Prepended to every collector prompt'),
+      promptSuffix: z.string().max(500).default('').describe("Appended to every collector prompt: the collection's style"),
+      negativePrompt: z.string().max(1_000).default('').describe('What the renderer should avoid'),
+      model: z.string().min(1).optional(),
+    }),
+    traits: traitsSchema.optional(),
+  })
+  .superRefine(checkTraitSlots);
+
+export type TraitDefinition = z.infer<typeof traitsSchema>[number];
 
 export type CollectionTemplate = Omit<z.infer<typeof collectionTemplateSchema>, '$schema'>;
 

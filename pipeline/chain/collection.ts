@@ -121,7 +121,7 @@ export function paramsFromTemplate(
  * Deploys a collection from a template (a factory too, unless one is given) with `operator` as its signer.
  *
  * @example
- * const { address } = await deployFromTemplate({ deployer, template: loadTemplate('genesis'), operator });
+ * const { address } = await deployFromTemplate({ deployer, template: loadTemplate('open-prompt'), operator });
  */
 export async function deployFromTemplate({
   deployer,

@@ -62,7 +62,7 @@ export type RunDemoParameters = {
 export async function runDemo({
   count = 5,
   dataDir = path.join('.aigc', 'demo'),
-  template: templateName = 'genesis',
+  template: templateName = 'open-prompt',
   attester: attesterKind = 'operator',
   print = console.log,
 }: RunDemoParameters = {}): Promise<DemoRow[]> {

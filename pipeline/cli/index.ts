@@ -6,6 +6,7 @@ import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
+import { registerPreview } from './commands/preview';
 import { registerQuote } from './commands/quote';
 import { registerVerify } from './commands/verify';
 import { reportError } from './exit';
@@ -19,7 +20,16 @@ const program = new Command()
   .version(APP_VERSION, '-V, --version')
   .option('-v, --verbose', 'print error details');
 
-for (const register of [registerInit, registerDev, registerDemo, registerMint, registerVerify, registerQuote, registerNode])
+for (const register of [
+  registerInit,
+  registerPreview,
+  registerDev,
+  registerDemo,
+  registerMint,
+  registerVerify,
+  registerQuote,
+  registerNode,
+])
   register(program);
 
 program.parseAsync().then(

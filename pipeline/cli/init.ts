@@ -104,7 +104,7 @@ async function ask(opts: InitCommandOptions): Promise<{ template: string; overri
       await clack.select<string>({
         message: 'Template',
         options: names.map((value) => ({ value, label: value, hint: loadTemplate(value).name })),
-        initialValue: names.includes('genesis') ? 'genesis' : names[0],
+        initialValue: names.includes('open-prompt') ? 'open-prompt' : names[0],
       }),
     );
   }
@@ -173,7 +173,7 @@ export async function initCommand(dirArg: string, opts: InitCommandOptions): Pro
   const dir = path.resolve(dirArg);
   checkTarget(dir, Boolean(opts.force));
   const interactive = !opts.yes && !opts.json && Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  const { template, overrides } = interactive ? await ask(opts) : { template: opts.template ?? 'genesis', overrides: opts };
+  const { template, overrides } = interactive ? await ask(opts) : { template: opts.template ?? 'open-prompt', overrides: opts };
   if (!template.endsWith('.json') && !listTemplates().includes(template)) {
     throw new AigcError(
       'TEMPLATE_INVALID',

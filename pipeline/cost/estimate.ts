@@ -49,7 +49,7 @@ export type EstimateMintCostParameters = {
  * and batched), all at the chain's current maxFeePerGas.
  *
  * @example
- * const cost = await estimateMintCost({ template: loadTemplate('genesis'), count: 100, arweave: 'https://arweave.net', rpc });
+ * const cost = await estimateMintCost({ template: loadTemplate('open-prompt'), count: 100, arweave: 'https://arweave.net', rpc });
  */
 export async function estimateMintCost({
   template,

@@ -6,6 +6,7 @@ import type { OutputFormat } from '../../protocol/gateway';
 import { modelHash } from '../provenance/model-hash';
 import { buildManifest, serializeManifest } from '../storage/manifest';
 import type { CollectionTemplate } from '../template';
+import { framePrompt, pickTraits, TRAIT_DRAW_METHOD } from '../templates/traits';
 
 /** A typical collector prompt for the sample render. */
 const SAMPLE_PROMPT = 'a lighthouse on a basalt cliff at dawn';
@@ -37,13 +38,14 @@ export type MeasureSampleParameters = {
  * a prompt of `maxPromptBytes` and TEE attestation fields (the largest variant).
  *
  * @example
- * const { imageBytes, manifestBytes } = await measureSample({ template: loadTemplate('genesis') });
+ * const { imageBytes, manifestBytes } = await measureSample({ template: loadTemplate('open-prompt') });
  */
 export async function measureSample({ template, format = 'png', imageBytes }: MeasureSampleParameters): Promise<SampleSizes> {
   const { width, height } = template.render;
   let bytes = imageBytes;
   if (bytes === undefined) {
-    const prompt = `${template.render.promptPrefix}${SAMPLE_PROMPT}${template.render.promptSuffix}`;
+    const sampleSeed = `0x${SAMPLE_SEED.toString(16).padStart(64, '0')}`;
+    const prompt = framePrompt(template.render, SAMPLE_PROMPT, pickTraits(template.traits, sampleSeed));
     const rendered = await renderLocal({ prompt, negativePrompt: template.render.negativePrompt, seed: SAMPLE_SEED, width, height });
     const provenance = {
       requestId: '4294967295',
@@ -55,6 +57,11 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
   }
 
   const prompt = 'a'.repeat(template.mint.maxPromptBytes);
+  // The longest value of each trait: an upper bound of what the manifest records.
+  const longest = (template.traits ?? []).map((t) => ({
+    trait_type: t.name,
+    value: t.values.reduce((a, b) => (b.value.length > a.value.length ? b : a)).value,
+  }));
   const manifest = buildManifest({
     collectionName: template.name,
     description: template.description,
@@ -66,7 +73,7 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
       tokenId: '4294967295',
       prompt,
       promptHash: keccak256(toUtf8Bytes(prompt)),
-      renderedPrompt: `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`,
+      renderedPrompt: framePrompt(template.render, prompt, longest),
       negativePrompt: template.render.negativePrompt,
       seed: `0x${'f'.repeat(64)}`,
       requestBlockHash: `0x${'f'.repeat(64)}`,
@@ -79,6 +86,7 @@ export async function measureSample({ template, format = 'png', imageBytes }: Me
       generatedAt: new Date(0).toISOString(),
       signer: ZeroAddress,
       attestation: { type: 'tee', document: 'x'.repeat(43), provider: 'sev_guest' },
+      ...(template.traits ? { traits: { method: TRAIT_DRAW_METHOD, table: template.traits, values: longest } } : {}),
     },
   });
   return {

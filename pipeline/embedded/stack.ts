@@ -1,12 +1,10 @@
-import type { Server } from 'node:http';
 import path from 'node:path';
-import { createGatewayApp } from '../../services/diffusion-gateway/app';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { arweaveClient, loadWallet } from '../storage/arweave';
 import { type Anvil, startAnvil } from './anvil';
 import { type ArlocalHandle, startArlocal } from './arlocal';
-import { freePort } from './ports';
+import { startEmbeddedGateway } from './gateway';
 import { ensureRedis, type RedisHandle } from './redis';
 
 export type EmbeddedStack = {
@@ -65,23 +63,9 @@ export async function startEmbeddedStack({
     const address = await arweaveClient(arlocal.url).wallets.jwkToAddress(jwk);
     await fetch(`${arlocal.url}/mint/${address}/1000000000000000`); // 1,000 AR of test tokens
 
-    const server: Server = await timed('gateway', async () => {
-      const port = await freePort();
-      // CLIP cuts long prompts silently; the embedded stack does the same rather than refusing (and refunding) them.
-      const app = createGatewayApp({ backend, prompt: { overflow: 'truncate' } });
-      return new Promise<Server>((resolve) => {
-        const s = app.listen(port, '127.0.0.1', () => resolve(s));
-      });
-    });
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    const { port } = server.address() as { port: number };
-    return { anvil, arlocal, redis, gatewayUrl: `http://127.0.0.1:${port}`, arweaveWalletPath, stop };
+    const gateway = await timed('gateway', () => startEmbeddedGateway({ backend }));
+    stops.push(gateway.stop);
+    return { anvil, arlocal, redis, gatewayUrl: gateway.url, arweaveWalletPath, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -9,6 +9,8 @@ import { modelHash } from './model-hash';
 import { type AttestationSummary, checkAttestation } from './verify-attestation';
 import { fulfillmentDomain, recoverFulfillmentSigner } from './typed-data';
 import { collectionReads } from '../chain/typed-reads';
+import { traitsSchema } from '../template';
+import { pickTraits } from '../templates/traits';
 
 export type VerifyCheck = { name: string; ok: boolean; detail?: string };
 
@@ -99,6 +101,7 @@ export async function verifyToken({
     a.renderSeed === renderSeed,
     `manifest ${a.renderSeed}, recomputed ${renderSeed}`,
   );
+  checkTraits(manifest, renderSeed, check);
   check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === req.promptHash);
   check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
 
@@ -155,4 +158,41 @@ export async function verifyToken({
 
   report.ok = checks.every((c) => c.ok);
   return report;
+}
+
+/**
+ * A manifest with `aigc.traits`: the values drawn again from the recomputed render seed with the manifest's trait
+ * table must equal the recorded ones, and each trait must appear once in `attributes` with that value.
+ */
+function checkTraits(manifest: TokenManifest, renderSeed: string, check: (name: string, ok: boolean, detail?: string) => void): void {
+  const recorded = manifest.aigc.traits;
+  if (recorded === undefined) return;
+  const table = traitsSchema.safeParse(recorded.table);
+  if (!table.success) {
+    check('traits are drawn from the render seed', false, `aigc.traits.table is not a valid trait table: ${table.error.issues[0].message}`);
+    return;
+  }
+  const drawn = pickTraits(table.data, renderSeed);
+  const show = (ts: { trait_type: string; value: unknown }[] | undefined) =>
+    (ts ?? []).map((t) => `${t.trait_type}=${String(t.value)}`).join(', ');
+  check(
+    'traits are drawn from the render seed',
+    JSON.stringify(drawn) === JSON.stringify(recorded.values?.map((t) => ({ trait_type: t.trait_type, value: t.value }))),
+    `manifest ${show(recorded.values)}, recomputed ${show(drawn)}`,
+  );
+  const attributes = Array.isArray(manifest.attributes) ? manifest.attributes : [];
+  const wrong = drawn.filter((t) => {
+    const found = attributes.filter((a) => a.trait_type === t.trait_type);
+    return found.length !== 1 || found[0].value !== t.value;
+  });
+  check(
+    'attributes state the drawn traits',
+    wrong.length === 0,
+    wrong
+      .map(
+        (t) =>
+          `${t.trait_type}: attributes say ${show(attributes.filter((a) => a.trait_type === t.trait_type)) || 'nothing'}, drawn ${t.value}`,
+      )
+      .join('; '),
+  );
 }

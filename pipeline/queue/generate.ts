@@ -17,6 +17,7 @@ import { type BundlePublisher, type ItemSigner, signItem } from '../storage/bund
 import { buildManifest, serializeManifest } from '../storage/manifest';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { CollectionTemplate } from '../template';
+import { framePrompt, traitProvenance } from '../templates/traits';
 import { enqueueRefund } from './fulfill';
 import { toJobError } from './job-error';
 import type { ChainWriteJobData, GenerateJobData } from './jobs';
@@ -81,7 +82,6 @@ type StageOutput = {
  */
 export function createGenerateProcessor(deps: GenerateStageDeps) {
   const { gateway, store, signer, template, redis, logger, publishing } = deps;
-  const frame = (prompt: string) => `${template.render.promptPrefix}${prompt}${template.render.promptSuffix}`;
 
   return async function processGenerate(job: Job<GenerateJobData>, token?: string): Promise<{ manifestId: string }> {
     const { chainId, collection, request } = job.data;
@@ -148,6 +148,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     };
 
     const renderSeed = renderSeedOf(request);
+    // Drawn from the render seed, so the same on every retry and recomputable by `aigc verify`.
+    const traits = traitProvenance(template.traits, renderSeed);
     if (!out.imageId) {
       // Re-enqueued after a restart or a wiped Redis: do not render for a request that has already ended.
       const [closed, head] = await Promise.all([closedState(deps.contract, request), deps.contract.runner!.provider!.getBlock('latest')]);
@@ -165,7 +167,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       let generated;
       try {
         generated = await gateway.generate({
-          prompt: frame(request.prompt),
+          prompt: framePrompt(template.render, request.prompt, traits?.values),
           negativePrompt: template.render.negativePrompt,
           seed: renderSeed,
           width: template.render.width,
@@ -241,6 +243,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           generatedAt: out.generatedAt!,
           signer: signerAddress,
           attestation: deps.attestation,
+          ...(traits ? { traits } : {}),
         },
       });
       // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:

@@ -1,4 +1,5 @@
 import type { ModelInfo } from '../../protocol/gateway';
+import type { TraitDefinition } from '../template';
 
 /** Who vouches for the provenance signer key. */
 export type AttesterKind = 'operator' | 'tee' | 'simulated';
@@ -16,6 +17,17 @@ export type ManifestAttestation = {
   document?: string;
   /** configfs-tsm provider that produced the quote (`tee` only). */
   provider?: string;
+};
+
+/**
+ * The traits a token drew (`aigc.traits`): the collection's trait table, how values are drawn from the render seed,
+ * and what was drawn. `aigc verify` draws again from the recomputed render seed and compares with `values` and with
+ * the manifest's `attributes`.
+ */
+export type ProvenanceTraits = {
+  method: string;
+  table: TraitDefinition[];
+  values: { trait_type: string; value: string }[];
 };
 
 /** The `aigc` block of a token's metadata: everything needed to check how the image was made. */
@@ -46,6 +58,8 @@ export type AigcProvenance = {
   signer: string;
   /** Who vouches for the signer key: operator key, TEE (with its attestation document) or simulated. */
   attestation: ManifestAttestation;
+  /** Traits drawn from the render seed, for templates with `traits`; absent otherwise. */
+  traits?: ProvenanceTraits;
 };
 
 /**
@@ -89,6 +103,7 @@ export function buildManifest({ collectionName, description, imageId, provenance
       { trait_type: 'Backend', value: provenance.model.backend },
       { trait_type: 'Seed', value: provenance.backendSeed },
       { trait_type: 'Size', value: `${provenance.params.width}x${provenance.params.height}` },
+      ...(provenance.traits?.values ?? []),
     ],
     prompt: provenance.prompt,
     aigc_type: 'image',

@@ -44,12 +44,12 @@ export async function startChain(accounts = 12): Promise<ChainFixture> {
 
 export { PRICE } from './mint';
 
-/** Creates a collection with the genesis template's settings, overridden by `override`. */
+/** Creates a collection with the open-prompt template's settings, overridden by `override`. */
 export async function newCollection(
   chain: ChainFixture,
   override: Omit<Partial<CollectionParams>, 'mint'> & { mint?: Partial<CollectionParams['mint']> } = {},
 ): Promise<Contract> {
-  const base = paramsFromTemplate(loadTemplate('genesis'), chain.owner.address, chain.operator.address);
+  const base = paramsFromTemplate(loadTemplate('open-prompt'), chain.owner.address, chain.operator.address);
   const params = { ...base, ...override, mint: { ...base.mint, ...override.mint } };
   const { address } = await createCollection({ deployer: chain.owner, factory: chain.factory, params });
   return connectCollection(address, chain.provider);

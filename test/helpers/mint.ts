@@ -2,8 +2,8 @@ import { type Contract, type Signer, toUtf8Bytes, Wallet } from 'ethers';
 import { type MintRequest, MINT_REQUESTED_TOPIC, parseMintRequested } from '../../pipeline/chain/request';
 import { loadTemplate } from '../../pipeline/template';
 
-/** The genesis template's mint price. */
-export const PRICE = BigInt(loadTemplate('genesis').mint.priceWei);
+/** The open-prompt template's mint price. */
+export const PRICE = BigInt(loadTemplate('open-prompt').mint.priceWei);
 
 /**
  * Sends requestMint from `wallet` — or requestMintFor(`recipient`, …) when `recipient` is given — waits for the

@@ -9,13 +9,13 @@ import type { MintRequest } from '../../pipeline/chain/request';
 import { type Config, type ConfigInput, loadConfig, mergeConfig, type Tree } from '../../pipeline/config';
 import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
 import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
-import { loadTemplate } from '../../pipeline/template';
+import { type CollectionTemplate, loadTemplate } from '../../pipeline/template';
 import { requestMints } from './mint';
 
-export const template = loadTemplate('genesis');
+export const template = loadTemplate('open-prompt');
 export { PRICE } from './mint';
 
-/** anvil + arlocal + gateway + a private redis-server + a deployed collection, for node tests. */
+/** anvil + arlocal + gateway + a private redis-server + a collection deployed from `template` (open-prompt by default), for node tests. */
 export type NodeFixture = {
   stack: EmbeddedStack;
   redis: RedisHandle;
@@ -33,14 +33,15 @@ export type NodeFixture = {
 export async function startNodeFixture({
   backend,
   accounts,
-}: { backend?: DiffusionBackend; accounts?: number } = {}): Promise<NodeFixture> {
+  template: collectionTemplate = template,
+}: { backend?: DiffusionBackend; accounts?: number; template?: CollectionTemplate } = {}): Promise<NodeFixture> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-node-'));
   const redis = await spawnRedisServer();
   const stack = await startEmbeddedStack({ dataDir, redisUrl: redis.url, backend, accounts });
   const provider = createProvider(stack.anvil.rpcUrl, 100);
   const deployer = new Wallet(stack.anvil.privateKeys[0], provider);
   const operator = new Wallet(stack.anvil.privateKeys[1]);
-  const deployed = await deployFromTemplate({ deployer, template, operator: operator.address });
+  const deployed = await deployFromTemplate({ deployer, template: collectionTemplate, operator: operator.address });
   const base: ConfigInput = {
     dataDir,
     logLevel: 'silent',

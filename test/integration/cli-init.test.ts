@@ -33,7 +33,7 @@ describe('aigc init', () => {
   const templates = fs.readdirSync(TEMPLATES).filter((name) => fs.existsSync(path.join(TEMPLATES, name, 'collection.json')));
 
   it('ships more than one template', () => {
-    expect(templates).toEqual(expect.arrayContaining(['genesis', 'avatar']));
+    expect(templates).toEqual(expect.arrayContaining(['open-prompt', 'avatar']));
   });
 
   it.each(templates)('init --yes --template %s writes the folder; collection.json validates and points at its schema', async (name) => {

@@ -13,7 +13,7 @@ import { loadTemplate } from '../../pipeline/template';
 jest.setTimeout(60_000);
 
 const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-const template = loadTemplate('genesis');
+const template = loadTemplate('open-prompt');
 let anvil: Anvil;
 let arlocal: ArlocalHandle;
 let provider: JsonRpcProvider;

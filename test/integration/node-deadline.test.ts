@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('a request past its deadline', () => {
   it('is refunded by the node, never rendered, and a fresh one is still minted', async () => {
     const [late] = await sendRequests(f, ['a lantern in the rain']);
-    // The node was down past the deadline (the genesis template gives an hour).
+    // The node was down past the deadline (the open-prompt template gives an hour).
     await f.provider.send('evm_increaseTime', [Number(late.deadline) - (await f.provider.getBlock('latest'))!.timestamp + 1]);
     await f.provider.send('evm_mine', []);
     const [fresh] = await sendRequests(f, ['a lantern in the sun']);

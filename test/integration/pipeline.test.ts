@@ -24,7 +24,7 @@ import { untilLogs } from '../helpers/wait';
 // The demo's flow on real anvil, arlocal and Redis: three collectors, one operator node.
 jest.setTimeout(120_000);
 
-const template = loadTemplate('genesis');
+const template = loadTemplate('open-prompt');
 const PROMPTS = ['a quiet harbour at night', 'zwei "Katzen" im Schnee\nunter Sternen', '灯台と海 🌊'];
 
 let stack: EmbeddedStack;

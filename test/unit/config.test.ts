@@ -97,14 +97,14 @@ describe('config', () => {
 
 describe('collection templates', () => {
   it('ships a valid default template', () => {
-    const t = loadTemplate('genesis');
+    const t = loadTemplate('open-prompt');
     expect(t.symbol).toBe('DREAM');
     expect(BigInt(t.mint.priceWei)).toBeGreaterThan(0n);
   });
 
   it('refuses a bad template naming every bad field', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-')), 'collection.json');
-    const good = JSON.parse(fs.readFileSync(path.join(__dirname, '../../templates/collections/genesis/collection.json'), 'utf8'));
+    const good = JSON.parse(fs.readFileSync(path.join(__dirname, '../../templates/collections/open-prompt/collection.json'), 'utf8'));
     fs.writeFileSync(file, JSON.stringify({ ...good, symbol: 'lower', render: { ...good.render, width: 500 }, extra: 1 }));
     let error: unknown;
     try {
@@ -129,7 +129,7 @@ describe('collection templates', () => {
         env: { AIGC_RPC_URL: 'http://rpc-one', AIGC_COLLECTION: A, AIGC_CONFIRMATIONS: '2', AIGC_START_BLOCK: '10' },
         overrides: {
           collections: [
-            { address: B, template: 'genesis', startBlock: 50 },
+            { address: B, template: 'open-prompt', startBlock: 50 },
             { address: C, chain: { rpcUrl: 'http://rpc-two', confirmations: 7, startBlock: 99 } },
           ],
         },

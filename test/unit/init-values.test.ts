@@ -20,12 +20,12 @@ describe('aigc init values', () => {
   });
 
   it('applies overrides through the template schema and names the field it refuses', () => {
-    const genesis = loadTemplate('genesis');
-    expect(applyOverrides(genesis, { symbol: 'ABC1', supply: '7' })).toMatchObject({ symbol: 'ABC1', mint: { maxSupply: 7 } });
-    expect(genesis.symbol).toBe('DREAM');
+    const openPrompt = loadTemplate('open-prompt');
+    expect(applyOverrides(openPrompt, { symbol: 'ABC1', supply: '7' })).toMatchObject({ symbol: 'ABC1', mint: { maxSupply: 7 } });
+    expect(openPrompt.symbol).toBe('DREAM');
     const refused = (o: Parameters<typeof applyOverrides>[1]) => {
       try {
-        applyOverrides(genesis, o);
+        applyOverrides(openPrompt, o);
       } catch (error) {
         expect(error).toBeInstanceOf(AigcError);
         return (error as AigcError).shortMessage;

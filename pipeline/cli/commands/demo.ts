@@ -6,7 +6,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('run the whole pipeline locally (anvil, arlocal, Redis, gateway, node): mint and verify tokens')
     .option('-n, --count <n>', 'number of mints (1-8)', positiveInt, 5)
-    .option('--template <name>', 'collection template under templates/collections', 'genesis')
+    .option('--template <name>', 'collection template under templates/collections', 'open-prompt')
     .option('--data-dir <dir>', 'working folder (wiped first)', '.aigc/demo')
     .addOption(
       new Option('--attester <kind>', 'who signs: the operator key, a simulated attester, or a TEE key (TDX/SEV-SNP guest)')

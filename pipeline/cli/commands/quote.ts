@@ -6,7 +6,7 @@ export function registerQuote(program: Command): void {
   program
     .command('quote')
     .description('estimate the cost of minting N tokens of a template: Arweave fees and gas, per token and in total')
-    .option('--template <name|path>', 'collection template name, or path to a collection.json', 'genesis')
+    .option('--template <name|path>', 'collection template name, or path to a collection.json', 'open-prompt')
     .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
     .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
     .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
