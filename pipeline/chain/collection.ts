@@ -1,5 +1,6 @@
 import { Contract, ContractFactory, type ContractRunner, type EventLog, Interface, type Signer, ZeroAddress, ZeroHash } from 'ethers';
 import { assertChainSupported } from './evm-support';
+import { sendInOrder } from './nonce';
 import type { CollectionTemplate } from '../template';
 import { abi, bytecode } from './artifacts/AIGCCollection';
 import { abi as factoryAbi, bytecode as factoryBytecode } from './artifacts/CollectionFactory';
@@ -56,12 +57,14 @@ function connectFactory(address: string, runner: ContractRunner): Contract {
  */
 export async function deployFactory(deployer: Signer): Promise<{ implementation: string; factory: string }> {
   if (deployer.provider) await assertChainSupported(deployer.provider);
-  const impl = await new ContractFactory(abi, bytecode, deployer).deploy();
-  await impl.waitForDeployment();
-  const implementation = await impl.getAddress();
-  const factory = await new ContractFactory(factoryAbi, factoryBytecode, deployer).deploy(implementation);
-  await factory.waitForDeployment();
-  return { implementation, factory: await factory.getAddress() };
+  // Deployed one after the other with nonces a plain provider's read cache cannot make stale (see sendInOrder).
+  const deploy = async (factory: ContractFactory, ...args: unknown[]) => {
+    const receipt = await sendInOrder(deployer, async (overrides) => (await factory.deploy(...args, overrides)).deploymentTransaction()!);
+    return receipt.contractAddress!;
+  };
+  const implementation = await deploy(new ContractFactory(abi, bytecode, deployer));
+  const factory = await deploy(new ContractFactory(factoryAbi, factoryBytecode, deployer), implementation);
+  return { implementation, factory };
 }
 
 /**
@@ -80,9 +83,11 @@ export async function createCollection({
   params: CollectionParams;
 }): Promise<{ address: string; blockNumber: number }> {
   if (deployer.provider) await assertChainSupported(deployer.provider);
-  const receipt = await (await connectFactory(factory, deployer).createCollection(params)).wait();
+  const receipt = await sendInOrder(deployer, (overrides) =>
+    connectFactory(factory, deployer).getFunction('createCollection')(params, overrides),
+  );
   const created = (receipt.logs as EventLog[]).map((l) => factoryInterface.parseLog(l)).find((e) => e?.name === 'CollectionCreated');
-  return { address: created!.args.collection as string, blockNumber: receipt.blockNumber as number };
+  return { address: created!.args.collection as string, blockNumber: receipt.blockNumber };
 }
 
 /**

@@ -15,9 +15,12 @@ import { createLogger } from '../logger';
 import { startNode } from '../node';
 import { verifyToken } from '../provenance/verify';
 import { createArweaveStore, loadWallet } from '../storage/arweave';
+import { parseArUri } from '../storage/ids';
 import { uploadCollectionManifest } from '../storage/collection-manifest';
+import type { TokenManifest } from '../storage/manifest';
 import { loadTemplate } from '../template';
-import { formatTable } from './table';
+import { formatFitting, terminalWidth } from './table';
+import { resolveTemplateRef } from './template-ref';
 
 const DEMO_PROMPTS = [
   'a lighthouse on a basalt cliff at dawn',
@@ -30,10 +33,13 @@ const DEMO_PROMPTS = [
 export type DemoRow = {
   requestId: string;
   tokenId: string;
+  prompt: string;
   owner: string;
   tokenURI: string;
   image: string;
   imageSha256: string;
+  /** Where the image was written: `<dataDir>/images/<tokenId>.<ext>`. */
+  imageFile: string;
   seconds: number;
   verified: boolean;
   /** The manifest's attestation type: operator, tee or simulated. */
@@ -41,10 +47,13 @@ export type DemoRow = {
 };
 
 export type RunDemoParameters = {
-  /** Number of mints (each from its own anvil account). @defaultValue 5 */
+  /** Number of mints (each from its own anvil account); the number of `prompts` when they are given. @defaultValue 5 */
   count?: number;
+  /** What to mint, one request each; else `count` of the demo's own prompts. */
+  prompts?: string[];
   /** Working folder, wiped first. @defaultValue .aigc/demo */
   dataDir?: string;
+  /** A shipped template's name, a collection.json, or a folder that holds one. @defaultValue 'open-prompt' */
   template?: string;
   /**
    * Who signs: the `operator` anvil key, a `simulated` attester (manifests say so) or a `tee` attester (needs a
@@ -53,23 +62,36 @@ export type RunDemoParameters = {
    */
   attester?: AttesterKind;
   print?: (line: string) => void;
+  /** Width the result table must fit in. @defaultValue the terminal's, else `COLUMNS`, else 80 */
+  columns?: number;
 };
+
+const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif', 'image/jpeg': 'jpg' };
 
 /**
  * The whole pipeline on the embedded stack: deploy a collection, send `count` requestMint transactions, wait for
  * every mint, print a table, verify each token from public data, shut everything down.
  */
 export async function runDemo({
-  count = 5,
+  count: requested = 5,
+  prompts: given,
   dataDir = path.join('.aigc', 'demo'),
-  template: templateName = 'open-prompt',
+  template: templateRef = 'open-prompt',
   attester: attesterKind = 'operator',
   print = console.log,
+  columns = terminalWidth(),
 }: RunDemoParameters = {}): Promise<DemoRow[]> {
   const started = performance.now();
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const templateName = resolveTemplateRef(templateRef);
   const template = loadTemplate(templateName);
-  if (count < 1 || count > 8) throw new AigcError('INVALID_REQUEST', `--count must be 1 to 8 (one anvil account each), got ${count}`);
+  const count = given?.length ? given.length : requested;
+  if (count < 1 || count > 8)
+    throw new AigcError(
+      'INVALID_REQUEST',
+      `${given?.length ? '--prompt may be given' : '--count must be'} 1 to 8 times (one anvil account each), got ${count}`,
+    );
+  const prompts = given?.length ? given : Array.from({ length: count }, (_, i) => DEMO_PROMPTS[i % DEMO_PROMPTS.length]);
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.resolve(dataDir, 'node.log');
@@ -131,7 +153,7 @@ export async function runDemo({
 
     const collection = connectCollection(deployed.address, provider);
     const sentAt = new Map<string, number>();
-    const prompts = Array.from({ length: count }, (_, i) => DEMO_PROMPTS[i % DEMO_PROMPTS.length]);
+    const promptOf = new Map<string, string>();
     await Promise.all(
       prompts.map(async (prompt, i) => {
         const wallet = new Wallet(collectorKeys[i], provider);
@@ -144,6 +166,7 @@ export async function runDemo({
           .map((l: EventLog) => collection.interface.parseLog(l))
           .find((e: { name: string } | null) => e?.name === 'MintRequested');
         sentAt.set(event.args.requestId.toString(), t);
+        promptOf.set(event.args.requestId.toString(), prompt);
       }),
     );
     print(`  ✓ ${count} requestMint transactions mined; waiting for the node to render, store and mint…`);
@@ -167,6 +190,8 @@ export async function runDemo({
     }
 
     const rows: DemoRow[] = [];
+    const imagesDir = path.join(dataDir, 'images');
+    fs.mkdirSync(imagesDir, { recursive: true });
     for (const id of [...sentAt.keys()].sort((a, b) => Number(a) - Number(b))) {
       const report = await verifyToken({
         provider,
@@ -175,13 +200,19 @@ export async function runDemo({
         download: store.download,
         fromBlock: deployed.blockNumber,
       });
+      // The image where the user can open it (the node's own copy is in its spool).
+      const manifest = JSON.parse(Buffer.from(await store.download(parseArUri(report.tokenURI!))).toString('utf8')) as TokenManifest;
+      const imageFile = path.join(imagesDir, `${id}.${EXTENSIONS[manifest.aigc.image.mime] ?? 'bin'}`);
+      fs.writeFileSync(imageFile, await store.download(parseArUri(manifest.image)));
       rows.push({
         requestId: id,
         tokenId: id,
+        prompt: promptOf.get(id)!,
         owner: report.owner!,
         tokenURI: report.tokenURI!,
         image: report.imageUri!,
         imageSha256: report.imageSha256!,
+        imageFile,
         seconds: (mintedAt.get(id)!.at - sentAt.get(id)!) / 1000,
         verified: report.ok,
         attestation: report.attestation?.type,
@@ -190,7 +221,7 @@ export async function runDemo({
         print(
           `  ✗ token ${id}: ${report.checks
             .filter((c) => !c.ok)
-            .map((c) => `${c.name} (${c.detail})`)
+            .map((c) => (c.detail ? `${c.name} (${c.detail})` : c.name))
             .join('; ')}`,
         );
     }
@@ -198,25 +229,28 @@ export async function runDemo({
 
     print('');
     print(
-      formatTable(
-        ['request', 'token', 'owner', 'tokenURI', 'image', 'image sha256', 'req→mint', 'provenance'],
+      formatFitting(
+        ['token', 'prompt', 'owner', 'tokenURI', 'image', 'image file', 'image sha256', 'req→mint', 'provenance'],
         rows.map((r) => [
-          r.requestId,
           r.tokenId,
+          r.prompt,
           r.owner,
           r.tokenURI,
           r.image,
+          path.relative(process.cwd(), r.imageFile) || r.imageFile,
           r.imageSha256,
           `${r.seconds.toFixed(2)} s`,
           `${r.verified ? 'verified' : 'FAILED'}${r.attestation && r.attestation !== 'operator' ? ` (${r.attestation})` : ''}`,
         ]),
+        columns,
       ),
     );
     print('');
     fs.writeFileSync(path.join(dataDir, 'result.json'), JSON.stringify({ collection: deployed.address, rows }, null, 2));
     const failed = rows.filter((r) => !r.verified).length;
     if (failed) throw new AigcError('VERIFY_FAILED', `${failed} of ${count} tokens failed verification`);
-    print(`all ${count} tokens minted and verified in ${elapsed()}; results in ${path.resolve(dataDir, 'result.json')}`);
+    print(`all ${count} tokens minted and verified in ${elapsed()}`);
+    print(`images in ${path.resolve(imagesDir)}; results in ${path.resolve(dataDir, 'result.json')}`);
     return rows;
   } finally {
     await stopNode();

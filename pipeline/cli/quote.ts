@@ -1,11 +1,13 @@
 import { formatEther, formatUnits } from 'ethers';
 import type { OutputFormat } from '../../protocol/gateway';
 import { type GasCost, type MintCostEstimate, estimateMintCost } from '../cost/estimate';
-import { loadTemplate } from '../template';
+import { type CollectionTemplate, loadTemplate } from '../template';
+import { collectionFilePath } from './project';
 import { formatTable } from './table';
+import { resolveTemplateRef } from './template-ref';
 
 export type QuoteCommandOptions = {
-  template: string;
+  template?: string;
   count: number;
   arweave: string;
   rpc: string;
@@ -29,11 +31,37 @@ function progress(): { update(line: string): void; done(): void } {
   };
 }
 
+/** The template used when none is named and the folder has no collection.json. */
+const DEFAULT_TEMPLATE = 'open-prompt';
+
+type ChosenTemplate = { template: CollectionTemplate; source: 'flag' | 'folder' | 'default'; note?: string };
+
+/**
+ * The template priced: `--template`; else the folder's collection.json; else the shipped default. The chain knows a
+ * collection's price (read live with --collection) but not its render size, so with --collection and neither of the
+ * first two the default's size is an assumption, and the note says so.
+ */
+function chooseTemplate(o: QuoteCommandOptions): ChosenTemplate {
+  if (o.template) return { template: loadTemplate(resolveTemplateRef(o.template)), source: 'flag' };
+  const local = collectionFilePath();
+  if (local) return { template: loadTemplate(local), source: 'folder', note: `template: ${local}` };
+  const template = loadTemplate(DEFAULT_TEMPLATE);
+  if (!o.collection) return { template, source: 'default' };
+  const size = o.imageBytes === undefined ? `its ${template.render.width}×${template.render.height} images` : 'its manifest';
+  return {
+    template,
+    source: 'default',
+    note: `assumed: ${o.collection} is priced from the chain, but sized like the shipped template "${DEFAULT_TEMPLATE}" (${size}); pass --template <name|path> for its own`,
+  };
+}
+
 /** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
-function quoteToJson(quote: MintCostEstimate, template: string): string {
+function quoteToJson(quote: MintCostEstimate, chosen: ChosenTemplate): string {
   const withAr = {
     ...quote,
-    template,
+    template: chosen.template.name,
+    templateSource: chosen.source,
+    ...(chosen.note ? { templateNote: chosen.note } : {}),
     arweave: {
       ...quote.arweave,
       perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12),
@@ -58,7 +86,8 @@ function gasRow(label: string, c: GasCost): string[] {
  * collectors (requestMint) and for the operator (fulfil), at today's prices — as a table or one JSON object.
  */
 export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
-  const template = loadTemplate(o.template);
+  const chosen = chooseTemplate(o);
+  const { template } = chosen;
   const bar = progress();
   let quote: MintCostEstimate;
   try {
@@ -76,11 +105,13 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
     bar.done();
   }
   if (o.json) {
-    console.log(quoteToJson(quote, template.name));
+    console.log(quoteToJson(quote, chosen));
     return;
   }
   const { image, manifest, gas, count } = quote;
-  console.log(`aigc quote: ${int(count)} mints of "${template.name}" (${image.width}×${image.height} ${image.format})\n`);
+  console.log(`aigc quote: ${int(count)} mints of "${template.name}" (${image.width}×${image.height} ${image.format})`);
+  if (chosen.note) console.log(chosen.note);
+  console.log('');
   console.log(
     formatTable(
       ['cost', 'paid by', 'per token', `${int(count)} tokens`, 'basis'],

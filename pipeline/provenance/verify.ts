@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { AbiCoder, type Contract, type EventLog, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
+import { AbiCoder, type Contract, type EventLog, isError, type JsonRpcProvider, keccak256, toUtf8Bytes } from 'ethers';
 import { connectCollection, SignerKind } from '../chain/collection';
 import { parseMintRequested, renderSeedOf } from '../chain/request';
-import { AigcError } from '../errors';
+import { AigcError, errorMessage } from '../errors';
 import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
 import { modelHash } from './model-hash';
@@ -12,6 +12,7 @@ import { collectionReads } from '../chain/typed-reads';
 import { traitsSchema } from '../template';
 import { pickTraits } from '../templates/traits';
 
+/** One check: `detail` says what was found instead, on failed checks only. */
 export type VerifyCheck = { name: string; ok: boolean; detail?: string };
 
 export type VerifyReport = {
@@ -43,9 +44,30 @@ async function findEvent(contract: Contract, name: 'MintRequested' | 'MintFulfil
   return { log: logs[0], args: logs[0].args };
 }
 
+/** The token's owner and tokenURI; NOT_FOUND in one line for a token that does not exist (yet). */
+async function readToken(contract: Contract, collection: string, tokenId: bigint) {
+  const reads = collectionReads(contract);
+  try {
+    return { owner: await reads.ownerOf(tokenId), tokenURI: await reads.tokenURI(tokenId) };
+  } catch (cause) {
+    // ownerOf reverts for a token that was never minted, and only then.
+    if (isError(cause, 'CALL_EXCEPTION'))
+      throw new AigcError(
+        'NOT_FOUND',
+        `token ${tokenId} does not exist in collection ${collection} (not minted yet? check the request with \`aigc mint\`/status)`,
+        { cause },
+      );
+    throw new AigcError('CHAIN_FAILED', `cannot read token ${tokenId} of ${collection}: ${errorMessage(cause)}`, {
+      cause,
+      retryable: true,
+    });
+  }
+}
+
 /**
  * Checks a token from public data alone: chain events and state, the Arweave manifest and image. Every check is
- * reported; `ok` is true only if all pass.
+ * reported; `ok` is true only if all pass. The signature is checked over the values the chain recorded as signed,
+ * so a wrong download fails the image checks alone. Throws NOT_FOUND for a token that does not exist.
  *
  * @example
  * const report = await verifyToken({ provider, collection, tokenId: 1n, download: store.download });
@@ -59,13 +81,12 @@ export async function verifyToken({
   fromBlock = 0,
 }: VerifyTokenParameters): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
-  const check = (name: string, ok: boolean, detail?: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
+  const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, ...(ok ? {} : { detail }) });
   const contract = connectCollection(collection, provider);
   const report: VerifyReport = { tokenId, ok: false, checks };
 
   const reads = collectionReads(contract);
-  report.owner = await reads.ownerOf(tokenId);
-  report.tokenURI = await reads.tokenURI(tokenId);
+  ({ owner: report.owner, tokenURI: report.tokenURI } = await readToken(contract, collection, tokenId));
   const requested = await findEvent(contract, 'MintRequested', tokenId, fromBlock);
   const req = parseMintRequested(requested.log);
   const fulfilled = await findEvent(contract, 'MintFulfilled', tokenId, fromBlock);
@@ -87,7 +108,11 @@ export async function verifyToken({
     return report;
   }
   const a = manifest.aigc;
-  check('manifest names this token', a.requestId === tokenId.toString() && a.collection.toLowerCase() === collection.toLowerCase());
+  check(
+    'manifest names this token',
+    a.requestId === tokenId.toString() && a.collection.toLowerCase() === collection.toLowerCase(),
+    `manifest names request ${a.requestId} of ${a.collection}`,
+  );
   check('seed matches the request event', a.seed === req.seed, `manifest ${a.seed}, chain ${req.seed}`);
   // The render seed mixes in the hash of the request's block, which the requester could not know: recompute it.
   const renderSeed = renderSeedOf(req);
@@ -102,15 +127,18 @@ export async function verifyToken({
     `manifest ${a.renderSeed}, recomputed ${renderSeed}`,
   );
   checkTraits(manifest, renderSeed, check);
-  check('prompt hashes to the requested promptHash', keccak256(toUtf8Bytes(a.prompt)) === req.promptHash);
+  const promptHash = keccak256(toUtf8Bytes(a.prompt));
+  check('prompt hashes to the requested promptHash', promptHash === req.promptHash, `manifest prompt hashes to ${promptHash}`);
   check('model hashes to the signed modelHash', modelHash(a.model) === ev.modelHash, `manifest model ${a.model.id}`);
 
   report.imageUri = manifest.image;
   const image = await download(parseArUri(manifest.image));
   const sha = createHash('sha256').update(image).digest('hex');
   report.imageSha256 = sha;
-  check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `got ${sha}`);
-  check('manifest states the same image hash', a.image.sha256 === sha);
+  // The downloaded bytes are compared here and only here; the manifest and the signature are checked against the
+  // signed hash, so one bad download fails one check.
+  check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `downloaded bytes hash to 0x${sha}`);
+  check('manifest states the signed image hash', `0x${a.image.sha256}` === ev.imageSha256, `manifest states ${a.image.sha256}`);
 
   // ERC-7007: AigcData indexes keccak256(aigcData) and carries the proof; aigcData is rebuilt from the fulfilment.
   const aigc = await findEvent(contract, 'AigcData', tokenId, fromBlock);
@@ -121,6 +149,7 @@ export async function verifyToken({
   check(
     'AigcData indexes the fulfilment and the prompt',
     aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === req.promptHash,
+    `AigcData topics ${aigc.log.topics[2]}, ${aigc.log.topics[3]}`,
   );
   const chainId = (await provider.getNetwork()).chainId;
   const recovered = recoverFulfillmentSigner(
@@ -129,16 +158,16 @@ export async function verifyToken({
       requestId: tokenId,
       promptHash: req.promptHash,
       seed: req.seed,
-      imageSha256: `0x${sha}`,
+      imageSha256: ev.imageSha256,
       manifestId: ev.manifestId,
-      modelHash: modelHash(a.model),
+      modelHash: ev.modelHash,
     },
     aigc.args.proof as string,
   );
   check('EIP-712 signature recovers to the signer', recovered === ev.signer, `recovered ${recovered}`);
   // verify() also checks the commitment stored with the token at mint: true only for the values minted.
   const verified = await reads.verify(requested.args.prompt as string, aigcData, aigc.args.proof as string);
-  check('contract verify(prompt, aigcData, proof) is true (ERC-7007, bound at mint)', verified);
+  check('contract verify(prompt, aigcData, proof) is true (ERC-7007, bound at mint)', verified, 'verify() returned false');
   const [kind, , onChainAttestation] = await reads.signerInfo(ev.signer as string);
   check('signer key is not marked compromised', kind !== BigInt(SignerKind.COMPROMISED), `signer ${ev.signer} has kind ${kind}`);
   check(
@@ -164,7 +193,7 @@ export async function verifyToken({
  * A manifest with `aigc.traits`: the values drawn again from the recomputed render seed with the manifest's trait
  * table must equal the recorded ones, and each trait must appear once in `attributes` with that value.
  */
-function checkTraits(manifest: TokenManifest, renderSeed: string, check: (name: string, ok: boolean, detail?: string) => void): void {
+function checkTraits(manifest: TokenManifest, renderSeed: string, check: (name: string, ok: boolean, detail: string) => void): void {
   const recorded = manifest.aigc.traits;
   if (recorded === undefined) return;
   const table = traitsSchema.safeParse(recorded.table);

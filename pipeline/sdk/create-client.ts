@@ -6,7 +6,7 @@ import { type MintAndWaitParameters, type MintAndWaitReturnType, mintAndWait } f
 import { type QuoteParameters, type QuoteReturnType, quote } from './quote';
 import { type RequestMintParameters, type RequestMintReturnType, requestMint } from './request-mint';
 import type { ClientConfig, ClientContext } from './types';
-import { type VerifyTokenReturnType, verifyToken } from './verify-token';
+import type { VerifyTokenParameters, VerifyTokenReturnType } from './verify-token';
 import { type WaitForMintParameters, type WaitForMintReturnType, waitForMint } from './wait-for-mint';
 
 /** A collection client: every action bound to one collection, provider and signer. */
@@ -17,23 +17,18 @@ export type AigcClient = {
   waitForMint(parameters: WaitForMintParameters): Promise<WaitForMintReturnType>;
   mintAndWait(parameters: MintAndWaitParameters): Promise<MintAndWaitReturnType>;
   getToken(tokenId: bigint): Promise<GetTokenReturnType>;
-  /** Node.js only (see `verifyToken`). */
+  /** Node.js only (see `verifyToken`); in a browser bundle it rejects with `CONFIG_INVALID`. */
   verifyToken(tokenId: bigint, options?: { fromBlock?: number }): Promise<VerifyTokenReturnType>;
   quote(parameters?: QuoteParameters): Promise<QuoteReturnType>;
 };
 
+export type VerifyTokenAction = (ctx: ClientContext, parameters: VerifyTokenParameters) => Promise<VerifyTokenReturnType>;
+
 /**
- * A client of one AIGC collection, for sites, scripts and the CLI. It uses the provider and signer it is given as
- * they are (any ethers `Provider`; a `Wallet`, `NonceManager` or browser signer), and an operator node's HTTP API
- * when `nodeUrl` is set (status streams); everything else comes from the chain and the Arweave gateway.
- *
- * @example
- * const provider = new JsonRpcProvider('https://rpc.example.org');
- * const client = createClient({ collection: '0x…', provider, signer: new Wallet(key, provider), nodeUrl: 'https://node.example.org' });
- * const { tokenId } = await client.mintAndWait({ prompt: 'a lighthouse at dawn', timeoutMs: 180_000 });
- * const { manifest, imageUrl } = await client.getToken(tokenId);
+ * The client of `config`, with `verify` as its `verifyToken`: the entries (`./index` for Node.js, `./browser`) each
+ * pass theirs, so a browser bundle never reaches the Node-only checks. See `createClient` of either entry.
  */
-export function createClient(config: ClientConfig): AigcClient {
+export function buildClient(config: ClientConfig, verify: VerifyTokenAction): AigcClient {
   const provider = config.provider ?? (config.rpcUrl ? new JsonRpcProvider(config.rpcUrl) : config.signer?.provider);
   if (!provider) throw new AigcError('CONFIG_INVALID', 'createClient needs `provider`, `rpcUrl` or a signer connected to a provider');
   let collection: string;
@@ -57,7 +52,7 @@ export function createClient(config: ClientConfig): AigcClient {
     waitForMint: (p) => waitForMint(context, p),
     mintAndWait: (p) => mintAndWait(context, p),
     getToken: (tokenId) => getToken(context, tokenId),
-    verifyToken: (tokenId, options) => verifyToken(context, { tokenId, ...options }),
+    verifyToken: (tokenId, options) => verify(context, { tokenId, ...options }),
     quote: (p) => quote(context, p),
   };
 }

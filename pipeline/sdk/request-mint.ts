@@ -1,4 +1,5 @@
 import { type Contract, type Log, toUtf8Bytes } from 'ethers';
+import { sendInOrder } from '../chain/nonce';
 import { type MintRequest, MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import { collectionReads } from '../chain/typed-reads';
 import { AigcError } from '../errors';
@@ -21,8 +22,9 @@ export type RequestMintReturnType = {
 
 /**
  * Pays the collection's current price (read from `mintConfig()`) for a mint of `prompt`, waits for the transaction
- * to be mined and returns the request. Nonces and fees are the signer's business (use a `NonceManager` to send
- * several at once). A refusal of the contract (`AIGCPaused`, `AIGCSoldOut`, `AIGCMintClosed`, `AIGCPromptLength`,
+ * to be mined and returns the request. Fees are the signer's business; a key-holding `Wallet` gets an explicit
+ * nonce that a plain provider's read cache cannot make stale, so calls in a row work (to send several at once, use
+ * a `NonceManager`). A refusal of the contract (`AIGCPaused`, `AIGCSoldOut`, `AIGCMintClosed`, `AIGCPromptLength`,
  * `AIGCWalletLimit`…) throws one `AigcError` naming it, with the reason in words.
  *
  * @example
@@ -37,12 +39,11 @@ export async function requestMint(ctx: ClientContext, { prompt, to }: RequestMin
   try {
     const [config] = await collectionReads(ctx.contract).mintConfig();
     const bytes = toUtf8Bytes(prompt);
-    const sent =
+    const receipt = await sendInOrder(ctx.signer, (overrides) =>
       to === undefined
-        ? await contract.getFunction('requestMint')(bytes, { value: config.price })
-        : await contract.getFunction('requestMintFor')(to, bytes, { value: config.price });
-    const receipt = await sent.wait();
-    if (!receipt) throw new AigcError('CHAIN_FAILED', `requestMint ${sent.hash} was dropped`);
+        ? contract.getFunction('requestMint')(bytes, { ...overrides, value: config.price })
+        : contract.getFunction('requestMintFor')(to, bytes, { ...overrides, value: config.price }),
+    );
     txHash = receipt.hash;
     logs = receipt.logs;
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { JsonRpcProvider } from 'ethers';
-import { AigcError } from '../errors';
+import { AigcError, errorMessage } from '../errors';
 import type { VerifyReport } from '../provenance/verify';
 import { gatewayUrl } from './get-token';
 import type { ClientContext } from './types';
@@ -26,7 +26,15 @@ export async function verifyToken(ctx: ClientContext, { tokenId, fromBlock }: Ve
   const { verifyToken: verify } = await import('../provenance/verify');
   const download = async (id: string) => {
     const url = gatewayUrl(ctx.arweaveUrl, `ar://${id}`);
-    const res = await fetch(url);
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (cause) {
+      throw new AigcError('ARWEAVE_FAILED', `cannot fetch ${url}: ${errorMessage(cause)} (is the Arweave gateway right and up?)`, {
+        cause,
+        retryable: true,
+      });
+    }
     if (!res.ok) throw new AigcError('ARWEAVE_FAILED', `${url} answered ${res.status}`, { retryable: true });
     return new Uint8Array(await res.arrayBuffer());
   };

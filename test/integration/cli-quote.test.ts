@@ -21,12 +21,13 @@ let collection: string;
 
 type Run = { status: number; stdout: string; stderr: string };
 /** Asynchronous, so arlocal (in this process) keeps answering while the CLI runs. */
-const quote = (...args: string[]) =>
+const quote = (...args: string[]) => quoteIn(process.cwd(), ...args);
+const quoteIn = (cwd: string, ...args: string[]) =>
   new Promise<Run>((resolve) => {
     execFile(
       process.execPath,
       [CLI, 'quote', ...args],
-      { env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } },
+      { cwd, env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } },
       (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -94,6 +95,26 @@ describe('aigc quote', () => {
     });
     expect(q.gas.requestMint).toMatchObject({ source: 'eth_estimateGas', gas: expected.toString() });
     expect(q.mintPrice).toEqual({ wei: template.mint.priceWei, source: 'chain' });
+  });
+
+  it('with --collection and no --template, sizes images by the folder’s collection.json, else says what it assumed', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-quote-folder-'));
+    const json = (q: Run) =>
+      JSON.parse(q.stdout) as { template: string; templateSource: string; templateNote?: string; image: { width: number } };
+    const assumed = json(await quoteIn(folder, '--collection', collection, '--json', ...local()));
+    expect(assumed).toMatchObject({ template: template.name, templateSource: 'default', image: { width: template.render.width } });
+    expect(assumed.templateNote).toMatch(
+      new RegExp(
+        `^assumed: ${collection} is priced from the chain, but sized like the shipped template ".+" \\(its 512×512 images\\); pass --template`,
+      ),
+    );
+    const own = { ...template, name: 'Wide Things', render: { ...template.render, width: 768, height: 256 } };
+    fs.writeFileSync(path.join(folder, 'collection.json'), JSON.stringify(own));
+    const fromFolder = json(await quoteIn(folder, '--collection', collection, '--json', ...local()));
+    expect(fromFolder).toMatchObject({ template: 'Wide Things', templateSource: 'folder', image: { width: 768 } });
+    // A folder given as --template is that folder's collection.json, not a path under the shipped templates.
+    const text = await quote('--template', folder, '--image-bytes', '1000', ...local());
+    expect(text.stdout.split('\n')[0]).toBe('aigc quote: 100 mints of "Wide Things" (768×256 png)');
   });
 
   it('prints a table with per-token and total figures for collector and operator', async () => {

@@ -151,9 +151,35 @@ describe('one mint, end to end', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toMatch(/✓ image bytes hash to the signed imageSha256/);
     expect(ok.stdout.trim().split('\n').pop()).toBe('verified');
+    expect(ok.stdout).not.toMatch(/undefined/);
     const missing = await run('99');
-    expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/^error: /);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(
+      `error: token 99 does not exist in collection ${fulfilled[0].address} (not minted yet? check the request with \`aigc mint\`/status)\n`,
+    );
+  });
+
+  it('a wrong image download fails the image check alone: the signature is checked over the signed values', async () => {
+    const address = await collection.getAddress();
+    const manifest = JSON.parse(Buffer.from(await store.download(parseArUri(await collection.tokenURI(1n)))).toString('utf8'));
+    const imageId = parseArUri(manifest.image);
+    // A gateway that serves the image with one byte changed.
+    const download = async (id: string) => {
+      const bytes = new Uint8Array(await store.download(id));
+      if (id === imageId) bytes[bytes.length - 1] ^= 0xff;
+      return bytes;
+    };
+    const report = await verifyToken({ provider, collection: address, tokenId: 1n, download, fromBlock: deployBlock });
+    expect(report.ok).toBe(false);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([
+      {
+        name: 'image bytes hash to the signed imageSha256',
+        ok: false,
+        detail: expect.stringMatching(/^downloaded bytes hash to 0x[0-9a-f]{64}$/),
+      },
+    ]);
+    expect(report.checks.find((c) => c.name.startsWith('EIP-712 signature'))).toMatchObject({ ok: true });
+    expect(report.checks.find((c) => c.name === 'manifest states the signed image hash')).toMatchObject({ ok: true });
   });
 
   it('/readyz names each dependency and finds them all answering', async () => {

@@ -6,7 +6,10 @@ export function registerQuote(program: Command): void {
   program
     .command('quote')
     .description('estimate the cost of minting N tokens of a template: Arweave fees and gas, per token and in total')
-    .option('--template <name|path>', 'collection template name, or path to a collection.json', 'open-prompt')
+    .option(
+      '--template <name|path>',
+      'a shipped template’s name, a collection.json, or its folder (default: ./collection.json, else the shipped default)',
+    )
     .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
     .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
     .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
@@ -17,7 +20,11 @@ export function registerQuote(program: Command): void {
       process.env.AIGC_ARWEAVE_URL || 'https://arweave.net',
     )
     .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
-    .option('--collection <address>', 'a deployed collection: estimate requestMint gas live and read its price', address)
+    .option(
+      '--collection <address>',
+      'a deployed collection: estimate requestMint gas live and read its price (its image size still comes from the template)',
+      address,
+    )
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
