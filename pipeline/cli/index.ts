@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
+import { registerAdmin } from './commands/admin';
 import { registerDemo } from './commands/demo';
+import { registerDeploy } from './commands/deploy';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
 import { registerQuote } from './commands/quote';
+import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
 import { reportError } from './exit';
 
@@ -18,7 +21,18 @@ const program = new Command()
   .version(APP_VERSION, '-V, --version')
   .option('-v, --verbose', 'print error details');
 
-for (const register of [registerInit, registerDemo, registerMint, registerVerify, registerQuote, registerNode]) register(program);
+for (const register of [
+  registerInit,
+  registerDemo,
+  registerDeploy,
+  registerMint,
+  registerVerify,
+  registerQuote,
+  registerStatus,
+  registerAdmin,
+  registerNode,
+])
+  register(program);
 
 program.parseAsync().then(
   () => process.exit(0),

@@ -2,6 +2,7 @@ import { formatEther, formatUnits } from 'ethers';
 import type { OutputFormat } from '../../protocol/gateway';
 import { type GasCost, type MintCostEstimate, estimateMintCost } from '../cost/estimate';
 import { loadTemplate } from '../template';
+import { jsonLine, progress } from './output';
 import { formatTable } from './table';
 
 export type QuoteCommandOptions = {
@@ -20,17 +21,8 @@ const eth = (wei: bigint) => `${formatEther(wei)} ETH`;
 const int = (n: number | bigint) => n.toLocaleString('en-US');
 const chunks = (bytes: number) => `${bytes / 262_144} chunk${bytes === 262_144 ? '' : 's'}`;
 
-/** Progress on stderr: one line rewritten in place on a terminal, else a line per step. */
-function progress(): { update(line: string): void; done(): void } {
-  const tty = process.stderr.isTTY;
-  return {
-    update: (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`),
-    done: () => tty && process.stderr.write('\r\x1b[K'),
-  };
-}
-
-/** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
-function quoteToJson(quote: MintCostEstimate, template: string): string {
+/** The quote as one JSON value: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
+export function quoteJson(quote: MintCostEstimate, template: string): unknown {
   const withAr = {
     ...quote,
     template,
@@ -40,7 +32,7 @@ function quoteToJson(quote: MintCostEstimate, template: string): string {
       totalAr: formatUnits(quote.arweave.totalWinston, 12),
     },
   };
-  return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+  return JSON.parse(jsonLine(withAr));
 }
 
 function gasRow(label: string, c: GasCost): string[] {
@@ -75,12 +67,14 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
   } finally {
     bar.done();
   }
-  if (o.json) {
-    console.log(quoteToJson(quote, template.name));
-    return;
-  }
+  if (o.json) console.log(JSON.stringify(quoteJson(quote, template.name)));
+  else printQuote(quote, template.name);
+}
+
+/** The quote as a table with the notes on its figures, on stdout. */
+export function printQuote(quote: MintCostEstimate, templateName: string): void {
   const { image, manifest, gas, count } = quote;
-  console.log(`aigc quote: ${int(count)} mints of "${template.name}" (${image.width}×${image.height} ${image.format})\n`);
+  console.log(`aigc quote: ${int(count)} mints of "${templateName}" (${image.width}×${image.height} ${image.format})\n`);
   console.log(
     formatTable(
       ['cost', 'paid by', 'per token', `${int(count)} tokens`, 'basis'],
@@ -122,6 +116,6 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
       "Image size is an estimate from the local procedural renderer; real models' PNGs are typically larger: pass --image-bytes N.",
     );
   console.log(
-    `Arweave fees from ${o.arweave}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`,
+    `Arweave fees from ${quote.arweave.url}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`,
   );
 }
