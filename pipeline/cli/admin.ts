@@ -160,7 +160,7 @@ export function setSupplyCommand(supply: number, o: AdminOptions) {
       return { ...c, maxSupply: BigInt(supply) };
     },
     (v) => `max supply is ${v.maxSupply}`,
-    (c) => ({ maxSupply: c.maxSupply }),
+    (c) => ({ maxSupply: Number(c.maxSupply) }),
   );
 }
 
@@ -178,8 +178,8 @@ export function setWindowCommand(start: string, end: string, o: AdminOptions) {
         throw new AigcError('INVALID_REQUEST', `the end (${iso(mintEnd)}) must be after the start (${iso(mintStart)})`);
       return { ...c, mintStart: BigInt(mintStart), mintEnd: BigInt(mintEnd) };
     },
-    (v) => `mint window is ${iso(v.mintStart as bigint)} to ${iso(v.mintEnd as bigint)}`,
-    (c) => ({ mintStart: c.mintStart, mintEnd: c.mintEnd }),
+    (v) => `mint window is ${iso(v.mintStart as number)} to ${iso(v.mintEnd as number)}`,
+    (c) => ({ mintStart: Number(c.mintStart), mintEnd: Number(c.mintEnd) }),
   );
 }
 

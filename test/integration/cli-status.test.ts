@@ -22,12 +22,12 @@ afterAll(async () => {
 });
 
 const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-function aigc(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function aigc(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: f.dataDir, env: { PATH: process.env.PATH ?? '' }, timeout: 90_000 },
+      { cwd: f.dataDir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 90_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -78,6 +78,22 @@ describe('aigc status', () => {
     // Every call reads afresh (nothing is consumed by the first).
     const again = (await (await fetch(`${node.httpUrl}/v1/status`)).json()) as NonNullable<StatusJson['node']>;
     expect(again.chains.map((c) => c.chainId)).toEqual([31337]);
+  });
+
+  it("aigc admin withdraw pays the signer's earnings to its payee; status then shows none left", async () => {
+    const collection = await f.collection.getAddress();
+    const operator = new Wallet(f.stack.anvil.privateKeys[1]).address;
+    const before = await f.provider.getBalance(operator);
+    const target = ['--collection', collection, '--rpc', f.stack.anvil.rpcUrl];
+    const run = await aigc(['admin', 'withdraw', '--signer', operator, ...target, '--key', 'env:ANYONE', '--json'], {
+      ANYONE: f.stack.anvil.privateKeys[7],
+    });
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ signer: operator, payee: operator, withdrawnWei: PRICE.toString(), earningsWei: '0' });
+    // Sent by another key: the payee gains exactly the earnings.
+    expect((await f.provider.getBalance(operator)) - before).toBe(PRICE);
+    const status = JSON.parse((await aigc(['status', ...target, '--signer', operator, '--json'])).stdout) as StatusJson;
+    expect(status.signer.earningsWei).toBe('0');
   });
 
   it('prints the chain part and says the node part needs --node when no node is known', async () => {
