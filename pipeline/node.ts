@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Router } from 'express';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { createAttester } from './attest/create';
@@ -14,6 +15,7 @@ import { type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
+import { createStatusRouter } from './http/status';
 import { createScope, type Scope } from './lifecycle';
 import { createLogger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -25,6 +27,7 @@ import { jobErrorCode } from './queue/job-error';
 import { currentLease, startLeadership } from './queue/leader';
 import { createIntake } from './runtime/intake';
 import { createLeaderDuties } from './runtime/leader-duties';
+import { createNodeStatusReader, queueDepths } from './runtime/node-status';
 import type { ChainRuntime, CollectionRuntime } from './runtime/types';
 import { observed, RENDER_FAILURES, rejectReasonOf, STALL } from './runtime/workers';
 import { createSponsoredMints } from './sponsored/feature';
@@ -306,11 +309,12 @@ async function assembleNode(
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
   scope.defer('generate worker', () => generateWorker.close());
 
+  const leaderKey = (chainId: number) => `${prefix}:leader:${chainId}:${signerAddress.toLowerCase()}`;
   if (listen) {
     for (const chain of chains.values()) {
       chain.leadership = startLeadership({
         redis,
-        key: `${prefix}:leader:${chain.chainId}:${signerAddress.toLowerCase()}`,
+        key: leaderKey(chain.chainId),
         ttlMs: config.leaderTtlMs,
         onElected: () => duties.onElected(chain),
         onDeposed: () => duties.onDeposed(chain),
@@ -320,6 +324,16 @@ async function assembleNode(
       scope.defer(`leadership ${chain.chainId}`, () => leadership.stop());
     }
   }
+
+  const servedQueues = () => [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...sponsored.mintForQueues.values()];
+  const readStatus = createNodeStatusReader({
+    redis,
+    signerAddress,
+    version: APP_VERSION,
+    queues: servedQueues,
+    chains,
+    leaderKey,
+  });
 
   const http = config.http.enabled
     ? await startHttpServer({
@@ -335,12 +349,11 @@ async function assembleNode(
           },
           { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
         ],
-        api: createSponsoredRouter(sponsored.api), // /v1/mints, /v1/requests
+        // /v1/status first: the sponsored router answers 404 for any other /v1 route.
+        api: Router().use(createStatusRouter(readStatus), createSponsoredRouter(sponsored.api)), // /v1/status, /v1/mints, /v1/requests
         async beforeScrape() {
-          for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...sponsored.mintForQueues.values()]) {
-            const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
-            for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: queue.name, state }, n);
-          }
+          for (const { name, ...counts } of await queueDepths(servedQueues()))
+            for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, n);
           for (const chain of chains.values())
             metrics.signerBalance.set({ chain: String(chain.chainId) }, Number(await chain.provider.getBalance(signerAddress)));
         },

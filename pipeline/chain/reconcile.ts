@@ -65,7 +65,7 @@ export type OpenRequestScan = {
  * @example
  * const { open, mark } = await findOpenRequests({ provider, address, fromBlock: 100, safeHead: head, latestBlock: head, settledBlock: head - 128, maxBlockRange: 2000 });
  */
-async function findOpenRequests(p: FindOpenRequestsParameters): Promise<OpenRequestScan> {
+export async function findOpenRequests(p: FindOpenRequestsParameters): Promise<OpenRequestScan> {
   const requested: MintRequest[] = [];
   const endedAt = new Map<bigint, number>();
   let calls = 0;

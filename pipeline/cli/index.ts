@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
+import { registerAdmin } from './commands/admin';
 import { registerDemo } from './commands/demo';
+import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
 import { registerPreview } from './commands/preview';
 import { registerQuote } from './commands/quote';
+import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
 import { reportError } from './exit';
 
@@ -24,10 +27,13 @@ for (const register of [
   registerInit,
   registerPreview,
   registerDev,
-  registerDemo,
   registerMint,
   registerVerify,
+  registerDeploy,
+  registerStatus,
+  registerAdmin,
   registerQuote,
+  registerDemo,
   registerNode,
 ])
   register(program);

@@ -2,6 +2,7 @@ import { formatEther, formatUnits } from 'ethers';
 import type { OutputFormat } from '../../protocol/gateway';
 import { type GasCost, type MintCostEstimate, estimateMintCost } from '../cost/estimate';
 import { type CollectionTemplate, loadTemplate } from '../template';
+import { jsonLine, progress } from './output';
 import { collectionFilePath } from './project';
 import { formatTable } from './table';
 import { resolveTemplateRef } from './template-ref';
@@ -21,15 +22,6 @@ const ar = (winston: bigint) => `${formatUnits(winston, 12)} AR`;
 const eth = (wei: bigint) => `${formatEther(wei)} ETH`;
 const int = (n: number | bigint) => n.toLocaleString('en-US');
 const chunks = (bytes: number) => `${bytes / 262_144} chunk${bytes === 262_144 ? '' : 's'}`;
-
-/** Progress on stderr: one line rewritten in place on a terminal, else a line per step. */
-function progress(): { update(line: string): void; done(): void } {
-  const tty = process.stderr.isTTY;
-  return {
-    update: (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`),
-    done: () => tty && process.stderr.write('\r\x1b[K'),
-  };
-}
 
 /** The template used when none is named and the folder has no collection.json. */
 const DEFAULT_TEMPLATE = 'open-prompt';
@@ -55,20 +47,19 @@ function chooseTemplate(o: QuoteCommandOptions): ChosenTemplate {
   };
 }
 
-/** The quote as one JSON object: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
-function quoteToJson(quote: MintCostEstimate, chosen: ChosenTemplate): string {
+/** The quote as one JSON value: amounts as decimal strings (wei, winston), AR and ETH figures alongside. */
+export function quoteJson(quote: MintCostEstimate, template: string, chosen?: Omit<ChosenTemplate, 'template'>): unknown {
   const withAr = {
     ...quote,
-    template: chosen.template.name,
-    templateSource: chosen.source,
-    ...(chosen.note ? { templateNote: chosen.note } : {}),
+    template,
+    ...(chosen ? { templateSource: chosen.source, ...(chosen.note ? { templateNote: chosen.note } : {}) } : {}),
     arweave: {
       ...quote.arweave,
       perTokenAr: formatUnits(quote.arweave.perTokenWinston, 12),
       totalAr: formatUnits(quote.arweave.totalWinston, 12),
     },
   };
-  return JSON.stringify(withAr, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+  return JSON.parse(jsonLine(withAr));
 }
 
 function gasRow(label: string, c: GasCost): string[] {
@@ -104,13 +95,15 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
   } finally {
     bar.done();
   }
-  if (o.json) {
-    console.log(quoteToJson(quote, chosen));
-    return;
-  }
+  if (o.json) console.log(JSON.stringify(quoteJson(quote, template.name, chosen)));
+  else printQuote(quote, template.name, chosen.note);
+}
+
+/** The quote as a table with the notes on its figures, on stdout. */
+export function printQuote(quote: MintCostEstimate, templateName: string, note?: string): void {
   const { image, manifest, gas, count } = quote;
-  console.log(`aigc quote: ${int(count)} mints of "${template.name}" (${image.width}×${image.height} ${image.format})`);
-  if (chosen.note) console.log(chosen.note);
+  console.log(`aigc quote: ${int(count)} mints of "${templateName}" (${image.width}×${image.height} ${image.format})`);
+  if (note) console.log(note);
   console.log('');
   console.log(
     formatTable(
@@ -153,6 +146,6 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
       "Image size is an estimate from the local procedural renderer; real models' PNGs are typically larger: pass --image-bytes N.",
     );
   console.log(
-    `Arweave fees from ${o.arweave}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`,
+    `Arweave fees from ${quote.arweave.url}, per transaction (an image and a manifest per token), for whole 256 KiB chunks as the node pays them.`,
   );
 }

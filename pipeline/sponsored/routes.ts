@@ -196,7 +196,12 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
   });
 
   router.use('/v1', (_req, _res, next) =>
-    next(apiError('NOT_FOUND', 'no such route: see POST /v1/mints, GET /v1/mints/:id, GET /v1/requests/:requestId (each with /events)')),
+    next(
+      apiError(
+        'NOT_FOUND',
+        'no such route: see POST /v1/mints, GET /v1/mints/:id, GET /v1/requests/:requestId (each with /events), GET /v1/status',
+      ),
+    ),
   );
   router.use('/v1', apiErrorHandler(logger));
   return router;

@@ -38,3 +38,8 @@ export function targetOptions(command: Command, { node = false } = {}): Command 
 
 /** The examples block of `--help`. */
 export const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+
+export const bytes32 = (value: string): string => {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError('expected a 0x-prefixed 32-byte hex value');
+  return value;
+};
