@@ -6,10 +6,52 @@ import { AigcError } from './errors';
 const side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
 /**
- * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
- * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
+ * `drop`: the node itself requests one piece per period, paid by the operator (`requestMintFor`), with the prompt of
+ * that period taken from a curated list. See templates/collections/daily-drop/README.md.
  */
-export const collectionTemplateSchema = z.strictObject({
+export const dropSchema = z
+  .strictObject({
+    /** At least a minute: each period costs the operator a mint (price + gas). Code may build shorter ones (tests). */
+    periodSeconds: z
+      .number()
+      .int()
+      .min(60, 'at least 60 (each period is a mint the operator pays)')
+      .max(366 * 24 * 3600)
+      .describe('Seconds per drop (86400 = one piece a day); at least 60'),
+    prompts: z
+      .array(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .refine((p) => p.trim().length > 0, 'must not be empty'),
+      )
+      .min(1)
+      .max(10_000)
+      .describe('The curated prompts, one per period; each at most mint.maxPromptBytes UTF-8 bytes'),
+    /** `sequence`: period k gets prompts[k mod n]; `shuffle`: every prompt once per round of n periods, in a seeded order. */
+    order: z
+      .enum(['sequence', 'shuffle'])
+      .default('sequence')
+      .describe('sequence: list order, round after round; shuffle: every prompt once per round, in an order seeded by the collection'),
+    recipient: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
+      .optional()
+      .describe("Receives the pieces; absent = the collection's owner, read from the chain at each drop"),
+    startAt: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40 - 1)
+      .optional()
+      .describe('Unix seconds period 0 starts (it drops the first prompt); absent = periods count from 1970-01-01T00:00Z'),
+  })
+  .describe('One piece per period, requested and paid by the operator node from a curated prompt list');
+
+export type DropSettings = z.infer<typeof dropSchema>;
+
+/** Every field of collection.json; `collectionTemplateSchema` adds the checks that span fields. */
+const templateObject = z.strictObject({
   /** The JSON Schema the file points editors at; ignored by the code. */
   $schema: z.string().optional(),
   name: z.string().min(1).max(100).describe('Collection name (ERC-721 name)'),
@@ -73,6 +115,24 @@ export const collectionTemplateSchema = z.strictObject({
     negativePrompt: z.string().max(1_000).default('').describe('What the renderer should avoid'),
     model: z.string().min(1).optional(),
   }),
+  drop: dropSchema.optional(),
+});
+
+/**
+ * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
+ * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
+ */
+export const collectionTemplateSchema = templateObject.superRefine((t, ctx) => {
+  // The contract refuses a prompt longer than maxPromptBytes: a drop prompt it would refuse is refused here, by index.
+  t.drop?.prompts.forEach((prompt, i) => {
+    const bytes = Buffer.byteLength(prompt, 'utf8');
+    if (bytes > t.mint.maxPromptBytes)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drop', 'prompts', i],
+        message: `${bytes} bytes of UTF-8; mint.maxPromptBytes allows ${t.mint.maxPromptBytes}`,
+      });
+  });
 });
 
 export type CollectionTemplate = Omit<z.infer<typeof collectionTemplateSchema>, '$schema'>;
