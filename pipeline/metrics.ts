@@ -60,6 +60,18 @@ export function createMetrics() {
       labelNames: ['chain', 'collection'],
       registers: [registry],
     }),
+    drops: new Counter({
+      name: 'aigc_drops_total',
+      help: 'Periods of a drop this node submitted (submitted), found already submitted (duplicate), or found submitted with another prompt or recipient (conflict)',
+      labelNames: ['chain', 'collection', 'result'],
+      registers: [registry],
+    }),
+    dropPeriod: new Gauge({
+      name: 'aigc_drop_period',
+      help: 'Latest period of a drop this node saw submitted (by itself or another node)',
+      labelNames: ['chain', 'collection'],
+      registers: [registry],
+    }),
     isLeader: new Gauge({
       name: 'aigc_leader',
       help: '1 while this node is the listener and writer leader of a chain',

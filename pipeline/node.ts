@@ -10,6 +10,7 @@ import type { Attester } from './attest/types';
 import { connectCollection } from './chain/collection';
 import { createFulfillBatcher } from './chain/fulfiller';
 import { connectProvider } from './chain/provider';
+import { createDrops, type DropOutcome } from './drop/feature';
 import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
@@ -22,7 +23,15 @@ import { createMetrics, type Metrics } from './metrics';
 import { createHttpClient } from './net/http-client';
 import { createFulfillProcessor } from './queue/fulfill';
 import { createGenerateProcessor, type Publishing } from './queue/generate';
-import { type ChainWriteJobData, collectionKey, type GenerateJobData, type MintForJobData, type MintForResult, QUEUE } from './queue/jobs';
+import {
+  type ChainWriteJobData,
+  collectionKey,
+  type DropJobData,
+  type GenerateJobData,
+  type MintForJobData,
+  type MintForResult,
+  QUEUE,
+} from './queue/jobs';
 import { jobErrorCode } from './queue/job-error';
 import { currentLease, startLeadership } from './queue/leader';
 import { createIntake } from './runtime/intake';
@@ -308,6 +317,38 @@ async function assembleNode(
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
   scope.defer('generate worker', () => generateWorker.close());
+
+  // ── Drops: collections whose template has `drop` get one sponsored mint per period, fired by a job scheduler that
+  // every node upserts under the same id; the period's mint id makes any repeated firing a no-op. Render-only nodes
+  // leave the schedules alone.
+  if (listen) {
+    const drops = createDrops({
+      connection,
+      prefix,
+      collections: [...byKey.values()],
+      sponsored,
+      attempts: config.fulfill.attempts,
+      backoffMs: config.fulfill.backoffMs,
+      metrics,
+      logger,
+    });
+    scope.defer('drop queue', () => drops.close());
+    if (drops.active) {
+      const dropWorker = new Worker<DropJobData, DropOutcome[]>(QUEUE.drop, observed(metrics, 'drop', drops.processor), {
+        connection,
+        prefix,
+        concurrency: 1,
+        ...STALL,
+      });
+      dropWorker.on('failed', (job, error) =>
+        logger.warn({ collection: job?.data.collection, attempt: job?.attemptsMade, err: errorMessage(error) }, 'drop failed'),
+      );
+      dropWorker.on('error', (error) => logger.error({ queue: QUEUE.drop, err: errorMessage(error) }, 'worker error'));
+      // Stopped, not removed: the schedules stay for the other nodes and the next start.
+      scope.defer('drop worker', () => dropWorker.close());
+    }
+    await drops.schedule();
+  }
 
   const leaderKey = (chainId: number) => `${prefix}:leader:${chainId}:${signerAddress.toLowerCase()}`;
   if (listen) {

@@ -58,6 +58,47 @@ function checkTraitSlots(
   }
 }
 
+export const dropSchema = z
+  .strictObject({
+    /** At least a minute: each period costs the operator a mint (price + gas). Code may build shorter ones (tests). */
+    periodSeconds: z
+      .number()
+      .int()
+      .min(60, 'at least 60 (each period is a mint the operator pays)')
+      .max(366 * 24 * 3600)
+      .describe('Seconds per drop (86400 = one piece a day); at least 60'),
+    prompts: z
+      .array(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .refine((p) => p.trim().length > 0, 'must not be empty'),
+      )
+      .min(1)
+      .max(10_000)
+      .describe('The curated prompts, one per period; each at most mint.maxPromptBytes UTF-8 bytes'),
+    /** `sequence`: period k gets prompts[k mod n]; `shuffle`: every prompt once per round of n periods, in a seeded order. */
+    order: z
+      .enum(['sequence', 'shuffle'])
+      .default('sequence')
+      .describe('sequence: list order, round after round; shuffle: every prompt once per round, in an order seeded by the collection'),
+    recipient: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x address')
+      .optional()
+      .describe("Receives the pieces; absent = the collection's owner, read from the chain at each drop"),
+    startAt: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 40 - 1)
+      .optional()
+      .describe('Unix seconds period 0 starts (it drops the first prompt); absent = periods count from 1970-01-01T00:00Z'),
+  })
+  .describe('One piece per period, requested and paid by the operator node from a curated prompt list');
+
+export type DropSettings = z.infer<typeof dropSchema>;
+
 /**
  * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
  * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
@@ -128,8 +169,23 @@ export const collectionTemplateSchema = z
       model: z.string().min(1).optional(),
     }),
     traits: traitsSchema.optional(),
+    drop: dropSchema.optional(),
   })
-  .superRefine(checkTraitSlots);
+  .superRefine(checkTraitSlots)
+  .superRefine(checkDropPrompts);
+
+/** The contract refuses a prompt longer than maxPromptBytes: a drop prompt it would refuse is refused here, by index. */
+function checkDropPrompts(t: { mint: { maxPromptBytes: number }; drop?: { prompts: string[] } }, ctx: z.RefinementCtx): void {
+  t.drop?.prompts.forEach((prompt, i) => {
+    const bytes = Buffer.byteLength(prompt, 'utf8');
+    if (bytes > t.mint.maxPromptBytes)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['drop', 'prompts', i],
+        message: `${bytes} bytes of UTF-8; mint.maxPromptBytes allows ${t.mint.maxPromptBytes}`,
+      });
+  });
+}
 
 export type TraitDefinition = z.infer<typeof traitsSchema>[number];
 

@@ -5,9 +5,10 @@ import { type MintRequest, type MintRequestJson, requestKey } from '../chain/req
 /**
  * Queue names. One queue per concern: `generate` (one for all chains) is GPU-bound; `fulfill-<chainId>` feeds the
  * single writer of its chain; `mint-for-<chainId>` holds sponsored mints (`POST /v1/mints`) until that chain's
- * leader sends their `requestMintFor`. The per-chain queues are named `${QUEUE.fulfill}-${chainId}` and so on.
+ * leader sends their `requestMintFor`; `drop` (one for all chains) is fired by the job schedulers of collections with a
+ * `drop`, and turns each firing into a sponsored mint. The per-chain queues are named `${QUEUE.fulfill}-${chainId}` and so on.
  */
-export const QUEUE = { generate: 'generate', fulfill: 'fulfill', mintFor: 'mint-for' } as const;
+export const QUEUE = { generate: 'generate', fulfill: 'fulfill', mintFor: 'mint-for', drop: 'drop' } as const;
 
 /** Why a request was rejected on chain (`reason` of `MintRejected`). */
 export const REJECT_REASON = { INVALID_PROMPT: 1, GENERATION_FAILED: 2, CONTENT_REJECTED: 3 } as const;
@@ -34,11 +35,14 @@ export type MintForJobData = {
   /** Receives the token (checksummed). */
   to: string;
   prompt: string;
-  /** First 8 hex digits of the SHA-256 of the API key that asked, for logs; never the key. */
+  /** First 8 hex digits of the SHA-256 of the API key that asked, for logs; never the key. `drop-…`: a node's own drop. */
   keyId: string;
   /** ISO time of the call. */
   createdAt: string;
 };
+
+/** `drop` job (fired by a collection's job scheduler, or once when a node starts): submit this period's piece. */
+export type DropJobData = { chainId: number; collection: string };
 
 /** What a finished `mint-for` job returns: the on-chain request it paid for. */
 export type MintForResult = { requestId: string; txHash: string; blockNumber: number };

@@ -9,6 +9,7 @@ import { createRequestStatusReader, type StatusCollection } from '../requests/st
 import { createMintForProcessor } from './mint-for-stage';
 import type { SponsoredRoutesDeps } from './routes';
 import { createMintStatusReader } from './status';
+import { type SubmittedMint, submitMint } from './submit';
 import { collectionReads } from '../chain/typed-reads';
 
 /** A collection sponsored mints are made on, with its chain's writer and queues. */
@@ -34,6 +35,11 @@ export type SponsoredMints = {
   mintForQueues: Map<number, Queue<MintForJobData, MintForResult>>;
   /** The `mint-for` stage of one chain, for a Worker that runs on that chain's leader only (next to `fulfill`). */
   processor(chainId: number): (job: Job<MintForJobData, MintForResult>) => Promise<MintForResult>;
+  /**
+   * Queues a sponsored mint unless one with its id exists (the path `POST /v1/mints` takes): how the node's drops
+   * submit theirs, with an id derived from the period.
+   */
+  submit(data: MintForJobData, options: Parameters<typeof submitMint>[2]): Promise<SubmittedMint>;
   /** What `startHttpServer` mounts as `/v1/mints` and `/v1/requests`. */
   api: SponsoredRoutesDeps;
   close(): Promise<void>;
@@ -100,6 +106,7 @@ export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
         throw new UnrecoverableError(`collection ${job.data.collection} on chain ${job.data.chainId} is not served by this node`);
       return process(job);
     },
+    submit: (data, options) => submitMint(mintForQueues, data, options),
     api: {
       keys: p.config.api.keys,
       corsOrigins: p.config.api.corsOrigins,

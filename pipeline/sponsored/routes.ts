@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { getAddress, isAddress, ZeroAddress } from 'ethers';
 import express, { type Request, type Response, Router } from 'express';
@@ -11,7 +10,8 @@ import { apiError, apiErrorHandler, fieldErrors } from '../http/errors';
 import { streamStatus } from '../http/sse';
 import type { MintForJobData, MintForResult } from '../queue/jobs';
 import type { RequestStatusReader } from '../requests/status';
-import { findMintJob, isFinalStatus, type MintStatusReader } from './status';
+import { isFinalStatus, type MintStatusReader } from './status';
+import { mintIdOf, submitMint } from './submit';
 
 /** A collection the API takes mints for. */
 export type ServedCollection = {
@@ -128,7 +128,7 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
 
     const { keyDigest, keyId } = res.locals as KeyedLocals;
     // Same key (for the same API key) → same id → the same job: BullMQ adds a job id once, so one payment.
-    const id = `m-${(idempotencyKey === undefined ? randomBytes(16) : createHash('sha256').update(`${keyDigest}\n${idempotencyKey}`).digest()).toString('hex').slice(0, 32)}`;
+    const id = mintIdOf(idempotencyKey === undefined ? undefined : { scope: keyDigest, key: idempotencyKey });
     const data: MintForJobData = {
       chainId: collection.chainId,
       collection: collection.address,
@@ -137,22 +137,14 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
       keyId,
       createdAt: new Date().toISOString(),
     };
-    const mintForQueue = mintForQueues.get(collection.chainId)!;
-    // Looked up on every chain: a key re-used for a collection on another chain is a conflict, not a second mint.
-    const existing = idempotencyKey === undefined ? undefined : await findMintJob([...mintForQueues.values()], id);
-    if (!existing) await mintForQueue.add('mint-for', data, { jobId: id });
-    const stored = existing ?? (await mintForQueue.getJob(id));
+    const { stored, replayed, same } = await submitMint(mintForQueues, data, { id, idempotent: idempotencyKey !== undefined });
     if (!stored)
       throw apiError('INTERNAL', 'the mint was queued but cannot be read back; retry with the same Idempotency-Key', { retryable: true });
-    const same =
-      (['chainId', 'to', 'prompt'] as const).every((k) => stored.data[k] === data[k]) &&
-      stored.data.collection.toLowerCase() === data.collection.toLowerCase();
     if (!same)
       throw apiError(
         'CONFLICT',
         `Idempotency-Key ${idempotencyKey} was used for another mint (a different to, prompt or collection); use a new key for a new mint`,
       );
-    const replayed = stored.data.createdAt !== data.createdAt;
     if (!replayed) logger.info({ mintId: id, keyId, to: data.to, collection: data.collection }, 'sponsored mint queued');
 
     const now = (await status.mint(id)) ?? { id, status: 'queued' as const, collection: data.collection, to: data.to };
