@@ -123,7 +123,13 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
         ? undefined
         : 'no Arweave wallet: --arweave-wallet or AIGC_ARWEAVE_WALLET';
 
-    const factory = await chooseFactory(provider, chainId, o.factory, previous);
+    const factory = await chooseFactory(
+      provider,
+      chainId,
+      o.factory,
+      previous,
+      dev?.chainId === chainId && devAccounts ? dev.factory : undefined,
+    );
     const params = paramsFromTemplate(template, wallet.address, signer.address, {
       payee,
       contractManifest: arweave ? SOME_MANIFEST : ZeroHash,
@@ -280,17 +286,19 @@ function chooseSigner(
 
 /**
  * The factory to create the collection with: --factory (it must be a CollectionFactory on this chain), else the one
- * recorded for this chain in deployments/ while it still has code there (a restarted dev chain has lost it), else none.
+ * recorded for this chain in deployments/ while it still has code there (a restarted dev chain has lost it), else the
+ * running `aigc dev` stack's when deploying onto it, else none.
  */
 async function chooseFactory(
   provider: JsonRpcProvider,
   chainId: number,
   flag: string | undefined,
   previous: Deployment | undefined,
+  devFactory?: string,
 ): Promise<DeployPlan['factory']> {
-  const candidate = flag ?? previous?.factory;
+  const candidate = flag ?? previous?.factory ?? devFactory;
   if (!candidate) return undefined;
-  const source = flag ? '--factory' : `from deployments/${chainId}.json`;
+  const source = flag ? '--factory' : previous?.factory ? `from deployments/${chainId}.json` : 'the aigc dev stack’s';
   if (!(await hasCode(provider, candidate))) {
     if (flag) throw new AigcError('INVALID_REQUEST', `no contract at --factory ${flag} on chain ${chainId}: check the address and --rpc`);
     return undefined;

@@ -194,8 +194,8 @@ export async function initCommand(dirArg: string, opts: InitCommandOptions): Pro
   console.log(`aigc init: "${collection.name}" (${collection.symbol}) from template ${template} in ${rel}/`);
   for (const name of Object.keys(files)) console.log(`  ${name}`);
   const config = path.join(rel, 'collection.json');
-  console.log(`\nNext: aigc demo --template ${config}   (mints on a local chain)`);
-  console.log(`      aigc quote --template ${config} --count 100   (what minting costs)`);
+  console.log(`\nNext: cd ${rel} && aigc dev   (runs it on a local chain until Ctrl-C)`);
+  console.log(`      aigc preview "a red fox" --template ${config} --count 4   (sample images of the style)`);
 }
 
 const ENV_EXAMPLE = `# Settings of \`aigc node\` (the operator node that renders, stores and fulfils mints). Copy to .env and fill in.
@@ -236,16 +236,19 @@ ${weiToEther(c.mint.priceWei)} ETH a mint, ${c.mint.maxSupply} tokens at most, $
 
 ## Next steps
 
-- \`aigc demo --template collection.json\`: mints a few tokens of this collection on a local chain, Arweave and
-  Redis, and verifies them.
-- \`aigc quote --template collection.json --count 100\`: what minting costs (Arweave fees and gas).
-- \`aigc node\`: runs the operator node for a deployed collection (settings in \`.env\`).
-- \`aigc mint "<prompt>" --collection 0x… --wait\`: pays for a mint and follows it to a verified token (the key in
-  \`AIGC_MINT_KEY\`).
-- \`aigc verify <tokenId> --collection 0x…\`: checks a token from public data.
+Run these inside this folder: each command finds the collection here (\`collection.json\`, then \`.aigc/dev.json\`
+while \`aigc dev\` runs, then \`deployments/<chainId>.json\` after a deploy), so none needs \`--rpc\` or \`--collection\`.
 
-Not yet available: \`aigc preview\` (render sample images of the style), \`aigc dev\` (a local stack that reloads
-on change) and \`aigc deploy\` (deploy the contract from \`collection.json\`).
+1. \`aigc preview "a red fox" --count 4\`: renders sample images of the style into \`.aigc/preview/\`, no chain.
+2. \`aigc dev\`: runs this collection on a local chain, Arweave, Redis, gateway and node until Ctrl-C; saving
+   \`collection.json\` redeploys it.
+3. \`aigc mint "a red fox" --wait --out fox.png\` (in a second terminal): pays for a mint with a funded test account
+   and follows it to a verified token; \`aigc verify <tokenId>\` checks any token from public data.
+4. \`aigc deploy --rpc <url> --key env:AIGC_OWNER_KEY --dry-run\`: what deploying costs; without \`--dry-run\` it
+   deploys and writes \`deployments/<chainId>.json\`. Then \`aigc status\` and \`aigc admin pause|set-price|…\` manage
+   the live drop, and \`aigc node\` (settings in \`.env\`) serves it.
+
+\`aigc quote --count 100\` estimates what minting costs (Arweave fees and gas).
 `;
 }
 

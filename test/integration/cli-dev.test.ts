@@ -38,7 +38,11 @@ beforeAll(async () => {
   dev.stderr!.on('data', (d: Buffer) => (devErr += d.toString()));
   dev.stdout!.resume();
   exited = new Promise((resolve) => dev.once('exit', (code, signal) => resolve({ code, signal })));
-  await until('aigc dev is up', () => fs.existsSync(path.join(folder, '.aigc', 'dev.json')) || dev.exitCode !== null, 120_000);
+  await until(
+    'aigc dev is up',
+    () => (fs.existsSync(path.join(folder, '.aigc', 'dev.json')) && devErr.includes('node running')) || dev.exitCode !== null,
+    120_000,
+  );
   expect({ exitCode: dev.exitCode, devErr }).toEqual({ exitCode: null, devErr: expect.stringContaining('node running') });
 });
 
@@ -92,6 +96,38 @@ describe('aigc dev', () => {
     await until('the invalid edit is reported', () => /not valid, still serving/.test(devErr), 30_000);
     expect(devErr).toMatch(/mint\.maxSupply/);
     expect(readState().collection).toBe(after.collection);
+    // Back to what is deployed: the same template, so no redeploy.
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...json, name: 'Fox Club II', mint: { ...json.mint, priceWei: '20000000000000000' } }, null, 2),
+    );
+  });
+
+  it('manages the live collection from the folder: admin pause refuses the next mint in one line, status reads it', async () => {
+    const paused = await aigc(folder, 'admin', 'pause');
+    expect(paused.code).toBe(0);
+    const refused = await aigc(folder, 'mint', 'a fox at night', '--wait');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: requestMint refused: AIGCPaused: /)]);
+    expect((await aigc(folder, 'admin', 'unpause')).code).toBe(0);
+
+    const status = await aigc(folder, 'status', '--json');
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as Record<string, unknown>;
+    expect(JSON.stringify(report)).toContain(readState().collection);
+  });
+
+  it('deploys onto the dev chain with no flags, reusing its factory', async () => {
+    const state = readState();
+    const deployed = await aigc(folder, 'deploy', '--json', '--no-contract-uri');
+    expect({ code: deployed.code, stderr: deployed.stderr.split('\n').filter((l) => l.startsWith('error')) }).toEqual({
+      code: 0,
+      stderr: [],
+    });
+    const record = JSON.parse(deployed.stdout) as { chainId: number; collection: string; factory: string; factoryDeployed: boolean };
+    expect(record).toMatchObject({ chainId: state.chainId, factory: state.factory, factoryDeployed: false });
+    expect(record.collection).not.toBe(state.collection);
+    expect(fs.existsSync(path.join(folder, 'deployments', `${state.chainId}.json`))).toBe(true);
   });
 
   it('stops on SIGINT: exit 0 within 10 s, no process left, dev.json removed', async () => {

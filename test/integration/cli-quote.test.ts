@@ -123,9 +123,9 @@ describe('aigc quote', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('aigc quote: 50 mints of "Genesis Dreams" (512×512 png)');
     expect(lines.find((l) => l.startsWith('requestMint gas'))).toMatch(
-      /collector\s+63,236 gas = [\d.]+ ETH\s+[\d.]+ ETH\s+measured on anvil/,
+      /collector\s+61,921 gas = [\d.]+ ETH\s+[\d.]+ ETH\s+measured on anvil/,
     );
-    expect(lines.find((l) => l.startsWith('fulfil gas, batches of 20'))).toMatch(/operator\s+75,267 gas = /);
+    expect(lines.find((l) => l.startsWith('fulfil gas, batches of 20'))).toMatch(/operator\s+70,373 gas = /);
     expect(lines.find((l) => l.startsWith('Arweave: image'))).toMatch(/operator\s+[\d.]+ AR\s+[\d.]+ AR\s+\/price\/\d+ \(\d chunks?\)/);
     expect(run.stdout).toMatch(/real models' PNGs are typically larger: pass --image-bytes N/);
   });
