@@ -39,7 +39,7 @@ describe('aigc init', () => {
   it.each(templates)('init --yes --template %s writes the folder; collection.json validates and points at its schema', async (name) => {
     const run = await init(work, `from-${name}`, '--template', name, '--yes');
     expect(run).toMatchObject({ status: 0, stderr: '' });
-    expect(run.stdout).toContain('Next: aigc demo --template');
+    expect(run.stdout).toMatch(/Next: cd .* && aigc dev/);
     const dir = path.join(work, `from-${name}`);
     expect(fs.readdirSync(dir).sort()).toEqual([...FILES].sort());
     const written = readJson(path.join(dir, 'collection.json'));

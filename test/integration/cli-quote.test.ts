@@ -66,10 +66,10 @@ describe('aigc quote', () => {
     const { maxFeePerGas } = await provider.getFeeData();
     expect(q.chain).toMatchObject({ chainId: 31337, maxFeePerGas: maxFeePerGas!.toString() });
     expect(q.gas.fulfill).toMatchObject({
-      gas: '102658',
+      gas: '97977',
       source: 'measured',
       paidBy: 'operator',
-      perTokenWei: (102_658n * maxFeePerGas!).toString(),
+      perTokenWei: (97_977n * maxFeePerGas!).toString(),
     });
     expect(q.gas.fulfillBatch).toMatchObject({ gas: '75267', batchSize: 20, totalWei: (75_267n * maxFeePerGas! * 7n).toString() });
     expect(q.gas.requestMint).toMatchObject({ gas: '63236', source: 'measured', paidBy: 'collector' });
