@@ -72,7 +72,7 @@ describe('aigc quote', () => {
       perTokenWei: (97_977n * maxFeePerGas!).toString(),
     });
     expect(q.gas.fulfillBatch).toMatchObject({ gas: '70373', batchSize: 20, totalWei: (70_373n * maxFeePerGas! * 7n).toString() });
-    expect(q.gas.requestMint).toMatchObject({ gas: '63236', source: 'measured', paidBy: 'collector' });
+    expect(q.gas.requestMint).toMatchObject({ gas: '61921', source: 'measured', paidBy: 'collector' });
     expect(q.mintPrice).toEqual({ wei: template.mint.priceWei, source: 'template' });
     expect(run.stderr).toMatch(/rendering a 512×512 png sample with the local renderer/);
   });
