@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Router } from 'express';
 import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { createAttester } from './attest/create';
@@ -13,6 +14,8 @@ import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
+import { createCollectionRouter } from './http/collection-routes';
+import { createMintPageRouter } from './http/mint-page-routes';
 import { startHttpServer } from './http/server';
 import { createScope, type Scope } from './lifecycle';
 import { createLogger } from './logger';
@@ -321,6 +324,19 @@ async function assembleNode(
     }
   }
 
+  // What a mint page reads (GET /v1/collections/…, /embed.js, /mint/…), before the sponsored API's /v1 catch-all.
+  const pages = [...byKey.values()].map((c) => ({
+    chainId: c.chainId,
+    address: c.address,
+    name: c.template.name,
+    template: c.template,
+    contract: c.contract,
+    startBlock: c.target.chain.startBlock,
+  }));
+  const mintPageApi = Router().use(
+    createCollectionRouter({ collections: pages, corsOrigins: config.api.corsOrigins, arweaveGateway: arweaveUrl, logger }),
+    createMintPageRouter({ collections: pages }),
+  );
   const http = config.http.enabled
     ? await startHttpServer({
         host: config.http.host,
@@ -335,7 +351,7 @@ async function assembleNode(
           },
           { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
         ],
-        api: createSponsoredRouter(sponsored.api), // /v1/mints, /v1/requests
+        api: Router().use(mintPageApi, createSponsoredRouter(sponsored.api)), // mint page, /v1/mints, /v1/requests
         async beforeScrape() {
           for (const queue of [generateQueue, ...[...chains.values()].map((c) => c.fulfillQueue), ...sponsored.mintForQueues.values()]) {
             const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');

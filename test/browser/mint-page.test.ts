@@ -1,0 +1,380 @@
+/// <reference lib="dom" />
+// The page functions below run in Chromium: DOM types.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { type EventLog, Wallet } from 'ethers';
+import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
+import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
+import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
+import { createLogger } from '../../pipeline/logger';
+import { type RunningNode, startNode } from '../../pipeline/node';
+import { CHROMIUM, CHROMIUM_ARGS, injectWallet } from '../helpers/browser-wallet';
+import { events, type NodeFixture, PRICE, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { build } = require('../../templates/mint-page/build.js') as {
+  build(): Promise<{ outfile: string; bytes: number; gzipped: number }>;
+};
+
+jest.setTimeout(240_000);
+
+const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts', 'mint-page');
+const README_SCREENSHOT = path.resolve(__dirname, '..', '..', 'docs', 'images', 'mint-page.png');
+const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const STYLE = { label: 'Watercolour', suffix: ', watercolour' };
+
+// The real gateway in front of the local renderer, slowed so each stage is seen, failing for good on one prompt
+// (the node rejects and refunds it) and holding another until the test ends (nothing is delivered: deadline refund).
+const local = createLocalBackend();
+let releaseStuck: () => void = () => undefined;
+const stuck = new Promise<void>((resolve) => (releaseStuck = resolve));
+const backend: DiffusionBackend = {
+  ...local,
+  async render(input) {
+    if (input.prompt.includes('unrenderable')) throw new Error('CUDA out of memory');
+    if (input.prompt.includes('stuck')) {
+      await stuck;
+      throw new Error('released at the end of the test');
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    return local.render(input);
+  },
+};
+
+let f: NodeFixture;
+let node: RunningNode;
+let browser: Browser;
+let thirdParty: http.Server;
+let thirdPartyUrl: string;
+let bundle: { bytes: number; gzipped: number };
+const timings: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install chromium (or set AIGC_CHROMIUM); the mint page tests drive a real browser`,
+    );
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  bundle = await build();
+  f = await startNodeFixture({ backend, accounts: 12 });
+  node = await startNode({
+    config: f.config({ api: { corsOrigins: ['*'] } }),
+    template: { ...template, presets: [STYLE] },
+    logger: createLogger({ level: 'silent' }),
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // A plain page of another site (another origin: another port) that embeds the mint page.
+  thirdParty = http.createServer((req, res) => {
+    const embed = `<script src="${node.httpUrl}/embed.js" async></script>
+<aigc-mint collection="${node.collection}" chain-id="31337" rpc="${f.stack.anvil.rpcUrl}"></aigc-mint>`;
+    const frame = `<iframe src="${hostedUrl()}" title="Mint Genesis Dreams" style="width:100%;max-width:560px;height:900px;border:0"></iframe>`;
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>A creator's site</title></head><body><main><h1>A creator's site</h1>${req.url === '/iframe' ? frame : embed}</main></body></html>`);
+  });
+  await new Promise<void>((resolve) => thirdParty.listen(0, '127.0.0.1', resolve));
+  thirdPartyUrl = `http://127.0.0.1:${(thirdParty.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  fs.writeFileSync(
+    path.join(ARTIFACTS, 'budget.json'),
+    `${JSON.stringify({ bundle: { bytes: bundle?.bytes, gzipped: bundle?.gzipped }, timings }, null, 2)}\n`,
+  );
+  releaseStuck();
+  await browser?.close();
+  thirdParty?.close();
+  await node?.stop();
+  await f?.stop();
+});
+
+const hostedUrl = () => `${node.httpUrl}/mint/31337/${node.collection}?rpc=${encodeURIComponent(f.stack.anvil.rpcUrl)}`;
+const keys = () => f.stack.anvil.privateKeys;
+
+async function openPage(
+  url: string,
+  key: string | undefined,
+  wallet: Partial<Parameters<typeof injectWallet>[1]> = {},
+  viewport = { width: 520, height: 1100 },
+) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+  const injected = key
+    ? await injectWallet(page, { provider: f.provider, rpcUrl: f.stack.anvil.rpcUrl, privateKey: key, chainId: 31337, ...wallet })
+    : undefined;
+  await page.goto(url);
+  return { page, wallet: injected, close: () => context.close() };
+}
+
+/** The `<aigc-mint>` element of a page or frame. */
+const mint = (where: Page | Frame) => where.locator('aigc-mint');
+const state = (where: Page | Frame, name: string, timeout = 90_000) =>
+  where.locator(`aigc-mint[data-state="${name}"]`).waitFor({ timeout });
+
+/** Serious and critical axe-core violations of the page (the component's open shadow root included). */
+async function axeViolations(where: Page | Frame): Promise<string[]> {
+  await where.evaluate(AXE);
+  const result = (await where.evaluate(() =>
+    (
+      window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string; help: string; nodes: unknown[] }[] }> } }
+    ).axe.run(),
+  )) as { violations: { id: string; impact: string; help: string; nodes: unknown[] }[] };
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+}
+
+async function snap(page: Page, name: string) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Records each stage the page marks current, in order. */
+async function watchStages(where: Page | Frame) {
+  await where.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __stages: string[] }).__stages = seen;
+    const root = document.querySelector('aigc-mint')!.shadowRoot!;
+    new MutationObserver(() => {
+      const current = root.querySelector('[aria-current="step"]')?.firstChild?.textContent;
+      if (current && seen[seen.length - 1] !== current) seen.push(current);
+    }).observe(root, { subtree: true, childList: true, attributes: true });
+  });
+  return () => where.evaluate(() => (window as unknown as { __stages: string[] }).__stages);
+}
+
+async function connectAndMint(where: Page | Frame, prompt: string, { style = false } = {}) {
+  const el = mint(where);
+  await el.getByRole('button', { name: 'Connect wallet', exact: true }).click();
+  await el.getByText('Connected').waitFor();
+  await el.getByLabel('Your prompt').fill(prompt);
+  if (style) await el.getByText(STYLE.label, { exact: true }).click();
+  await el.getByRole('button', { name: /^Mint for 0\.01 ETH$/ }).click();
+}
+
+const tokenIdOf = async (where: Page | Frame) =>
+  BigInt(
+    (await mint(where)
+      .getByRole('heading', { name: /Minted: token #\d+/ })
+      .textContent())!.match(/#(\d+)/)![1],
+  );
+
+describe('the mint page embedded with a script tag on another site', () => {
+  it('connects the wallet, mints with a style, shows each stage, the image and a verified badge', async () => {
+    const { page, wallet, close } = await openPage(thirdPartyUrl, keys()[3]);
+    try {
+      await state(page, 'ready');
+      timings.scriptEmbed = await mint(page).evaluate((el) => (el as unknown as { timings: unknown }).timings);
+      await mint(page).getByRole('heading', { name: template.name }).waitFor();
+      await mint(page).getByText(`0 of ${template.mint.maxPromptBytes} bytes`).waitFor();
+      await snap(page, '1-ready');
+      expect(await axeViolations(page)).toEqual([]);
+
+      const stages = await watchStages(page);
+      await connectAndMint(page, 'a red fox in the snow', { style: true });
+      await mint(page)
+        .getByText(`${'a red fox in the snow'.length + STYLE.suffix.length} of 280 bytes (with the style)`)
+        .waitFor();
+      await state(page, 'progress');
+      await mint(page).getByText('Rendering your image.').waitFor();
+      await snap(page, '2-rendering');
+      expect(await axeViolations(page)).toEqual([]);
+      await state(page, 'minted');
+      const badge = mint(page).getByRole('button', { name: '✓ Verified' });
+      await badge.waitFor({ timeout: 60_000 });
+      const width = await mint(page)
+        .locator('img.art')
+        .evaluate((img: HTMLImageElement) =>
+          img.complete ? img.naturalWidth : new Promise<number>((resolve) => (img.onload = () => resolve(img.naturalWidth))),
+        );
+      expect(width).toBe(template.render.width);
+      await badge.click();
+      expect(await badge.getAttribute('aria-expanded')).toBe('true');
+      const checks = mint(page).locator('ul.checks li');
+      expect(await checks.count()).toBe(9);
+      expect(await mint(page).locator('ul.checks li[data-ok="false"]').count()).toBe(0);
+      await snap(page, '3-minted');
+      // The README's picture of the page: AIGC_README_SCREENSHOT=1 npx jest --runTestsByPath test/browser/mint-page.test.ts
+      if (process.env.AIGC_README_SCREENSHOT) await mint(page).screenshot({ path: README_SCREENSHOT });
+      expect(await axeViolations(page)).toEqual([]);
+      // In order, none skipped back; the minted view ends the list (Storing may pass between two stream polls).
+      const seen = await stages();
+      expect(seen.slice(0, 2)).toEqual(['Requested', 'Rendering']);
+      expect(['Requested', 'Rendering', 'Storing'].filter((s) => seen.includes(s))).toEqual(seen);
+
+      // What the page shows is what the chain holds: the token of the request, owned by the collector, prompt with style.
+      const tokenId = await tokenIdOf(page);
+      expect(await f.collection.ownerOf(tokenId)).toBe(wallet!.address);
+      const [requested] = (await f.collection.queryFilter(f.collection.filters.MintRequested(tokenId))) as EventLog[];
+      expect(Buffer.from((requested.args.prompt as string).slice(2), 'hex').toString()).toBe(`a red fox in the snow${STYLE.suffix}`);
+      // The stream, not chain polling, drove the stages.
+      expect(wallet!.calls.map((c) => c.method)).toContain('eth_sendTransaction');
+
+      // My tokens lists it.
+      await mint(page).getByText('My tokens').click();
+      await mint(page).locator('ul.tokens li').first().waitFor();
+      expect(await mint(page).locator('ul.tokens li').count()).toBe(1);
+      await mint(page)
+        .getByAltText(new RegExp(`Token #${tokenId}`))
+        .waitFor();
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('failures a collector understands', () => {
+  it('no wallet: says so and links to wallets', async () => {
+    const { page, close } = await openPage(hostedUrl(), undefined);
+    try {
+      await state(page, 'ready');
+      await mint(page).getByRole('button', { name: 'Connect wallet', exact: true }).click();
+      await state(page, 'no-wallet');
+      await mint(page).getByRole('link', { name: 'Find a wallet' }).waitFor();
+      await snap(page, 'no-wallet');
+    } finally {
+      await close();
+    }
+  });
+
+  it('wrong network: switches (adding the chain the wallet does not know), then mints', async () => {
+    const { page, wallet, close } = await openPage(hostedUrl(), keys()[4], { startChainId: 1, knownChains: [1] });
+    try {
+      await state(page, 'ready');
+      await connectAndMint(page, 'a lighthouse at dusk');
+      await state(page, 'wrong-network');
+      await mint(page).getByText('Your wallet is on Ethereum; this collection is on Local test chain.').waitFor();
+      await snap(page, 'wrong-network');
+      expect(await axeViolations(page)).toEqual([]);
+      await mint(page).getByRole('button', { name: 'Switch to Local test chain' }).click();
+      await state(page, 'ready');
+      expect(wallet!.chainId()).toBe(31337);
+      const added = wallet!.calls.find((c) => c.method === 'wallet_addEthereumChain');
+      expect((added?.params[0] as { rpcUrls: string[] }).rpcUrls).toEqual([f.stack.anvil.rpcUrl]);
+      await mint(page)
+        .getByRole('button', { name: /^Mint for/ })
+        .click();
+      await state(page, 'minted');
+    } finally {
+      await close();
+    }
+  });
+
+  it('refused in the wallet, then not enough ETH: nothing is paid, and the page says why', async () => {
+    const poor = Wallet.createRandom();
+    await f.provider.send('anvil_setBalance', [poor.address, '0x' + (PRICE / 2n).toString(16)]);
+    const { page: refusing, wallet, close } = await openPage(hostedUrl(), keys()[5]);
+    try {
+      await state(refusing, 'ready');
+      wallet!.refuseNext('eth_sendTransaction');
+      await connectAndMint(refusing, 'a quiet harbour');
+      await state(refusing, 'refused');
+      await mint(refusing).getByText('You cancelled the payment. Nothing was paid.').waitFor();
+      await snap(refusing, 'refused');
+    } finally {
+      await close();
+    }
+    const { page, close: closePoor } = await openPage(hostedUrl(), poor.privateKey);
+    try {
+      await state(page, 'ready');
+      await connectAndMint(page, 'a quiet harbour');
+      await state(page, 'insufficient-funds');
+      await mint(page)
+        .getByText(/This mint needs 0\.01 ETH .* your wallet has 0\.005 ETH/)
+        .waitFor();
+      await snap(page, 'insufficient-funds');
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await closePoor();
+    }
+  });
+
+  it("operator rejection: shows the refunded state with the operator's reason", async () => {
+    const { page, wallet, close } = await openPage(hostedUrl(), keys()[6]);
+    try {
+      await state(page, 'ready');
+      await connectAndMint(page, 'an unrenderable scene');
+      await state(page, 'rejected');
+      await mint(page)
+        .getByText(/^Rejected: the image could not be generated\. Your 0\.01 ETH was refunded to 0x/)
+        .waitFor();
+      await mint(page)
+        .getByText(/^Operator’s message: gateway answered 502/)
+        .waitFor();
+      await snap(page, 'rejected');
+      expect(await axeViolations(page)).toEqual([]);
+      const rejected = (await events(f, 'MintRejected')).find((e) => e.args.requester === wallet!.address)!;
+      expect(rejected.args.refunded).toBe(PRICE);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('the iframe embed and small screens', () => {
+  it('works inside an iframe of a plain page on another origin', async () => {
+    const { page, close } = await openPage(`${thirdPartyUrl}/iframe`, keys()[7]);
+    try {
+      const frame = page.frameLocator('iframe').owner();
+      await frame.waitFor();
+      const inner = page.frames().find((fr) => fr.url().startsWith(node.httpUrl!))!;
+      expect(new URL(inner.url()).origin).not.toBe(new URL(page.url()).origin);
+      await state(inner, 'ready');
+      timings.iframe = await mint(inner).evaluate((el) => (el as unknown as { timings: unknown }).timings);
+      await connectAndMint(inner, 'a paper boat on a pond');
+      await state(inner, 'minted');
+      await mint(inner).getByRole('button', { name: '✓ Verified' }).waitFor({ timeout: 60_000 });
+      await snap(page, 'iframe-minted');
+    } finally {
+      await close();
+    }
+  });
+
+  it('fits 360 px without sideways scrolling', async () => {
+    const { page, close } = await openPage(hostedUrl(), keys()[8], {}, { width: 360, height: 780 });
+    try {
+      await state(page, 'ready');
+      await mint(page).getByRole('button', { name: 'Connect wallet', exact: true }).click();
+      await mint(page).getByText('Connected').waitFor();
+      await mint(page).getByLabel('Your prompt').fill('a very long prompt that wraps over several lines on a small phone screen');
+      const widths = await page.evaluate(() => ({
+        doc: document.documentElement.scrollWidth,
+        el: document.querySelector('aigc-mint')!.getBoundingClientRect().right,
+      }));
+      expect(widths.doc).toBeLessThanOrEqual(360);
+      expect(widths.el).toBeLessThanOrEqual(360);
+      await snap(page, '360px');
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('a request nobody delivers', () => {
+  // Last: it moves the chain's clock past the deadline.
+  it('shows that it is slow, then a refund button once the deadline passed; the refund returns the price', async () => {
+    const { page, wallet, close } = await openPage(hostedUrl(), keys()[9]);
+    try {
+      await state(page, 'ready');
+      await connectAndMint(page, 'a stuck render');
+      await state(page, 'progress');
+      await f.provider.send('evm_increaseTime', [template.mint.refundDelaySeconds + 1]);
+      await f.provider.send('evm_mine', []);
+      await state(page, 'slow');
+      const refund = mint(page).getByRole('button', { name: 'Refund 0.01 ETH' });
+      await until('the refund button enabled', () => refund.isEnabled(), 30_000);
+      await snap(page, 'slow-refundable');
+      expect(await axeViolations(page)).toEqual([]);
+      await refund.click();
+      await state(page, 'refunded');
+      await snap(page, 'refunded');
+      await until('the refund on chain', async () => (await events(f, 'MintRefunded')).some((e) => e.args.requester === wallet!.address));
+    } finally {
+      await close();
+    }
+  });
+});
