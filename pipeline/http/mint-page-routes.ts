@@ -5,8 +5,8 @@ import { type Request, type Response, Router } from 'express';
 
 /** Where `npm run build` writes the mint page bundle, found from pipeline/http (sources) or dist/pipeline/http. */
 export function embedBundlePath(): string {
-  const compiled = path.resolve(__dirname, '..', '..', 'templates', 'mint-page', 'embed.js');
-  return fs.existsSync(compiled) ? compiled : path.resolve(__dirname, '..', '..', 'dist', 'templates', 'mint-page', 'embed.js');
+  const compiled = path.resolve(__dirname, '..', '..', 'mint-page', 'embed.js');
+  return fs.existsSync(compiled) ? compiled : path.resolve(__dirname, '..', '..', 'dist', 'mint-page', 'embed.js');
 }
 
 type Bundle = { bytes: Buffer; etag: string; mtimeMs: number };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Bundles the <aigc-mint> web component into one file, dist/templates/mint-page/embed.js, which the node serves at
- * /embed.js. Run by `npm run build` (after the contracts build, whose ABI the page imports).
+ * Bundles the <aigc-mint> web component into one file, dist/mint-page/embed.js, which the node serves at /embed.js.
+ * Not under dist/templates/: code that finds the repository's templates/ from dist/ would look there instead.
+ * Run by `npm run build` (after the contracts build, whose ABI the page imports).
  *
  * Usage: node templates/mint-page/build.js [--metafile]   (prints the size, raw and gzipped)
  */
@@ -12,7 +13,7 @@ const zlib = require('node:zlib');
 const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..', '..');
-const outfile = path.join(root, 'dist', 'templates', 'mint-page', 'embed.js');
+const outfile = path.join(root, 'dist', 'mint-page', 'embed.js');
 
 async function build() {
   const result = await esbuild.build({

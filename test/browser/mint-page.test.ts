@@ -8,6 +8,7 @@ import { type EventLog, Wallet } from 'ethers';
 import { type Browser, chromium, type Frame, type Page } from 'playwright-core';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
+import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { CHROMIUM, CHROMIUM_ARGS, injectWallet } from '../helpers/browser-wallet';
@@ -27,18 +28,12 @@ const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const STYLE = { label: 'Watercolour', suffix: ', watercolour' };
 
 // The real gateway in front of the local renderer, slowed so each stage is seen, failing for good on one prompt
-// (the node rejects and refunds it) and holding another until the test ends (nothing is delivered: deadline refund).
+// (the node rejects and refunds it).
 const local = createLocalBackend();
-let releaseStuck: () => void = () => undefined;
-const stuck = new Promise<void>((resolve) => (releaseStuck = resolve));
 const backend: DiffusionBackend = {
   ...local,
   async render(input) {
     if (input.prompt.includes('unrenderable')) throw new Error('CUDA out of memory');
-    if (input.prompt.includes('stuck')) {
-      await stuck;
-      throw new Error('released at the end of the test');
-    }
     await new Promise((r) => setTimeout(r, 1_500));
     return local.render(input);
   },
@@ -84,7 +79,6 @@ afterAll(async () => {
     path.join(ARTIFACTS, 'budget.json'),
     `${JSON.stringify({ bundle: { bytes: bundle?.bytes, gzipped: bundle?.gzipped }, timings }, null, 2)}\n`,
   );
-  releaseStuck();
   await browser?.close();
   thirdParty?.close();
   await node?.stop();
@@ -161,6 +155,72 @@ const tokenIdOf = async (where: Page | Frame) =>
       .getByRole('heading', { name: /Minted: token #\d+/ })
       .textContent())!.match(/#(\d+)/)![1],
   );
+
+describe("the node's mint page routes", () => {
+  it('GET /v1/collections/:chainId/:address answers what the page shows, readable from any origin', async () => {
+    const res = await fetch(`${node.httpUrl}/v1/collections/31337/${node.collection.toLowerCase()}`, {
+      headers: { origin: thirdPartyUrl },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const [, reserved] = await f.collection.requestCounts();
+    expect(await res.json()).toMatchObject({
+      chainId: 31337,
+      address: node.collection,
+      name: template.name,
+      symbol: template.symbol,
+      description: template.description,
+      priceWei: template.mint.priceWei,
+      maxSupply: template.mint.maxSupply,
+      reserved: Number(reserved),
+      remaining: template.mint.maxSupply - Number(reserved),
+      maxPromptBytes: template.mint.maxPromptBytes,
+      refundDelaySeconds: template.mint.refundDelaySeconds,
+      mintStart: 0,
+      mintEnd: 0,
+      walletLimit: 0,
+      paused: false,
+      presets: [STYLE],
+      startBlock: f.deployBlock,
+      arweaveGateway: f.stack.arlocal.url,
+    });
+    const unknown = await fetch(`${node.httpUrl}/v1/collections/1/${node.collection}`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    const bad = await fetch(`${node.httpUrl}/v1/collections/x/0x12`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({
+      chainId: 'a decimal chain id',
+      address: 'a 0x-prefixed 20-byte address',
+    });
+  });
+
+  it('serves /embed.js with a content ETag (304 when unchanged) to any origin', async () => {
+    const res = await fetch(`${node.httpUrl}/embed.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect((await res.arrayBuffer()).byteLength).toBe(bundle.bytes);
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    expect((await fetch(`${node.httpUrl}/embed.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+  });
+
+  it('serves a hosted page any site may frame; only an http(s) rpc parameter reaches the page', async () => {
+    const res = await fetch(hostedUrl());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe('frame-ancestors *');
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    expect(await res.text()).toContain(`<aigc-mint collection="${node.collection}" chain-id="31337" rpc="${f.stack.anvil.rpcUrl}">`);
+    for (const rpc of ['javascript:alert(1)', 'http://x"><script>alert(1)</script>']) {
+      const page = await (await fetch(`${node.httpUrl}/mint/31337/${node.collection}?rpc=${encodeURIComponent(rpc)}`)).text();
+      expect(page).toContain(`<aigc-mint collection="${node.collection}" chain-id="31337">`);
+      expect(page).not.toContain('alert');
+    }
+    expect((await fetch(`${node.httpUrl}/mint/1/${node.collection}`)).status).toBe(404);
+  });
+});
 
 describe('the mint page embedded with a script tag on another site', () => {
   it('connects the wallet, mints with a style, shows each stage, the image and a verified badge', async () => {
@@ -355,26 +415,50 @@ describe('the iframe embed and small screens', () => {
 });
 
 describe('a request nobody delivers', () => {
-  // Last: it moves the chain's clock past the deadline.
+  // A second collection (60 s to its deadline) behind a node that answers the API but renders and refunds nothing
+  // (listen: false): the request stays open until the collector takes the money back. Last: it moves the chain's clock.
   it('shows that it is slow, then a refund button once the deadline passed; the refund returns the price', async () => {
-    const { page, wallet, close } = await openPage(hostedUrl(), keys()[9]);
+    const lateTemplate = { ...template, mint: { ...template.mint, refundDelaySeconds: 60 } };
+    const late = await deployFromTemplate({
+      deployer: new Wallet(keys()[0], f.provider),
+      template: lateTemplate,
+      operator: new Wallet(keys()[1]).address,
+    });
+    const idle = await startNode({
+      config: f.config({ collection: { address: late.address }, chain: { startBlock: late.blockNumber }, redis: { prefix: 'idle' } }),
+      template: lateTemplate,
+      listen: false,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const url = `${idle.httpUrl}/mint/31337/${late.address}?rpc=${encodeURIComponent(f.stack.anvil.rpcUrl)}`;
+    const { page, wallet, close } = await openPage(url, keys()[9]);
     try {
       await state(page, 'ready');
-      await connectAndMint(page, 'a stuck render');
-      await state(page, 'progress');
-      await f.provider.send('evm_increaseTime', [template.mint.refundDelaySeconds + 1]);
+      await connectAndMint(page, 'a render nobody makes');
+      await mint(page).getByText('Paid. Waiting for the operator to start rendering.').waitFor();
+      const refund = mint(page).getByRole('button', { name: 'Refund 0.01 ETH' });
+      expect(await refund.count()).toBe(0);
+      await f.provider.send('evm_increaseTime', [61]);
       await f.provider.send('evm_mine', []);
       await state(page, 'slow');
-      const refund = mint(page).getByRole('button', { name: 'Refund 0.01 ETH' });
       await until('the refund button enabled', () => refund.isEnabled(), 30_000);
       await snap(page, 'slow-refundable');
       expect(await axeViolations(page)).toEqual([]);
+      const before = await f.provider.getBalance(wallet!.address);
       await refund.click();
       await state(page, 'refunded');
+      await mint(page)
+        .getByText(/was not delivered in time; 0\.01 ETH went back to 0x/)
+        .waitFor();
       await snap(page, 'refunded');
-      await until('the refund on chain', async () => (await events(f, 'MintRefunded')).some((e) => e.args.requester === wallet!.address));
+      const lateCollection = connectCollection(late.address, f.provider);
+      const [refunded] = (await lateCollection.queryFilter(lateCollection.filters.MintRefunded())) as EventLog[];
+      expect(refunded.args.requester).toBe(wallet!.address);
+      expect(refunded.args.refunded).toBe(PRICE);
+      expect(await f.provider.getBalance(wallet!.address)).toBeGreaterThan(before); // the price back, less the refund's gas
     } finally {
       await close();
+      await idle.stop();
     }
   });
 });
