@@ -54,7 +54,7 @@ beforeAll(async () => {
     );
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   bundle = await build();
-  f = await startNodeFixture({ backend, accounts: 12 });
+  f = await startNodeFixture({ backend, accounts: 13 });
   node = await startNode({
     config: f.config({ api: { corsOrigins: ['*'] } }),
     template: { ...template, presets: [STYLE] },
@@ -352,6 +352,24 @@ describe('failures a collector understands', () => {
     }
   });
 
+  it("follows the chain when the node's status stream cannot be reached", async () => {
+    const { page, close } = await openPage(hostedUrl(), keys()[11]);
+    try {
+      let blocked = 0;
+      await page.route('**/v1/requests/*/events*', (route) => (blocked++, route.abort()));
+      await state(page, 'ready');
+      await connectAndMint(page, 'a kite over the dunes');
+      await mint(page)
+        .getByText(/following the chain: only the end is visible there/)
+        .waitFor();
+      await state(page, 'minted');
+      await mint(page).getByRole('button', { name: '✓ Verified' }).waitFor({ timeout: 60_000 });
+      expect(blocked).toBeGreaterThan(0);
+    } finally {
+      await close();
+    }
+  });
+
   it("operator rejection: shows the refunded state with the operator's reason", async () => {
     const { page, wallet, close } = await openPage(hostedUrl(), keys()[6]);
     try {
@@ -414,24 +432,66 @@ describe('the iframe embed and small screens', () => {
   });
 });
 
-describe('a request nobody delivers', () => {
+describe('a collection behind a node that renders nothing', () => {
   // A second collection (60 s to its deadline) behind a node that answers the API but renders and refunds nothing
-  // (listen: false): the request stays open until the collector takes the money back. Last: it moves the chain's clock.
-  it('shows that it is slow, then a refund button once the deadline passed; the refund returns the price', async () => {
-    const lateTemplate = { ...template, mint: { ...template.mint, refundDelaySeconds: 60 } };
-    const late = await deployFromTemplate({
+  // (listen: false): a request stays open until the collector takes the money back.
+  const lateTemplate = { ...template, mint: { ...template.mint, refundDelaySeconds: 60 } };
+  let late: { address: string; blockNumber: number };
+  let idle: RunningNode;
+  const pageUrl = () => `${idle.httpUrl}/mint/31337/${late.address}?rpc=${encodeURIComponent(f.stack.anvil.rpcUrl)}`;
+  const owned = () => connectCollection(late.address, new Wallet(keys()[0], f.provider));
+
+  beforeAll(async () => {
+    late = await deployFromTemplate({
       deployer: new Wallet(keys()[0], f.provider),
       template: lateTemplate,
       operator: new Wallet(keys()[1]).address,
     });
-    const idle = await startNode({
+    idle = await startNode({
       config: f.config({ collection: { address: late.address }, chain: { startBlock: late.blockNumber }, redis: { prefix: 'idle' } }),
       template: lateTemplate,
       listen: false,
       logger: createLogger({ level: 'silent' }),
     });
-    const url = `${idle.httpUrl}/mint/31337/${late.address}?rpc=${encodeURIComponent(f.stack.anvil.rpcUrl)}`;
-    const { page, wallet, close } = await openPage(url, keys()[9]);
+  });
+  afterAll(() => idle?.stop());
+
+  it('shows sold out, paused, not open yet and closed from the chain, with minting disabled', async () => {
+    const [config, walletLimit] = (await owned().mintConfig()) as [Record<string, bigint>, bigint];
+    const base = {
+      price: config.price,
+      maxSupply: config.maxSupply,
+      maxPromptBytes: config.maxPromptBytes,
+      refundDelay: config.refundDelay,
+      mintStart: config.mintStart,
+      mintEnd: config.mintEnd,
+    };
+    const now = (await f.provider.getBlock('latest'))!.timestamp;
+    const cases: [string, string, () => Promise<unknown>][] = [
+      ['sold-out', 'Sold out', () => owned().setMintConfig({ ...base, maxSupply: 0 }, walletLimit)],
+      ['paused', 'Minting is paused', () => owned().pause()],
+      ['not-open', 'Not open yet', () => owned().setMintConfig({ ...base, mintStart: now + 86_400 }, walletLimit)],
+      ['closed', 'Minting has closed', () => owned().setMintConfig({ ...base, mintEnd: now - 1 }, walletLimit)],
+    ];
+    for (const [name, title, set] of cases) {
+      await ((await set()) as { wait(): Promise<unknown> }).wait();
+      const { page, close } = await openPage(pageUrl(), keys()[12]);
+      try {
+        await state(page, name);
+        await mint(page).getByRole('heading', { name: title }).waitFor();
+        await mint(page).getByLabel('Your prompt').fill('a lantern');
+        expect(await mint(page).locator('#mint').isDisabled()).toBe(true);
+        await snap(page, name);
+      } finally {
+        await close();
+      }
+      await (name === 'paused' ? owned().unpause() : owned().setMintConfig(base, walletLimit)).then((tx) => tx.wait());
+    }
+  });
+
+  // Last: it moves the chain's clock.
+  it('shows that it is slow, then a refund button once the deadline passed; the refund returns the price', async () => {
+    const { page, wallet, close } = await openPage(pageUrl(), keys()[9]);
     try {
       await state(page, 'ready');
       await connectAndMint(page, 'a render nobody makes');
@@ -451,14 +511,13 @@ describe('a request nobody delivers', () => {
         .getByText(/was not delivered in time; 0\.01 ETH went back to 0x/)
         .waitFor();
       await snap(page, 'refunded');
-      const lateCollection = connectCollection(late.address, f.provider);
-      const [refunded] = (await lateCollection.queryFilter(lateCollection.filters.MintRefunded())) as EventLog[];
+      const collection = connectCollection(late.address, f.provider);
+      const [refunded] = (await collection.queryFilter(collection.filters.MintRefunded())) as EventLog[];
       expect(refunded.args.requester).toBe(wallet!.address);
       expect(refunded.args.refunded).toBe(PRICE);
       expect(await f.provider.getBalance(wallet!.address)).toBeGreaterThan(before); // the price back, less the refund's gas
     } finally {
       await close();
-      await idle.stop();
     }
   });
 });

@@ -177,6 +177,11 @@ export class AigcMint extends HTMLElement {
       if (!res.ok) throw new Error(body.error?.message ?? `the node answered HTTP ${res.status}`);
       this.info = body;
     } catch (error) {
+      // For the site owner: a browser hides why a cross-origin read failed; the usual cause is the node's CORS list.
+      console.warn(
+        `<aigc-mint>: cannot read ${this.node}/v1/collections/${this.chainId}/${this.address}: ${(error as Error).message}. ` +
+          `Is the node up, and does it allow this site (AIGC_CORS_ORIGINS=${location.origin} or *)?`,
+      );
       this.show({
         kind: 'problem',
         problem: {
@@ -591,6 +596,7 @@ ${verification.ok ? '✓ Verified' : '✗ Not verified'}</button>
         if (p.status === 'refunded') return this.refunded(request);
         update({ progress: p.status, via: p.via });
       },
+      () => update({ via: 'chain' }),
     );
   }
 

@@ -21,6 +21,8 @@ const FINAL = new Set(['minted', 'rejected', 'refunded']);
 export function followRequest(
   o: { node?: string; rpc: Rpc; address: string; requestId: bigint; fromBlock: number; pollMs?: number },
   onProgress: (p: Progress) => void,
+  /** The node's stream failed: from now on only the chain tells, and only the end. */
+  onChainFallback?: () => void,
 ): () => void {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -59,6 +61,7 @@ export function followRequest(
     // (EventSource reconnects) while the chain is polled; whichever sees the end first reports it.
     if (stopped || polling) return;
     polling = true;
+    onChainFallback?.();
     void poll();
   };
   return stop;
