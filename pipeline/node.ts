@@ -15,6 +15,8 @@ import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
+import { createCollectionRouter } from './http/collection-routes';
+import { createMintPageRouter } from './http/mint-page-routes';
 import { startHttpServer } from './http/server';
 import { createStatusRouter } from './http/status';
 import { createScope, type Scope } from './lifecycle';
@@ -376,6 +378,19 @@ async function assembleNode(
     leaderKey,
   });
 
+  // What a mint page reads (GET /v1/collections/…, /embed.js, /mint/…), before the sponsored API's /v1 catch-all.
+  const pages = [...byKey.values()].map((c) => ({
+    chainId: c.chainId,
+    address: c.address,
+    name: c.template.name,
+    template: c.template,
+    contract: c.contract,
+    startBlock: c.target.chain.startBlock,
+  }));
+  const mintPageApi = Router().use(
+    createCollectionRouter({ collections: pages, corsOrigins: config.api.corsOrigins, arweaveGateway: arweaveUrl, logger }),
+    createMintPageRouter({ collections: pages }),
+  );
   const http = config.http.enabled
     ? await startHttpServer({
         host: config.http.host,
@@ -390,8 +405,8 @@ async function assembleNode(
           },
           { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
         ],
-        // /v1/status first: the sponsored router answers 404 for any other /v1 route.
-        api: Router().use(createStatusRouter(readStatus), createSponsoredRouter(sponsored.api)), // /v1/status, /v1/mints, /v1/requests
+        // Status and the mint page's routes first: the sponsored router answers 404 for any other /v1 route.
+        api: Router().use(createStatusRouter(readStatus), mintPageApi, createSponsoredRouter(sponsored.api)), // /v1/status, mint page, /v1/mints, /v1/requests
         async beforeScrape() {
           for (const { name, ...counts } of await queueDepths(servedQueues()))
             for (const [state, n] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, n);

@@ -168,6 +168,17 @@ export const collectionTemplateSchema = z
       negativePrompt: z.string().max(1_000).default('').describe('What the renderer should avoid'),
       model: z.string().min(1).optional(),
     }),
+    /** Style presets the mint page offers beside the prompt box; the chosen suffix is appended to the collector prompt. */
+    presets: z
+      .array(
+        z.strictObject({
+          label: z.string().min(1).max(40).describe('What the mint page shows on the preset button'),
+          suffix: z.string().min(1).max(200).describe("Appended to the collector's prompt (counted against maxPromptBytes)"),
+        }),
+      )
+      .max(12)
+      .optional()
+      .describe('Style presets of the mint page: a label and the text it appends to the prompt'),
     traits: traitsSchema.optional(),
     drop: dropSchema.optional(),
   })

@@ -166,6 +166,8 @@ function devState(stack: EmbeddedStack, collection: LocalCollection, node: Runni
     arweaveUrl: stack.arlocal.url,
     gatewayUrl: stack.gatewayUrl,
     nodeUrl: node.httpUrl!,
+    // The node's hosted mint page, reading the local chain directly.
+    mintPageUrl: `${node.httpUrl}/mint/${stack.anvil.chainId}/${collection.address}?rpc=${encodeURIComponent(stack.anvil.rpcUrl)}`,
     redisUrl: stack.redis.url,
     accounts,
     pid: process.pid,
@@ -179,6 +181,7 @@ function printSummary(state: DevState, file: string): void {
     ['Arweave', state.arweaveUrl],
     ['gateway', state.gatewayUrl],
     ['node API', state.nodeUrl],
+    ['mint page', state.mintPageUrl ?? '(not served)'],
     ['Redis', state.redisUrl],
   ];
   console.log('');
@@ -187,6 +190,7 @@ function printSummary(state: DevState, file: string): void {
   for (const a of state.accounts.slice(0, 5)) console.log(`    ${a.role.padEnd(9)} ${a.address}  ${a.privateKey}`);
   console.log(`\n  everything above is in ${file}; other aigc commands run here use it.`);
   console.log('  try:  aigc mint "a red fox" --wait --out fox.png');
+  console.log('        or open the mint page above (a wallet on the local chain: add the RPC above, import a collector key)');
   console.log('  edit collection.json to redeploy; Ctrl-C to stop.\n');
 }
 

@@ -231,7 +231,7 @@ ${weiToEther(c.mint.priceWei)} ETH a mint, ${c.mint.maxSupply} tokens at most, $
 - \`collection.schema.json\`: its JSON Schema, generated from the schema aigc validates with; \`collection.json\`
   points at it (\`$schema\`), so editors complete and check the keys.
 - \`.env.example\`: the settings \`aigc node\` reads; copy to \`.env\` (never commit it: it holds keys).
-- \`embed.html\`: a mint button for a web page (works once the mint page ships).
+- \`embed.html\`: the mint page for your web site: a \`<script>\` and an \`<aigc-mint>\` element (or an iframe).
 - \`.gitignore\`: keeps \`.aigc/\` (local working data), \`.env\` and \`node_modules/\` out of git.
 
 ## Next steps
@@ -254,11 +254,23 @@ while \`aigc dev\` runs, then \`deployments/<chainId>.json\` after a deploy), so
 
 function embedHtml(c: CollectionTemplate): string {
   return `<!--
-  Mint button for "${c.name}". Works once the mint page ships (the node will serve /embed.js); until then this is a
-  placeholder. Replace {nodeUrl} with your node's public URL, {collectionAddress} with the deployed contract and
-  {chainId} with its chain (8453 = Base, 1 = Ethereum, 31337 = local anvil).
+  Mint page for "${c.name}": paste into any web page. Replace {nodeUrl} with your node's public URL (it serves
+  /embed.js and the collection's details), {collectionAddress} with the deployed contract, {chainId} with its chain
+  (8453 = Base, 1 = Ethereum, 31337 = local anvil) and {rpcUrl} with a public JSON-RPC URL of that chain (without
+  rpc, reads go through the collector's wallet). \`aigc dev\` prints a local mint page to try it.
+  Theme it with CSS custom properties: --aigc-bg, --aigc-fg, --aigc-muted, --aigc-accent, --aigc-accent-fg,
+  --aigc-border, --aigc-danger, --aigc-ok, --aigc-radius, --aigc-font.
+  Or frame the hosted page instead:
+  <iframe src="{nodeUrl}/mint/{chainId}/{collectionAddress}?rpc={rpcUrl}" title="Mint ${c.name}"
+          style="width: 100%; max-width: 36rem; height: 64rem; border: 0"></iframe>
 -->
-<script type="module" src="{nodeUrl}/embed.js"></script>
-<aigc-mint collection="{collectionAddress}" chain-id="{chainId}" node="{nodeUrl}"></aigc-mint>
+<script src="{nodeUrl}/embed.js" async></script>
+<aigc-mint collection="{collectionAddress}" chain-id="{chainId}" rpc="{rpcUrl}"></aigc-mint>
+<style>
+  aigc-mint {
+    --aigc-accent: #3b3bd1;
+    --aigc-radius: 12px;
+  }
+</style>
 `;
 }

@@ -64,6 +64,14 @@ describe('aigc dev', () => {
       expect((await fetch(url)).status).toBe(200);
   });
 
+  it('serves the mint page of the collection at mintPageUrl', async () => {
+    const state = readState();
+    expect(state.mintPageUrl).toBe(`${state.nodeUrl}/mint/${state.chainId}/${state.collection}?rpc=${encodeURIComponent(state.rpcUrl)}`);
+    const page = await (await fetch(state.mintPageUrl!)).text();
+    expect(page).toContain(`<aigc-mint collection="${state.collection}" chain-id="${state.chainId}" rpc="${state.rpcUrl}">`);
+    expect((await fetch(`${state.nodeUrl}/embed.js`)).status).toBe(200);
+  });
+
   it('mints and verifies from the folder with no flags', async () => {
     const minted = await aigc(folder, 'mint', 'a red fox', '--wait', '--json', '--out', 'fox.png');
     expect({ code: minted.code, stderr: minted.stderr }).toEqual({ code: 0, stderr: '' });

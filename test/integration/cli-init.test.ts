@@ -60,7 +60,7 @@ describe('aigc init', () => {
       expect(env).toMatch(new RegExp(`^${key}=`, 'm'));
     }
     expect(fs.readFileSync(path.join(dir, 'embed.html'), 'utf8')).toMatch(
-      /<script type="module" src="\{nodeUrl\}\/embed\.js">[\s\S]*<aigc-mint /,
+      /<script src="\{nodeUrl\}\/embed\.js" async><\/script>\n<aigc-mint collection="\{collectionAddress\}" chain-id="\{chainId\}" rpc="\{rpcUrl\}">/,
     );
     expect(fs.existsSync(path.join(TEMPLATES, name, 'README.md'))).toBe(true);
   });

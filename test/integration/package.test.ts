@@ -13,6 +13,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   version: string;
   bin: Record<string, string>;
   dependencies: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
   overrides?: Record<string, string>;
 };
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
   tarball = path.join(tmp, (JSON.parse(packed.stdout) as [{ filename: string }])[0].filename);
   app = path.join(tmp, 'app');
   fs.mkdirSync(app);
-  // Offline: npm's cache holds the tarballs `npm ci` fetched but not the registry's metadata, so the fresh folder
+  // From npm's cache where it can (the registry only for what the cache lacks); the fresh folder
   // pins the package's dependencies to this repository's lockfile (the versions its tests ran with).
   const spec = `file:${tarball}`;
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
@@ -51,11 +52,22 @@ beforeAll(async () => {
     'node_modules/aigc-nft': { version: pkg.version, resolved: spec, dependencies: pkg.dependencies, bin: pkg.bin },
   };
   for (const [key, entry] of Object.entries(lock.packages)) if (key && !entry.dev && !entry.link) packages[key] = entry;
-  const manifest = { name: 'app', private: true, dependencies: { 'aigc-nft': spec }, overrides: pkg.overrides };
+  // The repository stands a local stub in for cbor-extract (see vendor/cbor-extract-none): the app does the same,
+  // from a copy at the same relative path, so the lock entries carry over unchanged.
+  fs.cpSync(path.join(ROOT, 'vendor'), path.join(app, 'vendor'), { recursive: true });
+  packages['node_modules/cbor-extract'] = lock.packages['node_modules/cbor-extract'];
+  packages[''] = { ...(packages[''] as object), optionalDependencies: pkg.optionalDependencies };
+  const manifest = {
+    name: 'app',
+    private: true,
+    dependencies: { 'aigc-nft': spec },
+    optionalDependencies: pkg.optionalDependencies,
+    overrides: pkg.overrides,
+  };
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(manifest));
   fs.writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }));
   // Install scripts fetch or build native parts (sqlite3 for arlocal, anvil's binary) that nothing here uses.
-  ok(await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], app));
+  ok(await run('npm', ['ci', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'], app));
 });
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -67,6 +79,7 @@ test('the tarball holds the build, templates and licence, and no sources, tests 
   const files = fs.readdirSync(path.join(app, 'node_modules', 'aigc-nft'), { recursive: true }) as string[];
   expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', path.join('dist', 'pipeline', 'sdk', 'index.d.ts')]));
   expect(files).toContain(path.join('templates', 'collections', 'open-prompt', 'collection.json'));
+  expect(files).toContain(path.join('dist', 'mint-page', 'embed.js')); // the node serves it at /embed.js
   expect(files.filter((f) => /\.map$|^test|^bench|^dist[/\\](test|bench)|(?<!\.d)\.ts$/.test(f))).toEqual([]);
 });
 
