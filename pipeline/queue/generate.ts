@@ -150,7 +150,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     if (out.imageId) {
       // Resumed from saved outputs (a retry, or a re-enqueue by reconciliation): the request may have ended on chain
       // since, e.g. minted by a fulfilment queued before a crash. Signing and queueing it again would only buy a
-      // skipped fulfilment; the first run's check (below) is not repeated here.
+      // skipped fulfilment. (A fresh run checks before rendering, below.)
       const closed = await closedState(deps.contract, request);
       if (closed) {
         log.info({ minted: closed.minted }, 'request already closed on chain; not signing it again');
