@@ -20,6 +20,33 @@ export function createMetrics() {
     }),
     fulfillGas: new Counter({ name: 'aigc_fulfill_gas_total', help: 'Gas used by fulfilment transactions', registers: [registry] }),
     minted: new Counter({ name: 'aigc_minted_total', help: 'Tokens minted by this node', registers: [registry] }),
+    fulfilSkipped: new Counter({
+      name: 'aigc_fulfil_skipped_total',
+      help: 'Items of fulfilBatch transactions the contract skipped (gas spent for nothing), by contract error',
+      labelNames: ['chain', 'reason'],
+      registers: [registry],
+    }),
+    fulfilDropped: new Counter({
+      name: 'aigc_fulfil_dropped_total',
+      help: 'Fulfilments not sent because their request had closed on chain meanwhile (checked right before sending)',
+      labelNames: ['chain'],
+      registers: [registry],
+    }),
+    bundleUploadsResumed: new Counter({
+      name: 'aigc_bundle_uploads_resumed_total',
+      help: 'Bundle uploads cut by a crash or failure and finished later under the same transaction',
+      registers: [registry],
+    }),
+    bundleUploadsAbandoned: new Counter({
+      name: 'aigc_bundle_uploads_abandoned_total',
+      help: 'Signed bundle transactions given up because the gateway never accepted them (their items are bundled again)',
+      registers: [registry],
+    }),
+    bundleItemsRepublished: new Counter({
+      name: 'aigc_bundle_items_republished_total',
+      help: 'Data items put into a new bundle after the bundle transaction they were first signed into was abandoned',
+      registers: [registry],
+    }),
     failures: new Counter({
       name: 'aigc_failures_total',
       help: 'Failed stage attempts by reason',

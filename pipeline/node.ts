@@ -45,6 +45,7 @@ import { createSponsoredMints } from './sponsored/feature';
 import { createSponsoredRouter } from './sponsored/routes';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
+import { createBundleLedger } from './storage/bundle-ledger';
 import { createConfirmationWatcher } from './storage/confirmations';
 import { type CollectionTemplate, loadTemplate } from './template';
 import { APP_NAME, APP_VERSION } from './version';
@@ -164,9 +165,20 @@ async function assembleNode(
           windowMs: config.arweave.bundleWindowMs,
           maxBytes: config.arweave.bundleMaxBytes,
           uploads: config.arweave.bundleUploads,
+          ledger: createBundleLedger({ redis, prefix: `${prefix}:bundles` }),
+          logger,
+          onResumed: () => metrics.bundleUploadsResumed.inc(),
+          onAbandoned: () => metrics.bundleUploadsAbandoned.inc(),
+          onRepublished: (items) => metrics.bundleItemsRepublished.inc(items),
         }),
       }
     : { mode: 'transactions' };
+  if (publishing.mode === 'bundle') {
+    const publisher = publishing.publisher;
+    scope.defer('bundle publisher', () => publisher.close());
+    // Bundle uploads a stopped process left unfinished: resumed (or abandoned) now, not only when a job retries.
+    void publisher.recover().catch((error) => logger.warn({ err: errorMessage(error) }, 'bundle recovery failed'));
+  }
 
   const keepDone = { removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 30 * 24 * 3600 } };
   const generateQueue = new Queue<GenerateJobData>(QUEUE.generate, {
@@ -230,10 +242,12 @@ async function assembleNode(
       batchSize: config.fulfill.batchSize,
       batchWindowMs: config.fulfill.batchWindowMs,
       logger: log,
-      onBatch: ({ minted, gasUsed }) => {
+      onBatch: ({ minted, gasUsed, skipped }) => {
         metrics.minted.inc(minted);
         metrics.fulfillGas.inc(Number(gasUsed));
+        for (const reason of skipped) metrics.fulfilSkipped.inc({ chain: String(chainId), reason });
       },
+      onDropped: (count) => metrics.fulfilDropped.inc({ chain: String(chainId) }, count),
     });
     const runtime: CollectionRuntime = {
       target,

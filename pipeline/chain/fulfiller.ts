@@ -40,6 +40,11 @@ export async function closedState(
   request: MintRequestJson,
 ): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
   if (await collectionReads(contract).isPending(request.requestId, requestStruct(request))) return undefined;
+  return endedHow(contract, request);
+}
+
+/** How a request that is no longer pending ended: minted (a token exists), or not. */
+async function endedHow(contract: Contract, request: MintRequestJson): Promise<{ status: 'already-closed'; minted: boolean }> {
   const minted = await contract.ownerOf(request.requestId).then(
     () => true,
     () => false,
@@ -105,8 +110,10 @@ export type FulfillBatcherOptions = {
   /** How long the first item waits for others when no batch is in flight (the node passes `fulfill.batchWindowMs`, 100 by default). */
   batchWindowMs: number;
   logger: Logger;
-  /** Called after each mined batch (metrics). */
-  onBatch?: (info: { size: number; minted: number; gasUsed: bigint }) => void;
+  /** Called after each mined batch (metrics); `skipped` names the contract error of each item it skipped. */
+  onBatch?: (info: { size: number; minted: number; gasUsed: bigint; skipped: string[] }) => void;
+  /** Called with the number of items left out of a batch because their request had closed on chain meanwhile. */
+  onDropped?: (count: number) => void;
 };
 
 export type FulfillBatcher = {
@@ -138,7 +145,8 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
       const skip = fulfillSkipped.decode(log);
       if (skip) skipped.set(String(skip.requestId), skip.reason as string);
     }
-    o.onBatch?.({ size: batch.length, minted: minted.size, gasUsed: receipt.gasUsed });
+    const skippedNames = [...skipped.values()].map((reason) => iface.getError(reason)?.name ?? reason);
+    o.onBatch?.({ size: batch.length, minted: minted.size, gasUsed: receipt.gasUsed, skipped: skippedNames });
     for (const p of batch) {
       const id = p.item.request.requestId;
       if (minted.has(id)) {
@@ -165,8 +173,38 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
     }
   }
 
-  async function send(batch: Pending[]): Promise<void> {
+  /**
+   * The items of `batch` to send: each request's first item, if it is still pending on chain right now (read in one
+   * round of concurrent `eth_call`s, after the previous batch was mined). A closed one resolves as such, without gas:
+   * a new leader inherits fulfilments its predecessor may have sent already. A second item for the same request
+   * waits for the next batch, where it is found closed.
+   */
+  async function stillPending(first: Pending[]): Promise<Pending[]> {
+    const reads = collectionReads(o.contract);
+    const open = await Promise.all(first.map((p) => reads.isPending(p.item.request.requestId, requestStruct(p.item.request))));
+    const closed = first.filter((_, i) => !open[i]);
+    if (closed.length) {
+      o.onDropped?.(closed.length);
+      o.logger.info(
+        { requestIds: closed.map((p) => p.item.request.requestId) },
+        'requests closed on chain before their fulfilment; not sent',
+      );
+      await Promise.all(
+        closed.map((p) =>
+          endedHow(o.contract, p.item.request).then(p.resolve, () => p.resolve({ status: 'already-closed', minted: false })),
+        ),
+      );
+    }
+    return first.filter((_, i) => open[i]);
+  }
+
+  async function send(all: Pending[]): Promise<void> {
+    const seen = new Set<string>();
+    let batch = all.filter((p) => !seen.has(p.item.request.requestId) && seen.add(p.item.request.requestId));
+    pending.unshift(...all.filter((p) => !batch.includes(p)));
     try {
+      batch = await stillPending(batch);
+      if (!batch.length) return;
       const items = batch.map(({ item }) => ({
         requestId: item.request.requestId,
         request: requestStruct(item.request),

@@ -147,6 +147,16 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       'Request-Id': request.requestId,
     };
 
+    if (out.imageId) {
+      // Resumed from saved outputs (a retry, or a re-enqueue by reconciliation): the request may have ended on chain
+      // since, e.g. minted by a fulfilment queued before a crash. Signing and queueing it again would only buy a
+      // skipped fulfilment. (A fresh run checks before rendering, below.)
+      const closed = await closedState(deps.contract, request);
+      if (closed) {
+        log.info({ minted: closed.minted }, 'request already closed on chain; not signing it again');
+        return { manifestId: out.manifestId ?? '' };
+      }
+    }
     const renderSeed = renderSeedOf(request);
     // Drawn from the render seed, so the same on every retry and recomputable by `aigc verify`.
     const traits = traitProvenance(template.traits, renderSeed);

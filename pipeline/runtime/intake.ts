@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { closedState } from '../chain/fulfiller';
 import { type MintRequest, requestToJson } from '../chain/request';
 import { type GenerateJobData, requestJobId } from '../queue/jobs';
 import { indexRequests } from '../requests/request-index';
@@ -12,7 +13,8 @@ export type Intake = {
   /**
    * Re-enqueues open requests found on chain. New ones are added; a job that failed without ending its request
    * (e.g. it stalled in processes that were killed) is retried; a completed render whose fulfilment job is gone
-   * or failed is fulfilled again from its stored outputs. Nothing already minted or rejected is touched.
+   * or failed is fulfilled again from its stored outputs, if the chain still has it pending when it is looked at
+   * (`requests` may be older than the fulfilments made meanwhile). Nothing already minted or rejected is touched.
    */
   requeueOpen(c: CollectionRuntime, fulfillQueue: Queue, requests: MintRequest[]): Promise<void>;
 };
@@ -62,8 +64,15 @@ export function createIntake({
       if (fulState === 'failed') await ful!.retry();
       else if (genState === 'failed' && !ful) await gen!.retry();
       else if (genState === 'completed' && (!ful || fulState === 'completed')) {
-        // Rendered (and maybe "minted" in a block that a reorg removed) yet open: sign and fulfil again from the
-        // stored outputs; nothing is rendered or uploaded twice.
+        // `requests` was read before this loop, and the fulfil worker may have minted some since: only the chain's
+        // state now tells a reorged-out mint from one that just happened. Still pending: a reorg removed the mint.
+        if (await closedState(c.contract, requestToJson(r))) continue;
+        // Rendered, "minted" in a block that a reorg removed, and open again: sign and fulfil again from the stored
+        // outputs; nothing is rendered or uploaded twice.
+        logger.warn(
+          { chainId: c.chainId, collection: c.address, requestId: r.requestId.toString() },
+          'mint undone by a reorg; fulfilling again',
+        );
         await ful?.remove();
         await gen!.remove();
         await enqueue(c, [r]);

@@ -19,7 +19,7 @@ import { type ArweaveStore, createArweaveStore, loadWallet } from '../../pipelin
 import { bytes32ToArweaveId, parseArUri } from '../../pipeline/storage/ids';
 import { loadTemplate } from '../../pipeline/template';
 import { requestMint } from '../helpers/mint';
-import { untilLogs } from '../helpers/wait';
+import { until, untilLogs } from '../helpers/wait';
 
 // The demo's flow on real anvil, arlocal and Redis: three collectors, one operator node.
 jest.setTimeout(120_000);
@@ -206,6 +206,21 @@ describe('one mint, end to end', () => {
     // In a batch the same item is skipped, not reverted.
     const receipt = await (await caller.fulfillBatch([item])).wait();
     expect(collectionInterface.parseLog(receipt.logs[0])!.name).toBe('FulfillSkipped');
+  });
+
+  it('does not send a fulfilment for a request that is already minted (a new leader inherits such jobs)', async () => {
+    const [done] = await node.fulfillQueue.getCompleted();
+    const operator = new Wallet(stack.anvil.privateKeys[1]).address;
+    const nonce = await provider.getTransactionCount(operator);
+    const skipped = (await collection.queryFilter(collection.filters.FulfillSkipped(), deployBlock)).length;
+    // The same signed fulfilment queued again under another job id, as a re-enqueue after a crash would.
+    const again = await node.fulfillQueue.add('fulfill', done.data, { jobId: `${done.id}-again` });
+    await until('the repeated fulfilment finished', async () => (await again.getState()) === 'completed', 30_000);
+    expect((await node.fulfillQueue.getJob(again.id!))!.returnvalue).toEqual({ outcome: 'already-closed' });
+    expect(await provider.getTransactionCount(operator)).toBe(nonce); // no transaction at all
+    expect((await collection.queryFilter(collection.filters.FulfillSkipped(), deployBlock)).length).toBe(skipped);
+    const metrics = await (await fetch(`${node.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^aigc_fulfil_dropped_total\{chain="\d+"\} 1$/m);
   });
 
   it('reverts a fulfil signed by a key the collection has not authorised, and accepts the authorised one', async () => {
