@@ -190,6 +190,9 @@ async function assembleNode(
       ...keepDone,
     },
   });
+  // Queues re-emit their connection's errors (Redis gone, a stop under way); unheard, one would end the process.
+  const onQueueError = (queue: string) => (error: Error) => logger.warn({ queue, err: errorMessage(error) }, 'queue error');
+  generateQueue.on('error', onQueueError(QUEUE.generate));
   scope.defer('generate queue', () => generateQueue.close());
 
   // Chains first (one provider and one sender per chain id), then each collection on its chain.
@@ -228,6 +231,7 @@ async function assembleNode(
       };
       chains.set(chainId, chain);
       const fulfillQueue = chain.fulfillQueue;
+      fulfillQueue.on('error', onQueueError(fulfillQueue.name));
       scope.defer(`fulfill queue ${chainId}`, () => fulfillQueue.close());
     }
     const address = target.address;
@@ -333,6 +337,9 @@ async function assembleNode(
   });
   generateWorker.on('error', (error) => logger.error({ queue: QUEUE.generate, err: errorMessage(error) }, 'worker error'));
   scope.defer('generate worker', () => generateWorker.close());
+  // BullMQ drops a worker's listeners when it closes; a connection still starting then reports its failure to nobody
+  // (an uncaught "Connection is closed"). Waiting here means a stop never meets a half-made connection.
+  await generateWorker.waitUntilReady();
 
   // ── Drops: collections whose template has `drop` get one sponsored mint per period, fired by a job scheduler that
   // every node upserts under the same id; the period's mint id makes any repeated firing a no-op. Render-only nodes
@@ -362,6 +369,7 @@ async function assembleNode(
       dropWorker.on('error', (error) => logger.error({ queue: QUEUE.drop, err: errorMessage(error) }, 'worker error'));
       // Stopped, not removed: the schedules stay for the other nodes and the next start.
       scope.defer('drop worker', () => dropWorker.close());
+      await dropWorker.waitUntilReady(); // as the generate worker's
     }
     await drops.schedule();
   }

@@ -3,6 +3,7 @@ import { type ConnectionOptions, type Job, type JobsOptions, Queue } from 'bullm
 import { type Contract, getAddress } from 'ethers';
 import type { Logger } from 'pino';
 import { collectionReads } from '../chain/typed-reads';
+import { errorMessage } from '../errors';
 import type { Metrics } from '../metrics';
 import { collectionKey, type DropJobData, type MintForJobData, QUEUE } from '../queue/jobs';
 import type { SponsoredMints } from '../sponsored/feature';
@@ -74,6 +75,8 @@ export function createDrops(p: DropParameters): Drops {
     removeOnFail: { age: 30 * DAY_S },
   };
   const queue = new Queue<DropJobData>(QUEUE.drop, { connection: p.connection, prefix: p.prefix, defaultJobOptions: jobOptions });
+  // A Queue re-emits its connection's errors; with no listener, one during a stop ("Connection is closed") would crash.
+  queue.on('error', (error) => logger.warn({ queue: QUEUE.drop, err: errorMessage(error) }, 'drop queue error'));
   const latest = new Map<string, number>();
 
   async function submitPeriod(c: DropCollection, plan: DropSettings, period: number, to: string): Promise<DropOutcome> {

@@ -92,6 +92,8 @@ export function createLeaderDuties({
       { connection, prefix, concurrency: 2, ...STALL },
     );
     chain.mintForWorker.on('error', (error) => logger.error({ queue: mintForQueue.name, err: errorMessage(error) }, 'worker error'));
+    // A lease may end at once: its workers then close, which must not meet a connection still starting (see node.ts).
+    await Promise.all([chain.fulfillWorker.waitUntilReady(), chain.mintForWorker.waitUntilReady()]);
     for (const c of chain.collections) {
       const settings = c.target.chain;
       // No cursor (first start, wiped Redis): listen from the confirmed head; what came before is the reconcile's.

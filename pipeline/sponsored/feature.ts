@@ -11,6 +11,7 @@ import type { SponsoredRoutesDeps } from './routes';
 import { createMintStatusReader } from './status';
 import { type SubmittedMint, submitMint } from './submit';
 import { collectionReads } from '../chain/typed-reads';
+import { errorMessage } from '../errors';
 
 /** A collection sponsored mints are made on, with its chain's writer and queues. */
 export type SponsoredCollection = StatusCollection & {
@@ -73,6 +74,9 @@ export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
         },
       }),
     );
+    mintForQueues
+      .get(chainId)!
+      .on('error', (error) => p.logger.warn({ queue: `${QUEUE.mintFor}-${chainId}`, err: errorMessage(error) }, 'queue error'));
   }
   const requests = createRequestStatusReader({
     redis: p.redis,
