@@ -3,7 +3,7 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ModelInfo } from '../../protocol/gateway';
+import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
 import { renderSeedOf } from '../chain/request';
@@ -66,6 +66,8 @@ type StageOutput = {
   backendSeed?: string;
   renderedPrompt?: string;
   generatedAt?: string;
+  /** JSON of the gateway's moderation result, when the collection moderates. */
+  moderation?: string;
   /** Ids of the signed image and manifest transactions, recorded before their uploads start. */
   imageTx?: string;
   manifestTx?: string;
@@ -175,6 +177,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           model: template.render.model,
           // Written into the image's XMP provenance by the gateway.
           requestId: request.requestId,
+          ...(template.moderation ? { moderation: template.moderation } : {}),
         });
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
@@ -202,6 +205,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         backendSeed: String(generated.seed),
         renderedPrompt: generated.prompt,
         generatedAt: new Date().toISOString(),
+        ...(generated.moderation ? { moderation: JSON.stringify(generated.moderation) } : {}),
       });
       await save(out, 'image');
       log.info({ imageId, renderMs: generated.timings.renderMs }, publishing.mode === 'bundle' ? 'image signed' : 'image stored');
@@ -244,6 +248,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           signer: signerAddress,
           attestation: deps.attestation,
           ...(traits ? { traits } : {}),
+          ...(out.moderation ? { moderation: JSON.parse(out.moderation) as ModerationResult } : {}),
         },
       });
       // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:

@@ -1,4 +1,4 @@
-import type { ModelInfo } from '../../protocol/gateway';
+import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
 import type { TraitDefinition } from '../template';
 
 /** Who vouches for the provenance signer key. */
@@ -60,6 +60,8 @@ export type AigcProvenance = {
   attestation: ManifestAttestation;
   /** Traits drawn from the render seed, for templates with `traits`; absent otherwise. */
   traits?: ProvenanceTraits;
+  /** What the gateway's image moderation scored and did (passed, or blurred); absent when it was off. */
+  moderation?: ModerationResult;
 };
 
 /**
