@@ -184,6 +184,14 @@ export const collectionTemplateSchema = z
     traits: traitsSchema.optional(),
     drop: dropSchema.optional(),
     moderation: moderationSchema.optional(),
+    credentials: z
+      .strictObject({
+        c2pa: z
+          .boolean()
+          .describe('Embed signed C2PA Content Credentials in every image (PNG, JPEG); the node needs AIGC_C2PA_CERT/AIGC_C2PA_KEY'),
+      })
+      .optional()
+      .describe('Content Credentials carried inside each image file'),
   })
   .superRefine(checkTraitSlots)
   .superRefine(checkDropPrompts);

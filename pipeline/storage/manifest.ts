@@ -1,4 +1,5 @@
 import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
+import type { CredentialsRecord } from '../credentials/attach';
 import type { TraitDefinition } from '../template';
 
 /** Who vouches for the provenance signer key. */
@@ -62,6 +63,8 @@ export type AigcProvenance = {
   traits?: ProvenanceTraits;
   /** What the gateway's image moderation scored and did (passed, or blurred); absent when it was off. */
   moderation?: ModerationResult;
+  /** Whether the image file carries signed C2PA Content Credentials (templates with `credentials.c2pa`). */
+  credentials?: CredentialsRecord;
 };
 
 /**
