@@ -81,8 +81,8 @@ const ops = {
       const raw = a.sourceBox && a.sourceBox.contentBoxes && a.sourceBox.contentBoxes[0] ? a.sourceBox.contentBoxes[0].content : undefined;
       assertions[a.fullLabel || a.label] = a.actions !== undefined ? { actions: a.actions } : a.content !== undefined ? a.content : raw !== undefined ? raw : true;
     }
-    // c2pa-ts reports successes and failures together; the codes that failed are the ones not ending in a success word.
-    const failures = result.isValid ? [] : result.statusEntries.map((s) => s.code + (s.explanation ? ': ' + s.explanation : ''));
+    // c2pa-ts reports successes and failures together, each marked.
+    const failures = result.statusEntries.filter((s) => s.success === false).map((s) => s.code + (s.explanation ? ': ' + s.explanation : ''));
     return {
       present: true,
       valid: result.isValid,
