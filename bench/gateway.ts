@@ -1,4 +1,5 @@
 import { renderLocal } from '../services/diffusion-gateway/backends/local';
+import { sharedClassifier } from '../services/diffusion-gateway/moderation';
 import { spawnRole } from './processes';
 
 const CONCURRENCY = 16;
@@ -6,6 +7,8 @@ const REQUESTS = 800;
 /** Direct and gateway runs alternate in this many blocks, so background load hits both alike. */
 const BLOCKS = 5;
 const RENDER_MS = 200;
+/** Classifications of 512² images timed for `moderationMs` (after one warm-up). */
+const MODERATION_RUNS = 15;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -101,6 +104,7 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
   backendServer.child.kill();
   const local512Ms = await localMs(512);
   const local1024Ms = await localMs(1024);
+  const moderationMs = await moderationTimes();
   return {
     bench: 'gateway',
     overheadP50Ms: round(Math.max(0, percentile(g.latencies, 50) - percentile(d.latencies, 50))),
@@ -108,5 +112,28 @@ export async function benchGateway(): Promise<Record<string, unknown>> {
     rps: round(REQUESTS / g.seconds),
     local512Ms: round(local512Ms),
     local1024Ms: round(local1024Ms),
+    moderationMs,
   };
+}
+
+/**
+ * What moderation adds to a request: the classifier (loaded once, not timed) scoring distinct 512² local renders,
+ * decode and resize included, as the gateway runs it.
+ */
+async function moderationTimes(): Promise<{ p50: number; p99: number; runs: number; classifier: string }> {
+  const classifier = await sharedClassifier();
+  const images = await Promise.all(
+    Array.from({ length: MODERATION_RUNS + 1 }, (_, i) =>
+      renderLocal({ prompt: 'a lighthouse at dusk', negativePrompt: '', seed: 100 + i, width: 512, height: 512 }),
+    ),
+  );
+  await classifier.classify(images[0].image);
+  const times: number[] = [];
+  for (const { image } of images.slice(1)) {
+    const t = performance.now();
+    await classifier.classify(image);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: round(percentile(times, 50)), p99: round(percentile(times, 99)), runs: times.length, classifier: classifier.name };
 }

@@ -120,6 +120,16 @@ const configSchema = z.object({
         });
     })
     .prefault({}),
+  /**
+   * C2PA Content Credentials: the operator's ES256 certificate chain (PEM, leaf first) and the leaf's PKCS#8 key.
+   * Required when a served collection's template has `credentials.c2pa` (the node refuses to start without them).
+   */
+  credentials: z
+    .object({ certPath: z.string().min(1).optional(), keyPath: z.string().min(1).optional() })
+    .refine((c) => !c.certPath === !c.keyPath, {
+      message: 'set both credentials.certPath (AIGC_C2PA_CERT) and credentials.keyPath (AIGC_C2PA_KEY)',
+    })
+    .prefault({}),
   gateway: z
     .object({
       url: httpUrl.optional(),
@@ -219,6 +229,8 @@ const ENV_VARS = {
   AIGC_SIGNER_KEYSTORE_PASSWORD_FILE: 'signer.keystorePasswordFile',
   AIGC_TSM_PATH: 'signer.tsmPath',
   AIGC_SIGNER_PAYEE: 'signer.payee',
+  AIGC_C2PA_CERT: 'credentials.certPath',
+  AIGC_C2PA_KEY: 'credentials.keyPath',
   AIGC_GATEWAY_URL: 'gateway.url',
   AIGC_GATEWAY_API_KEY: 'gateway.apiKey',
   AIGC_GATEWAY_TIMEOUT_MS: 'gateway.timeoutMs',

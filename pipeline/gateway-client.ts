@@ -99,6 +99,8 @@ function imageAnswer(headers: (name: string) => string | undefined, image: Buffe
       model: JSON.parse(header('x-model')) as GeneratedImage['model'],
       params: JSON.parse(header('x-params')) as GeneratedImage['params'],
       timings: JSON.parse(header('x-timings')) as GeneratedImage['timings'],
+      // Only when the gateway moderated the image (a policy other than `off`).
+      ...(headers('x-moderation') ? { moderation: JSON.parse(headers('x-moderation')!) as GeneratedImage['moderation'] } : {}),
     };
   } catch (cause) {
     if (cause instanceof AigcError) throw cause;

@@ -14,6 +14,7 @@ import { createDrops, type DropOutcome } from './drop/feature';
 import { createTxSender } from './chain/tx-sender';
 import { type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
+import { loadSigningCredentials, type SigningCredentials } from './credentials/credentials';
 import { createGatewayClient } from './gateway-client';
 import { createCollectionRouter } from './http/collection-routes';
 import { createMintPageRouter } from './http/mint-page-routes';
@@ -272,6 +273,7 @@ async function assembleNode(
         contract,
         outputKeyPrefix: `${prefix}:out`,
         fulfillQueue: chain.fulfillQueue,
+        credentials: collectionTemplate.credentials?.c2pa ? signingCredentials(config, address) : undefined,
         logger: log,
       }),
       fulfill: createFulfillProcessor({ contract, sender: chain.sender, batcher, queue: chain.fulfillQueue, logger: log }),
@@ -506,4 +508,18 @@ function assertOk(res: { ok: boolean; status: number }): void {
 /** A short-timeout client for a readiness check of `baseUrl`. */
 function probeOf(baseUrl: string, name: string, errorCode: ErrorCode) {
   return createHttpClient({ baseUrl, name, errorCode, timeoutMs: 5_000 });
+}
+
+/**
+ * The C2PA signing credentials a collection whose template asks for Content Credentials needs. Without them the node
+ * refuses to start rather than mint images that silently lack what the collection promises.
+ */
+function signingCredentials(config: Config, collection: string): SigningCredentials {
+  const { certPath, keyPath } = config.credentials;
+  if (!certPath || !keyPath)
+    throw new AigcError(
+      'CONFIG_INVALID',
+      `the template of collection ${collection} asks for C2PA Content Credentials (credentials.c2pa): set AIGC_C2PA_CERT and AIGC_C2PA_KEY to the operator's certificate chain and key (\`aigc credentials init\` makes development ones)`,
+    );
+  return loadSigningCredentials({ certPath, keyPath });
 }

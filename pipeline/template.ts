@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AigcError } from './errors';
+import { MODERATION_MODES, moderationThresholdsSchema } from '../protocol/gateway';
 
 const side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
@@ -99,6 +100,18 @@ export const dropSchema = z
 
 export type DropSettings = z.infer<typeof dropSchema>;
 
+/** `moderation`: what the gateway does with a rendered image its classifier scores over a threshold. */
+export const moderationSchema = z
+  .strictObject({
+    policy: z
+      .enum(MODERATION_MODES)
+      .describe('off: not classified; reject: refused with CONTENT_REJECTED and refunded on chain; blur: blurred and recorded'),
+    thresholds: moderationThresholdsSchema
+      .optional()
+      .describe("Score per class (drawing, hentai, neutral, porn, sexy; 0-1) at which to act; absent = the gateway's"),
+  })
+  .describe('Image moderation after rendering; the gateway applies the stricter of this and its own policy');
+
 /**
  * `templates/collections/<name>/collection.json`: what a creator decides about a collection. The JSON Schema editors
  * use (`templates/collection.schema.json`, `collection.schema.json` of a scaffolded folder) is generated from it.
@@ -181,6 +194,15 @@ export const collectionTemplateSchema = z
       .describe('Style presets of the mint page: a label and the text it appends to the prompt'),
     traits: traitsSchema.optional(),
     drop: dropSchema.optional(),
+    moderation: moderationSchema.optional(),
+    credentials: z
+      .strictObject({
+        c2pa: z
+          .boolean()
+          .describe('Embed signed C2PA Content Credentials in every image (PNG, JPEG); the node needs AIGC_C2PA_CERT/AIGC_C2PA_KEY'),
+      })
+      .optional()
+      .describe('Content Credentials carried inside each image file'),
   })
   .superRefine(checkTraitSlots)
   .superRefine(checkDropPrompts);

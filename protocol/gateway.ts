@@ -47,6 +47,40 @@ const seed = z.union([z.number(), z.string(), z.bigint()], { error: SEED_FORMS }
 export const OUTPUT_FORMATS = ['png', 'webp', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The classes the gateway's image classifier scores (nsfwjs): each 0 … 1, summing to 1. */
+export const MODERATION_CLASSES = ['drawing', 'hentai', 'neutral', 'porn', 'sexy'] as const;
+export type ModerationClass = (typeof MODERATION_CLASSES)[number];
+export type ModerationScores = Record<ModerationClass, number>;
+/** `off`: not classified; `reject`: CONTENT_REJECTED above a threshold; `blur`: the image is blurred above one. */
+export const MODERATION_MODES = ['off', 'reject', 'blur'] as const;
+export type ModerationMode = (typeof MODERATION_MODES)[number];
+
+/** Per-class score thresholds, 0 … 1; a class without one is never acted on. */
+export const moderationThresholdsSchema = z.partialRecord(z.enum(MODERATION_CLASSES), z.number().min(0).max(1));
+
+/** A moderation policy: the collection template's `moderation`, sent with each request. */
+export const moderationRequestSchema = z.strictObject({
+  policy: z.enum(MODERATION_MODES),
+  thresholds: moderationThresholdsSchema.optional(),
+});
+export type ModerationRequest = z.infer<typeof moderationRequestSchema>;
+
+/** What moderation did to an image (`moderation` of the answer, `x-moderation` header); absent when it was off. */
+export type ModerationResult = {
+  /** The policy applied: the stricter of the gateway's and the request's. */
+  policy: ModerationMode;
+  thresholds: Partial<Record<ModerationClass, number>>;
+  scores: ModerationScores;
+  /** `passed`: under every threshold; `blurred`: over one under `blur` (a `reject` answers CONTENT_REJECTED instead). */
+  action: 'passed' | 'blurred';
+  /** The classes over their threshold (`blurred`). */
+  crossed?: ModerationClass[];
+  /** Classifier and version, e.g. `nsfwjs/MobileNetV2@tfjs-4.22.0-cpu`. */
+  classifier: string;
+  /** Time spent classifying. */
+  ms: number;
+};
+
 /** Body of `POST /v1/generate`. Every field is checked; a bad one is named in the 400 response. */
 export const generateRequestSchema = z.strictObject({
   prompt: z.string().min(1, 'must not be empty').max(4_000, 'at most 4,000 characters'),
@@ -66,6 +100,8 @@ export const generateRequestSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only, at most 100')
     .optional(),
+  /** The caller's moderation policy (the collection's); the gateway applies the stricter of it and its own. */
+  moderation: moderationRequestSchema.optional(),
 });
 
 export type GenerateRequest = z.input<typeof generateRequestSchema>;
@@ -99,7 +135,9 @@ export type GenerateResponse = {
     promptTokens: number;
     truncated: boolean;
   };
-  timings: { queueMs: number; renderMs: number; postMs: number };
+  timings: { queueMs: number; renderMs: number; postMs: number; moderationMs?: number };
+  /** Absent when moderation was off for this request. */
+  moderation?: ModerationResult;
 };
 
 /** Identifies exactly what produced an image; hashed into the signed provenance. */

@@ -131,6 +131,7 @@ export async function runDemo({
           tsmPath: process.env.AIGC_TSM_PATH || undefined,
         },
         gateway: { url: stack.gatewayUrl },
+        credentials: { certPath: stack.c2pa.certPath, keyPath: stack.c2pa.keyPath },
         arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
         http: { port: 0 },
       },

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
 import { registerAdmin } from './commands/admin';
+import { registerCredentials } from './commands/credentials';
 import { registerDemo } from './commands/demo';
 import { registerDeploy } from './commands/deploy';
 import { registerDev } from './commands/dev';
@@ -32,6 +33,7 @@ for (const register of [
   registerDeploy,
   registerStatus,
   registerAdmin,
+  registerCredentials,
   registerQuote,
   registerDemo,
   registerNode,

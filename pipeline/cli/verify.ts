@@ -23,6 +23,11 @@ export async function verifyCommand(tokenId: bigint, o: VerifyCommandOptions): P
       console.log(`token ${tokenId} of ${target.collection}: owner ${report.owner}, ${report.tokenURI}`);
       for (const c of report.checks) console.log(`  ${c.ok ? '✓' : '✗'} ${c.name}${!c.ok && c.detail ? ` (${c.detail})` : ''}`);
       if (report.attestation) console.log(`  attestation: ${report.attestation.type} — ${report.attestation.note}`);
+      const cr = report.credentials;
+      if (cr)
+        console.log(
+          `  content credentials (C2PA): ${cr.present ? `${cr.valid ? 'valid' : 'INVALID'}, signed by ${cr.signer ?? 'unknown'}` : `none (${cr.note ?? 'absent'})`}`,
+        );
       console.log(report.ok ? 'verified' : 'NOT verified');
     }
     if (!report.ok) throw new AigcError('VERIFY_FAILED', `token ${tokenId} failed ${report.checks.filter((c) => !c.ok).length} check(s)`);

@@ -64,6 +64,7 @@ export function localNodeConfig({
       collection: { address: collection.address },
       signer: { attester: 'operator', privateKey: operatorKey },
       gateway: { url: stack.gatewayUrl },
+      credentials: { certPath: stack.c2pa.certPath, keyPath: stack.c2pa.keyPath },
       arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
       http: { port: httpPort },
       api: { corsOrigins },

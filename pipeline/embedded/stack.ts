@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
+import { createDevelopmentCredentials } from '../credentials/dev-ca';
 import { arweaveClient, loadWallet } from '../storage/arweave';
 import { type Anvil, startAnvil } from './anvil';
 import { type ArlocalHandle, startArlocal } from './arlocal';
@@ -14,6 +15,8 @@ export type EmbeddedStack = {
   gatewayUrl: string;
   /** A funded arlocal wallet for the node's uploads. */
   arweaveWalletPath: string;
+  /** Development C2PA signing credentials (a local CA and leaf marked DEVELOPMENT ONLY) in the data dir. */
+  c2pa: { certPath: string; keyPath: string; caPath: string };
   stop(): Promise<void>;
 };
 
@@ -65,7 +68,8 @@ export async function startEmbeddedStack({
 
     const gateway = await timed('gateway', () => startEmbeddedGateway({ backend }));
     stops.push(gateway.stop);
-    return { anvil, arlocal, redis, gatewayUrl: gateway.url, arweaveWalletPath, stop };
+    const { certPath, keyPath, caPath } = await createDevelopmentCredentials({ dir: path.join(dataDir, 'credentials') });
+    return { anvil, arlocal, redis, gatewayUrl: gateway.url, arweaveWalletPath, c2pa: { certPath, keyPath, caPath }, stop };
   } catch (error) {
     await stop();
     throw error;

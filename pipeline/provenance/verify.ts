@@ -7,6 +7,7 @@ import { bytes32ToArweaveId, parseArUri } from '../storage/ids';
 import type { TokenManifest } from '../storage/manifest';
 import { modelHash } from './model-hash';
 import { type AttestationSummary, checkAttestation } from './verify-attestation';
+import { checkCredentials, type CredentialsSummary } from './verify-credentials';
 import { fulfillmentDomain, recoverFulfillmentSigner } from './typed-data';
 import { collectionReads } from '../chain/typed-reads';
 import { traitsSchema } from '../template';
@@ -25,6 +26,8 @@ export type VerifyReport = {
   signer?: string;
   /** What vouches for the signer key, from the manifest (checked against the chain for `tee`). */
   attestation?: AttestationSummary;
+  /** The image's C2PA Content Credentials, when its manifest says it carries them. */
+  credentials?: CredentialsSummary;
   checks: VerifyCheck[];
 };
 
@@ -139,6 +142,15 @@ export async function verifyToken({
   // signed hash, so one bad download fails one check.
   check('image bytes hash to the signed imageSha256', `0x${sha}` === ev.imageSha256, `downloaded bytes hash to 0x${sha}`);
   check('manifest states the signed image hash', `0x${a.image.sha256}` === ev.imageSha256, `manifest states ${a.image.sha256}`);
+  const chainId = (await provider.getNetwork()).chainId;
+  const credentials = await checkCredentials({
+    recorded: a.credentials,
+    image,
+    mime: a.image.mime,
+    expected: { chainId: Number(chainId), collection, requestId: tokenId.toString(), seed: req.seed, modelHash: ev.modelHash as string },
+  });
+  checks.push(...credentials.checks);
+  report.credentials = credentials.summary;
 
   // ERC-7007: AigcData indexes keccak256(aigcData) and carries the proof; aigcData is rebuilt from the fulfilment.
   const aigc = await findEvent(contract, 'AigcData', tokenId, fromBlock);
@@ -151,7 +163,6 @@ export async function verifyToken({
     aigc.log.topics[3] === keccak256(aigcData) && aigc.log.topics[2] === req.promptHash,
     `AigcData topics ${aigc.log.topics[2]}, ${aigc.log.topics[3]}`,
   );
-  const chainId = (await provider.getNetwork()).chainId;
   const recovered = recoverFulfillmentSigner(
     fulfillmentDomain(chainId, collection),
     {

@@ -3,10 +3,12 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Contract, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ModelInfo } from '../../protocol/gateway';
+import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
 import { renderSeedOf } from '../chain/request';
+import { attachCredentials, type CredentialsRecord } from '../credentials/attach';
+import type { SigningCredentials } from '../credentials/credentials';
 import { AigcError } from '../errors';
 import type { GatewayClient } from '../gateway-client';
 import { modelHash } from '../provenance/model-hash';
@@ -48,6 +50,8 @@ export type GenerateStageDeps = {
    * refunded. @defaultValue 60
    */
   deadlineMarginSeconds?: number;
+  /** C2PA signing credentials, for templates with `credentials.c2pa` (the node refuses to start without them). */
+  credentials?: SigningCredentials;
   /** The collection, to skip requests that ended on chain before their job ran. */
   contract: Contract;
   logger: Logger;
@@ -66,6 +70,10 @@ type StageOutput = {
   backendSeed?: string;
   renderedPrompt?: string;
   generatedAt?: string;
+  /** JSON of the gateway's moderation result, when the collection moderates. */
+  moderation?: string;
+  /** JSON of what the Content Credentials step did (`aigc.credentials`), for templates with `credentials.c2pa`. */
+  credentials?: string;
   /** Ids of the signed image and manifest transactions, recorded before their uploads start. */
   imageTx?: string;
   manifestTx?: string;
@@ -185,6 +193,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           model: template.render.model,
           // Written into the image's XMP provenance by the gateway.
           requestId: request.requestId,
+          ...(template.moderation ? { moderation: template.moderation } : {}),
         });
       } catch (error) {
         // A refusal of this prompt will not change on retry: stop retrying so it ends in a refund.
@@ -196,6 +205,24 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         }
         throw error;
       }
+      // ── Content Credentials: the image bytes gain a signed C2PA manifest bound to this token before anything hashes
+      // or stores them, so the sha256 on chain and on Arweave is of the final file.
+      let credentialsRecord;
+      if (template.credentials?.c2pa && deps.credentials) {
+        ({ generated, record: credentialsRecord } = await attachCredentials(generated, {
+          credentials: deps.credentials,
+          binding: {
+            chainId,
+            collection,
+            requestId: request.requestId,
+            seed: request.seed,
+            renderSeed,
+            modelHash: modelHash(generated.model),
+          },
+          logger: log,
+        }));
+      }
+      // ── end of Content Credentials
       const imageTags = { 'Content-Type': generated.mime, ...tags, 'Image-SHA256': generated.sha256, Type: 'image' };
       const imageId =
         publishing.mode === 'bundle'
@@ -212,6 +239,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
         backendSeed: String(generated.seed),
         renderedPrompt: generated.prompt,
         generatedAt: new Date().toISOString(),
+        ...(generated.moderation ? { moderation: JSON.stringify(generated.moderation) } : {}),
+        ...(credentialsRecord ? { credentials: JSON.stringify(credentialsRecord) } : {}),
       });
       await save(out, 'image');
       log.info({ imageId, renderMs: generated.timings.renderMs }, publishing.mode === 'bundle' ? 'image signed' : 'image stored');
@@ -254,6 +283,8 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
           signer: signerAddress,
           attestation: deps.attestation,
           ...(traits ? { traits } : {}),
+          ...(out.moderation ? { moderation: JSON.parse(out.moderation) as ModerationResult } : {}),
+          ...(out.credentials ? { credentials: JSON.parse(out.credentials) as CredentialsRecord } : {}),
         },
       });
       // The manifest's bytes depend only on stored outputs, so a retry resumes the same transaction:

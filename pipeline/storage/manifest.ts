@@ -1,4 +1,5 @@
-import type { ModelInfo } from '../../protocol/gateway';
+import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
+import type { CredentialsRecord } from '../credentials/attach';
 import type { TraitDefinition } from '../template';
 
 /** Who vouches for the provenance signer key. */
@@ -60,6 +61,10 @@ export type AigcProvenance = {
   attestation: ManifestAttestation;
   /** Traits drawn from the render seed, for templates with `traits`; absent otherwise. */
   traits?: ProvenanceTraits;
+  /** What the gateway's image moderation scored and did (passed, or blurred); absent when it was off. */
+  moderation?: ModerationResult;
+  /** Whether the image file carries signed C2PA Content Credentials (templates with `credentials.c2pa`). */
+  credentials?: CredentialsRecord;
 };
 
 /**

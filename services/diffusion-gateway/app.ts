@@ -8,6 +8,7 @@ import { ERROR_HTTP } from '../../protocol/gateway';
 import { gatewayError, isGatewayError } from './errors';
 import { createGate, createRateLimiter } from './limits';
 import { createMetrics } from './metrics';
+import { createModerator, DEFAULT_THRESHOLDS, type ImageClassifier } from './moderation';
 import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';
 import { handleGenerate } from './routes/generate';
 
@@ -22,6 +23,12 @@ export type GatewayOptions = {
   limits?: Partial<GatewayConfig['limits']>;
   prompt?: Partial<PromptPolicy>;
   output?: Partial<GatewayConfig['output']>;
+  /**
+   * The gateway's own image moderation; requests may ask for stricter. @defaultValue off, with the default thresholds
+   */
+  moderation?: Partial<GatewayConfig['moderation']>;
+  /** Loads the image classifier (tests count calls). @defaultValue the process's shared nsfwjs classifier */
+  loadClassifier?: () => Promise<ImageClassifier>;
 };
 
 export type Gateway = {
@@ -44,12 +51,24 @@ function keyMatches(given: string, keys: string[]): boolean {
  * const server = gateway.app.listen(8080, '127.0.0.1');
  * process.once('SIGTERM', () => gateway.shutdown({ server }));
  */
-export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {}, output = {} }: GatewayOptions): Gateway {
+export function createGateway({
+  backend,
+  apiKeys = [],
+  limits = {},
+  prompt = {},
+  output = {},
+  moderation = {},
+  loadClassifier,
+}: GatewayOptions): Gateway {
   const lim = { concurrency: 2, queueLimit: 64, timeoutMs: 120_000, ratePerMinute: 0, burst: 10, shutdownGraceMs: 30_000, ...limits };
   const policy: PromptPolicy = { ...DEFAULT_PROMPT_POLICY, ...prompt };
   const gate = createGate({ concurrency: lim.concurrency, queueLimit: lim.queueLimit, backend: backend.name });
   const limiter = createRateLimiter({ perMinute: lim.ratePerMinute, burst: lim.burst });
   const metrics = createMetrics({ backend: backend.name });
+  const moderator = createModerator({
+    policy: { policy: moderation.policy ?? 'off', thresholds: moderation.thresholds ?? DEFAULT_THRESHOLDS },
+    load: loadClassifier,
+  });
   const inFlight = new Set<AbortController>();
   let draining = false;
   warmTokenizer();
@@ -111,6 +130,7 @@ export function createGateway({ backend, apiKeys = [], limits = {}, prompt = {},
           gate,
           metrics,
           policy,
+          moderator,
           output: { format: output.format ?? 'png', quality: output.quality },
           timeoutMs: lim.timeoutMs,
           track: (c) => {

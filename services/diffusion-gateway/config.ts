@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AigcError } from '../../protocol/errors';
-import { OUTPUT_FORMATS } from '../../protocol/gateway';
+import { MODERATION_MODES, moderationThresholdsSchema, OUTPUT_FORMATS } from '../../protocol/gateway';
+import { DEFAULT_THRESHOLDS, parseThresholds } from './moderation/policy';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -92,6 +93,13 @@ export const gatewayConfigSchema = z
         quality: z.number().int().min(1).max(100).optional(),
       })
       .prefault({}),
+    /** Image moderation after rendering; a request may ask for stricter (its collection's policy), never looser. */
+    moderation: z
+      .strictObject({
+        policy: z.enum(MODERATION_MODES).default('off'),
+        thresholds: moderationThresholdsSchema.default(DEFAULT_THRESHOLDS),
+      })
+      .prefault({}),
   })
   .refine((c) => c.apiKeys.length > 0 || LOOPBACK.includes(c.host), {
     path: ['apiKeys'],
@@ -132,6 +140,8 @@ const ENV: Record<string, [string, (v: string) => unknown]> = {
   GATEWAY_NEGATIVE_PROMPT: ['prompt.negativePrompt', String],
   GATEWAY_FORMAT: ['output.format', String],
   GATEWAY_QUALITY: ['output.quality', num],
+  GATEWAY_MODERATION: ['moderation.policy', String],
+  GATEWAY_MODERATION_THRESHOLDS: ['moderation.thresholds', parseThresholds],
 };
 
 /** Backend-only keys that do not apply to every backend; dropped when the chosen backend lacks them. */

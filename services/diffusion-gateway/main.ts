@@ -23,6 +23,7 @@ function main(): void {
     limits: config.limits,
     prompt: config.prompt,
     output: config.output,
+    moderation: config.moderation,
   });
   const server = gateway.app.listen(config.port, config.host, () => {
     const { port } = server.address() as { port: number };

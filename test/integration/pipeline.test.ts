@@ -52,6 +52,7 @@ beforeAll(async () => {
       collection: { address: deployed.address },
       signer: { privateKey: stack.anvil.privateKeys[1] },
       gateway: { url: stack.gatewayUrl },
+      credentials: { certPath: stack.c2pa.certPath, keyPath: stack.c2pa.keyPath },
       arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
       http: { port: 0 },
     },
@@ -159,7 +160,7 @@ describe('one mint, end to end', () => {
     );
   });
 
-  it('a wrong image download fails the image check alone: the signature is checked over the signed values', async () => {
+  it('a wrong image download fails the image checks alone (hash, C2PA data hash): the signature is checked over the signed values', async () => {
     const address = await collection.getAddress();
     const manifest = JSON.parse(Buffer.from(await store.download(parseArUri(await collection.tokenURI(1n)))).toString('utf8'));
     const imageId = parseArUri(manifest.image);
@@ -177,6 +178,8 @@ describe('one mint, end to end', () => {
         ok: false,
         detail: expect.stringMatching(/^downloaded bytes hash to 0x[0-9a-f]{64}$/),
       },
+      // The image's C2PA credentials hash the same bytes (their data hash), so they fail too.
+      { name: 'C2PA signature and data hash are valid', ok: false, detail: expect.stringMatching(/^assertion\.dataHash\.mismatch/) },
     ]);
     expect(report.checks.find((c) => c.name.startsWith('EIP-712 signature'))).toMatchObject({ ok: true });
     expect(report.checks.find((c) => c.name === 'manifest states the signed image hash')).toMatchObject({ ok: true });

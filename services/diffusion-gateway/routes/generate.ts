@@ -5,6 +5,7 @@ import type { DiffusionBackend } from '../backends/types';
 import { gatewayError } from '../errors';
 import type { Gate } from '../limits';
 import type { Metrics } from '../metrics';
+import type { Moderator } from '../moderation';
 import { postprocess } from '../postprocess';
 import { applyPromptPolicy, type PromptPolicy } from '../prompt';
 import { generateRequestSchema, type GenerateResponse, type OutputFormat } from '../../../protocol/gateway';
@@ -15,6 +16,8 @@ export type GenerateDeps = {
   gate: Gate;
   metrics: Metrics;
   policy: PromptPolicy;
+  /** Scores each rendered image before anything else sees it. */
+  moderator: Moderator;
   output: { format: OutputFormat; quality?: number };
   timeoutMs: number;
   /** Registers the request's controller so shutdown can cancel it; returns the unregister function. */
@@ -133,9 +136,17 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
     if (controller.signal.aborted) throw controller.signal.reason;
     // What the backend reports it used (A1111 echoes it; the others render the seed they were given).
     const usedSeed = (out.rendered.seed === undefined ? seed : BigInt(out.rendered.seed)).toString();
+    // Before anything is encoded, returned or stored: a refused image throws CONTENT_REJECTED here.
+    const moderationStart = performance.now();
+    const moderated = await deps.moderator.moderate(out.rendered.image, body.moderation).catch((error: unknown) => {
+      if (error instanceof AigcError) throw error;
+      throw gatewayError({ code: 'BACKEND_FAILED', message: 'the image could not be moderated', cause: error, details: String(error) });
+    });
+    const moderationMs = performance.now() - moderationStart;
+    if (controller.signal.aborted) throw controller.signal.reason;
     const postStart = performance.now();
     const post = await postprocess({
-      image: out.rendered.image,
+      image: moderated.image,
       width: body.width,
       height: body.height,
       format,
@@ -155,7 +166,13 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
         details: String(cause),
       });
     });
-    const timings = { queueMs: round(queueMs), renderMs: round(out.renderMs), postMs: round(performance.now() - postStart) };
+    const timings = {
+      queueMs: round(queueMs),
+      renderMs: round(out.renderMs),
+      postMs: round(performance.now() - postStart),
+      ...(moderated.result ? { moderationMs: round(moderationMs) } : {}),
+    };
+    if (timings.moderationMs !== undefined) metrics.seconds.observe({ stage: 'moderation' }, timings.moderationMs / 1000);
     metrics.seconds.observe({ stage: 'queue' }, timings.queueMs / 1000);
     metrics.seconds.observe({ stage: 'render' }, timings.renderMs / 1000);
     metrics.seconds.observe({ stage: 'post' }, timings.postMs / 1000);
@@ -173,6 +190,7 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
       model: out.rendered.model,
       params,
       timings,
+      ...(moderated.result ? { moderation: moderated.result } : {}),
     };
 
     const promptHeader = headerSafe(meta.prompt);
@@ -198,6 +216,7 @@ export async function handleGenerate(deps: GenerateDeps, req: Request, res: Resp
         'x-params': JSON.stringify(params).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
         'x-timings': JSON.stringify(timings),
         'x-render-ms': String(timings.renderMs),
+        ...(meta.moderation ? { 'x-moderation': JSON.stringify(meta.moderation) } : {}),
       })
       .send(post.image);
   } catch (error) {
