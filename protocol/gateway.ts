@@ -75,7 +75,7 @@ export type ModerationResult = {
   action: 'passed' | 'blurred';
   /** The classes over their threshold (`blurred`). */
   crossed?: ModerationClass[];
-  /** Classifier and version, e.g. `nsfwjs/MobileNetV2@tfjs-4.22.0-cpu`. */
+  /** Classifier and version, e.g. `nsfwjs/MobileNetV2@tfjs-4.22.0-wasm`. */
   classifier: string;
   /** Time spent classifying. */
   ms: number;

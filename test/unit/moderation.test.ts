@@ -36,7 +36,7 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () 
 
   it('is loaded once per process', async () => {
     expect(await sharedClassifier()).toBe(classifier);
-    expect(classifier.name).toMatch(/^nsfwjs\/MobileNetV2@tfjs-4\.\d+\.\d+-cpu$/);
+    expect(classifier.name).toMatch(/^nsfwjs\/MobileNetV2@tfjs-4\.\d+\.\d+-wasm$/);
   });
 
   it('scores the cat photo as neutral, the same on every run', async () => {

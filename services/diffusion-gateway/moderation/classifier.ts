@@ -11,16 +11,19 @@ const INPUT_SIDE = 224;
 
 /**
  * The worker's code. Plain CommonJS passed as text so it runs the same from sources (tests) and from dist/: it loads
- * TensorFlow.js on its CPU backend (pure JavaScript, nothing downloaded or compiled) and the model bundled in nsfwjs,
- * then answers `{ id, pixels }` (224×224 RGB) with the model's predictions.
+ * TensorFlow.js on its WebAssembly backend (the .wasm files ship inside the npm package; nothing is downloaded or
+ * compiled at install) and the model bundled in nsfwjs, then answers `{ id, pixels }` (224×224 RGB) with the model's
+ * predictions. WebAssembly with SIMD classifies a 224² input about 17 times faster than the pure-JavaScript CPU
+ * backend here (123 ms against 2,090 ms, median of 12).
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 console.info = () => {}; // nsfwjs announces the model it loads
 const tf = require(workerData.tfjs);
+require(workerData.wasm); // registers the 'wasm' backend
 const nsfwjs = require(workerData.nsfwjs);
-tf.enableProdMode(); // skips debug checks and the CPU backend's "install tfjs-node" banner
-const model = tf.setBackend('cpu').then(() => tf.ready()).then(() => nsfwjs.load(workerData.model));
+tf.enableProdMode(); // skips debug checks
+const model = tf.setBackend('wasm').then(() => tf.ready()).then(() => nsfwjs.load(workerData.model));
 model.then(
   () => parentPort.postMessage({ ready: 'tfjs-' + tf.version.tfjs + '-' + tf.getBackend() }),
   (e) => parentPort.postMessage({ failed: String((e && e.stack) || e) }),
@@ -43,14 +46,19 @@ parentPort.on('message', async ({ id, pixels, side }) => {
 type Answer = { id: number; predictions?: { className: string; probability: number }[]; error?: string };
 
 /**
- * Loads the nsfwjs classifier in a worker thread: its seconds of model parsing and each classification (pure
- * JavaScript kernels) run off the gateway's event loop. Resolves once the model is loaded; callers keep one per
+ * Loads the nsfwjs classifier in a worker thread: its seconds of model parsing and each classification run off
+ * the gateway's event loop. Resolves once the model is loaded; callers keep one per
  * process (`sharedClassifier`).
  */
 export async function loadNsfwClassifier(): Promise<ImageClassifier> {
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { tfjs: require.resolve('@tensorflow/tfjs'), nsfwjs: require.resolve('nsfwjs'), model: NSFW_MODEL },
+    workerData: {
+      tfjs: require.resolve('@tensorflow/tfjs'),
+      wasm: require.resolve('@tensorflow/tfjs-backend-wasm'),
+      nsfwjs: require.resolve('nsfwjs'),
+      model: NSFW_MODEL,
+    },
   });
   worker.unref(); // a loaded classifier alone does not keep the process alive
   const pending = new Map<number, { resolve(a: Answer): void; reject(e: Error): void }>();
