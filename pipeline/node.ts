@@ -81,6 +81,8 @@ export type RunningNode = {
   readonly isLeader: boolean;
   /** Stops listening, lets in-flight jobs finish, closes connections. */
   stop(): Promise<void>;
+  /** While `stop()` runs: the part it is waiting for (e.g. `generate worker`), to name it when a stop hangs. */
+  readonly stopping: string | undefined;
 };
 
 /**
@@ -431,6 +433,9 @@ async function assembleNode(
     async stop() {
       await scope.close();
       logger.info('node stopped');
+    },
+    get stopping() {
+      return scope.stopping;
     },
   };
 }
