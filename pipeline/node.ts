@@ -12,7 +12,7 @@ import { createFulfillBatcher } from './chain/fulfiller';
 import { connectProvider } from './chain/provider';
 import { createDrops, type DropOutcome } from './drop/feature';
 import { createTxSender } from './chain/tx-sender';
-import { type Config, requireSetting, resolveCollections } from './config';
+import { assertComplete, type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { createGatewayClient } from './gateway-client';
 import { startHttpServer } from './http/server';
@@ -40,6 +40,7 @@ import { createNodeStatusReader, queueDepths } from './runtime/node-status';
 import type { ChainRuntime, CollectionRuntime } from './runtime/types';
 import { observed, RENDER_FAILURES, rejectReasonOf, STALL } from './runtime/workers';
 import { createSponsoredMints } from './sponsored/feature';
+import { startupChecks } from './startup/node-checks';
 import { createSponsoredRouter } from './sponsored/routes';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
@@ -114,6 +115,7 @@ async function assembleNode(
   scope: Scope,
   { config, template, logger, listen = true, ...given }: StartNodeParameters & { logger: Logger },
 ): Promise<RunningNode> {
+  assertComplete(config);
   const targets = resolveCollections(config);
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
@@ -262,6 +264,9 @@ async function assembleNode(
     byKey.set(collectionKey(chainId, address), runtime);
     scope.defer(`fulfil batcher ${address}`, () => batcher.flush());
   }
+  // Before any worker or election starts: a setting that cannot work refuses the start in one line.
+  const checks = await startupChecks({ config, chains, signerAddress, store, gatewayUrl, arweaveUrl, listen, logger });
+
   const runtimeOf = (data: { chainId: number; collection: string }) => {
     const runtime = byKey.get(collectionKey(data.chainId, data.collection));
     if (!runtime)
@@ -386,11 +391,8 @@ async function assembleNode(
         checks: [
           { name: 'redis', check: () => redis.ping() },
           ...[...chains.values()].map((chain) => ({ name: `rpc:${chain.chainId}`, check: () => chain.provider.getBlockNumber() })),
-          {
-            name: 'gateway',
-            check: async () => assertOk(await probeOf(gatewayUrl, 'diffusion gateway', 'GATEWAY_FAILED').get('/healthz')),
-          },
           { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
+          ...checks, // the start-up checks, again: the gateway and its key, collections, signer, balances
         ],
         // /v1/status first: the sponsored router answers 404 for any other /v1 route.
         api: Router().use(createStatusRouter(readStatus), createSponsoredRouter(sponsored.api)), // /v1/status, /v1/mints, /v1/requests
