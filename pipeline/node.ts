@@ -123,6 +123,13 @@ async function assembleNode(
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   scope.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
+  // ioredis prints every failed reconnect to the console unless someone listens: log them, at most one a minute.
+  let quietUntil = 0;
+  redis.on('error', (error: Error) => {
+    if (Date.now() < quietUntil) return;
+    quietUntil = Date.now() + 60_000;
+    logger.warn({ err: errorMessage(error) }, 'redis connection error');
+  });
   await assertRedisAnswers(redis, redisUrl);
   const connection = redis;
   const prefix = config.redis.prefix;
@@ -448,8 +455,10 @@ async function assertRedisAnswers(redis: IORedis, url: string, timeoutMs = 5_000
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  // The first connection error fails at once (a refused connection is not worth waiting for).
+  const refused = new Promise<never>((_, reject) => redis.once('error', reject));
   try {
-    await Promise.race([redis.ping(), timeout]);
+    await Promise.race([redis.ping(), timeout, refused]);
   } catch (cause) {
     const where = url.replace(/\/\/[^@/]*@/, '//'); // never print a password
     throw new AigcError('REDIS_UNAVAILABLE', `Redis at ${where} does not answer: start it or set REDIS_URL`, {
