@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
 import { registerAdmin } from './commands/admin';
+import { registerArlocal } from './commands/arlocal';
 import { registerDemo } from './commands/demo';
 import { registerDeploy } from './commands/deploy';
+import { registerGateway } from './commands/gateway';
 import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
 import { registerMint } from './commands/mint';
@@ -12,6 +14,7 @@ import { registerPreview } from './commands/preview';
 import { registerQuote } from './commands/quote';
 import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
+import { registerWallet } from './commands/wallet';
 import { reportError } from './exit';
 
 // Each command loads its own modules when it runs: `aigc node` never loads the embedded stack the demo uses
@@ -35,6 +38,9 @@ for (const register of [
   registerQuote,
   registerDemo,
   registerNode,
+  registerGateway,
+  registerArlocal,
+  registerWallet,
 ])
   register(program);
 
