@@ -323,10 +323,21 @@ function readConfigFile(file: string): Tree {
   try {
     const tree = JSON.parse(text) as unknown;
     if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new Error('expected a JSON object');
-    return tree as Tree;
+    return withoutComments(tree) as Tree;
   } catch (cause) {
     throw new AigcError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** JSON has no comments: a config file's keys that start with `//` are comments, dropped at every level. */
+function withoutComments(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutComments);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !key.startsWith('//'))
+      .map(([key, v]) => [key, withoutComments(v)]),
+  );
 }
 
 /** `unknown setting colection (did you mean collection?)`, for each key the schema does not know at `path`. */

@@ -8,6 +8,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerGateway } from './commands/gateway';
 import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
+import { registerInitNode } from './commands/init-node';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
 import { registerPreview } from './commands/preview';
@@ -37,6 +38,7 @@ for (const register of [
   registerAdmin,
   registerQuote,
   registerDemo,
+  registerInitNode,
   registerNode,
   registerGateway,
   registerArlocal,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatEther, isAddress, Wallet } from 'ethers';
+import { formatEther, getAddress, isAddress, Wallet } from 'ethers';
 import { connectProvider } from '../chain/provider';
 import { AigcError } from '../errors';
 import { createHttpClient } from '../net/http-client';
@@ -93,7 +93,7 @@ export async function signerCreate(opts: WalletOptions & { out: string }): Promi
 
 /** The address of a keystore (read from its JSON, no password needed), or the argument when it is an address. */
 function signerAddressOf(fileOrAddress: string): string {
-  if (isAddress(fileOrAddress)) return fileOrAddress;
+  if (isAddress(fileOrAddress)) return getAddress(fileOrAddress);
   let json: { address?: string };
   try {
     json = JSON.parse(fs.readFileSync(fileOrAddress, 'utf8')) as { address?: string };
@@ -101,7 +101,7 @@ function signerAddressOf(fileOrAddress: string): string {
     throw new AigcError('INVALID_REQUEST', `${fileOrAddress} is neither an address nor a readable keystore file`, { cause });
   }
   if (!json.address) throw new AigcError('INVALID_REQUEST', `${fileOrAddress} is not a JSON keystore (no address field)`);
-  return json.address.startsWith('0x') ? json.address : `0x${json.address}`;
+  return getAddress(json.address.startsWith('0x') ? json.address : `0x${json.address}`);
 }
 
 export async function signerAddress(file: string, opts: WalletOptions): Promise<void> {
