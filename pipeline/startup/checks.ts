@@ -56,15 +56,23 @@ export function signerAuthorised(contract: Contract, chainId: number, signer: st
 /** Below this the signer can pay only a few fulfilment batches on a mainnet: `/readyz` warns. */
 export const LOW_SIGNER_BALANCE_WEI = 10n ** 16n; // 0.01 ETH
 
-/** The signer can pay gas for fulfilments: refuse at zero (every write would fail), warn when low. */
-export function signerFunded(provider: Provider, chainId: number, signer: string, low = LOW_SIGNER_BALANCE_WEI): StartupCheck {
+/** The signer can pay gas for fulfilments: refuse at zero (every write would fail; a warning when not `fatal`), warn when low. */
+export function signerFunded(
+  provider: Provider,
+  chainId: number,
+  signer: string,
+  { low = LOW_SIGNER_BALANCE_WEI, fatal = true } = {},
+): StartupCheck {
   return {
     name: `signer-balance:${chainId}`,
     async check() {
       const balance = await provider.getBalance(signer);
       const fund = `fund it (\`aigc wallet signer balance ${signer} --rpc <url>\` shows the balance)`;
-      if (balance === 0n)
-        throw refuse('INSUFFICIENT_FUNDS', `signer ${signer} has no ETH on chain ${chainId} to pay for fulfilments: ${fund}`);
+      if (balance === 0n) {
+        const message = `signer ${signer} has no ETH on chain ${chainId} to pay for fulfilments: ${fund}`;
+        if (fatal) throw refuse('INSUFFICIENT_FUNDS', message);
+        return { warning: message };
+      }
       if (balance < low) return { warning: `signer ${signer} has only ${formatEther(balance)} ETH on chain ${chainId}: ${fund}` };
     },
   };

@@ -36,7 +36,7 @@ export async function startupChecks({
   listen: boolean;
   logger: Logger;
 }): Promise<StartupCheck[]> {
-  // Keys made at start (tee, simulated) are registered by the owner once the node has printed them.
+  // Keys made at start (tee, simulated) are registered and funded once the node has printed them: warnings only.
   const fatal = config.signer.attester === 'operator';
   const checks: StartupCheck[] = [gatewayAccepts(gatewayUrl, config.gateway.apiKey), arweaveFunded(arweaveUrl, store.address)];
   for (const chain of chains.values()) {
@@ -45,7 +45,7 @@ export async function startupChecks({
         collectionDeployed(chain.provider, chain.chainId, c.address),
         signerAuthorised(c.contract, chain.chainId, signerAddress, { fatal }),
       );
-    if (listen) checks.push(signerFunded(chain.provider, chain.chainId, signerAddress));
+    if (listen) checks.push(signerFunded(chain.provider, chain.chainId, signerAddress, { fatal }));
   }
   const report = await runStartupChecks(checks);
   for (const { name, message } of report.warnings) logger.warn({ check: name }, message);
