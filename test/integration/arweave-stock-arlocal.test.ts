@@ -7,7 +7,13 @@ import Arweave from 'arweave';
 import { startArlocal } from '../../pipeline/embedded/arlocal';
 import { freePort, waitFor } from '../../pipeline/embedded/ports';
 import { createHttpClient } from '../../pipeline/net/http-client';
+import { createLogger } from '../../pipeline/logger';
+import { startNode } from '../../pipeline/node';
+import { verifyToken } from '../../pipeline/provenance/verify';
 import { createArweaveStore, placesChunksByOffset } from '../../pipeline/storage/arweave';
+import { parseArUri } from '../../pipeline/storage/ids';
+import { sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { until } from '../helpers/wait';
 
 jest.setTimeout(180_000);
 
@@ -48,4 +54,54 @@ it('8 multi-chunk uploads at once to stock arlocal all read back intact', async 
   await fetch(`${url}/mine`);
   const intact = await Promise.all(ids.map(async (id, i) => Buffer.from(await store.download(id)).equals(payloads[i])));
   expect(intact).toEqual(payloads.map(() => true));
+});
+
+it('a node uploading to stock arlocal mints 8 tokens that all verify', async () => {
+  const f = await startNodeFixture();
+  try {
+    const arweave = Arweave.init({});
+    const jwk = await arweave.wallets.generate();
+    const walletPath = path.join(f.dataDir, 'stock-arlocal-wallet.json');
+    fs.writeFileSync(walletPath, JSON.stringify(jwk));
+    await fetch(`${url}/mint/${await arweave.wallets.jwkToAddress(jwk)}/1000000000000000`);
+    const node = await startNode({
+      config: f.config({ arweave: { url, walletPath } }),
+      template,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const miner = setInterval(() => void fetch(`${url}/mine`).catch(() => undefined), 1_000);
+    try {
+      const requests = await sendRequests(
+        f,
+        Array.from({ length: 8 }, (_, i) => `a harbour at dawn, study ${i}`),
+      );
+      const ids = requests.map((r) => r.requestId);
+      await until(
+        '8 tokens',
+        async () => (await Promise.all(ids.map((id) => f.collection.tokenURI(id).catch(() => '')))).every(Boolean),
+        150_000,
+      );
+      const store = await createArweaveStore({ url, jwk });
+      // The images span several chunks, or this test would not exercise chunk order.
+      const manifest = JSON.parse(Buffer.from(await store.download(parseArUri(await f.collection.tokenURI(ids[0])))).toString('utf8'));
+      expect(manifest.aigc.image.bytes).toBeGreaterThan(256 * 1024);
+      const reports = await Promise.all(
+        ids.map((tokenId) =>
+          verifyToken({
+            provider: f.provider,
+            collection: String(f.collection.target),
+            tokenId,
+            download: store.download,
+            fromBlock: f.deployBlock,
+          }),
+        ),
+      );
+      expect(reports.map((r) => r.checks.filter((c) => !c.ok))).toEqual(ids.map(() => []));
+    } finally {
+      clearInterval(miner);
+      await node.stop();
+    }
+  } finally {
+    await f.stop();
+  }
 });
