@@ -42,6 +42,17 @@ describe('aigc gateway', () => {
       expect(help.stdout).toContain(text);
   });
 
+  it('the standalone entry (npm run gateway) answers --help instead of starting a server', async () => {
+    const main = path.resolve(__dirname, '../../dist/services/diffusion-gateway/main.js');
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(process.execPath, [main, '--help'], { timeout: 30_000 }, (_e, stdout) =>
+        resolve({ code: child.exitCode, stdout }),
+      );
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('aigc gateway --help');
+  });
+
   it('--check validates flags over env and file and prints the settings with keys hidden', async () => {
     const file = path.join(dir, 'gateway.json');
     fs.writeFileSync(file, JSON.stringify({ limits: { concurrency: 3 } }));
