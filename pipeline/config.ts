@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { keysAt, suggest } from '../protocol/suggest';
 import { AigcError } from './errors';
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected 0x followed by 64 hex digits');
@@ -30,7 +31,7 @@ const chainFields = {
    */
   maxLogsPerSecond: int(0, 10_000),
 };
-const chainSchema = z.object({
+const chainSchema = z.strictObject({
   rpcUrl: chainFields.rpcUrl.optional(),
   wsUrl: chainFields.wsUrl.optional(),
   confirmations: chainFields.confirmations.default(0),
@@ -57,12 +58,12 @@ const list = <T extends z.ZodType>(item: T) =>
  * Every setting of the node, with defaults that suit the embedded stack. Each has an env var (see `ENV_VARS`);
  * precedence is defaults < config file < environment < explicit overrides.
  */
-const configSchema = z.object({
+const configSchema = z.strictObject({
   /** Where the node and the embedded stack keep their files (arlocal data, wallets, logs). */
   dataDir: z.string().min(1).default('.aigc'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   redis: z
-    .object({
+    .strictObject({
       /** Redis for queues and the listener cursor. Unset: 127.0.0.1:6379, else a spawned redis-server. */
       url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
       /** Key prefix, so several nodes or test runs can share one Redis. */
@@ -74,7 +75,7 @@ const configSchema = z.object({
     .prefault({}),
   chain: chainSchema.prefault({}),
   collection: z
-    .object({
+    .strictObject({
       address: address.optional(),
       /** The template whose render settings the node applies: a name under templates/collections, or a path to a collection.json. */
       template: templateRef.default('open-prompt'),
@@ -95,7 +96,7 @@ const configSchema = z.object({
     )
     .default([]),
   signer: z
-    .object({
+    .strictObject({
       /** Who holds the signing key and vouches for it: see pipeline/attest/. */
       attester: z.enum(['operator', 'tee', 'simulated']).default('operator'),
       /** operator: the key itself… */
@@ -131,14 +132,14 @@ const configSchema = z.object({
     })
     .prefault({}),
   gateway: z
-    .object({
+    .strictObject({
       url: httpUrl.optional(),
       apiKey: z.string().min(1).optional(),
       timeoutMs: int(1_000, 3_600_000).default(120_000),
     })
     .prefault({}),
   arweave: z
-    .object({
+    .strictObject({
       url: httpUrl.optional(),
       /** Path of the JWK wallet that pays for uploads. */
       walletPath: z.string().min(1).optional(),
@@ -161,7 +162,7 @@ const configSchema = z.object({
     })
     .prefault({}),
   generate: z
-    .object({
+    .strictObject({
       /** Renders in flight at once on this node (match the backend's capacity). */
       concurrency: int(1, 256).default(2),
       attempts: int(1, 100).default(3),
@@ -169,7 +170,7 @@ const configSchema = z.object({
     })
     .prefault({}),
   fulfill: z
-    .object({
+    .strictObject({
       attempts: int(1, 100).default(5),
       backoffMs: int(0, 3_600_000).default(1_000),
       /** Most fulfilments per `fulfillBatch` transaction. */
@@ -181,7 +182,7 @@ const configSchema = z.object({
     })
     .prefault({}),
   http: z
-    .object({
+    .strictObject({
       /** Port of /healthz, /readyz and /metrics; 0 picks a free port. */
       port: int(0, 65_535).default(9464),
       host: z.string().min(1).default('127.0.0.1'),
@@ -189,7 +190,7 @@ const configSchema = z.object({
     })
     .prefault({}),
   api: z
-    .object({
+    .strictObject({
       /**
        * Bearer keys accepted by `POST /v1/mints` (sponsored mints, paid by the signer key). None: that route is off.
        */
@@ -298,14 +299,7 @@ export type LoadConfigParameters = {
  * const config = loadConfig({ file: 'aigc.config.json' });
  */
 export function loadConfig({ file, env = process.env, overrides = {} }: LoadConfigParameters = {}): Config {
-  let fromFile: Tree = {};
-  if (file) {
-    try {
-      fromFile = JSON.parse(fs.readFileSync(file, 'utf8')) as Tree;
-    } catch (cause) {
-      throw new AigcError('CONFIG_INVALID', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
-    }
-  }
+  const fromFile: Tree = file ? readConfigFile(file) : {};
   const fromEnv: Tree = {};
   for (const [name, path] of Object.entries(ENV_VARS)) {
     const value = env[name];
@@ -315,6 +309,7 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadConf
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') return unknownKeys(path, issue.keys, keysAt(configSchema, issue.path), file);
       // A list item (api.keys.0) is set through its list's env var.
       const envVar = envVarOf(path) ?? envVarOf(issue.path.filter((p) => typeof p === 'string').join('.'));
       return `${path}${envVar ? ` (${envVar})` : ''}: ${issue.message}`;
@@ -322,6 +317,78 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadConf
     throw new AigcError('CONFIG_INVALID', `invalid configuration: ${lines.join('; ')}`);
   }
   return parsed.data;
+}
+
+/** A config file's JSON, or one line that says what is wrong with it. */
+function readConfigFile(file: string): Tree {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : 'cannot be read';
+    throw new AigcError('CONFIG_INVALID', `config file ${file} ${why}: write one with \`aigc init-node <dir>\` or fix --config`, {
+      cause,
+      details: String(cause),
+    });
+  }
+  try {
+    const tree = JSON.parse(text) as unknown;
+    if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new Error('expected a JSON object');
+    return withoutComments(tree) as Tree;
+  } catch (cause) {
+    throw new AigcError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** JSON has no comments: a config file's keys that start with `//` are comments, dropped at every level. */
+function withoutComments(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutComments);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !key.startsWith('//'))
+      .map(([key, v]) => [key, withoutComments(v)]),
+  );
+}
+
+/** `unknown setting colection (did you mean collection?)`, for each key the schema does not know at `path`. */
+function unknownKeys(path: string, keys: string[], known: string[], file?: string): string {
+  const prefix = path ? `${path}.` : '';
+  const where = file ? ` in ${file}` : '';
+  return keys
+    .map((key) => {
+      const near = suggest(key, known);
+      return `unknown setting ${prefix}${key}${where}${near ? ` (did you mean ${prefix}${near}?)` : ''}`;
+    })
+    .join('; ');
+}
+
+/** Settings a node cannot start without, as `path (ENV_VAR)`, all at once (a node with a listener needs them all). */
+export function missingSettings(config: Config): string[] {
+  const missing: string[] = [];
+  const need = (value: unknown, path: string) => {
+    if (value === undefined) missing.push(`${path}${envVarOf(path) ? ` (${envVarOf(path)})` : ''}`);
+  };
+  need(config.redis.url, 'redis.url');
+  if (!config.collections.length) need(config.collection.address, 'collection.address');
+  if (config.collection.address || !config.collections.length || config.collections.some((c) => !c.chain?.rpcUrl))
+    need(config.chain.rpcUrl, 'chain.rpcUrl');
+  if (config.signer.attester === 'operator' && !config.signer.keystorePath) need(config.signer.privateKey, 'signer.privateKey');
+  need(config.gateway.url, 'gateway.url');
+  need(config.arweave.url, 'arweave.url');
+  need(config.arweave.walletPath, 'arweave.walletPath');
+  return missing;
+}
+
+/** Throws one error naming every missing setting (see {@link missingSettings}). */
+export function assertComplete(config: Config): void {
+  const missing = missingSettings(config);
+  if (missing.length)
+    throw new AigcError(
+      'CONFIG_INVALID',
+      `missing setting${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: set ${missing.length > 1 ? 'them' : 'it'} in the config file or the environment`,
+    );
 }
 
 /** Returns the value of a setting the caller cannot run without, or a clear error naming its env var. */

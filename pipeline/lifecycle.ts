@@ -7,6 +7,8 @@ export type Scope = {
   defer(name: string, stop: () => Promise<unknown> | unknown): void;
   /** Stops everything registered, last first; a failing stop is logged and the others still run. Runs once. */
   close(): Promise<void>;
+  /** The part being stopped now (while `close()` runs): what a stop that hangs is waiting for. */
+  readonly stopping: string | undefined;
 };
 
 /**
@@ -24,19 +26,25 @@ export type Scope = {
 export function createScope(logger: Logger): Scope {
   const stops: { name: string; stop: () => Promise<unknown> | unknown }[] = [];
   let closing: Promise<void> | undefined;
+  let stopping: string | undefined;
   return {
+    get stopping() {
+      return stopping;
+    },
     defer(name, stop) {
       stops.push({ name, stop });
     },
     close() {
       closing ??= (async () => {
         for (const { name, stop } of stops.reverse()) {
+          stopping = name;
           try {
             await stop();
           } catch (error) {
             logger.warn({ part: name, err: errorMessage(error) }, 'stop failed');
           }
         }
+        stopping = undefined;
       })();
       return closing;
     },

@@ -12,7 +12,7 @@ import { createFulfillBatcher } from './chain/fulfiller';
 import { connectProvider } from './chain/provider';
 import { createDrops, type DropOutcome } from './drop/feature';
 import { createTxSender } from './chain/tx-sender';
-import { type Config, requireSetting, resolveCollections } from './config';
+import { assertComplete, type Config, requireSetting, resolveCollections } from './config';
 import { AigcError, type ErrorCode, errorMessage } from './errors';
 import { loadSigningCredentials, type SigningCredentials } from './credentials/credentials';
 import { createGatewayClient } from './gateway-client';
@@ -43,6 +43,7 @@ import { createNodeStatusReader, queueDepths } from './runtime/node-status';
 import type { ChainRuntime, CollectionRuntime } from './runtime/types';
 import { observed, RENDER_FAILURES, rejectReasonOf, STALL } from './runtime/workers';
 import { createSponsoredMints } from './sponsored/feature';
+import { startupChecks } from './startup/node-checks';
 import { createSponsoredRouter } from './sponsored/routes';
 import { createArweaveStore, loadWallet } from './storage/arweave';
 import { createBundlePublisher, ethereumItemSigner } from './storage/bundle';
@@ -85,6 +86,8 @@ export type RunningNode = {
   readonly isLeader: boolean;
   /** Stops listening, lets in-flight jobs finish, closes connections. */
   stop(): Promise<void>;
+  /** While `stop()` runs: the part it is waiting for (e.g. `generate worker`), to name it when a stop hangs. */
+  readonly stopping: string | undefined;
 };
 
 /**
@@ -116,6 +119,7 @@ async function assembleNode(
   scope: Scope,
   { config, template, logger, listen = true, ...given }: StartNodeParameters & { logger: Logger },
 ): Promise<RunningNode> {
+  assertComplete(config);
   const targets = resolveCollections(config);
   const gatewayUrl = requireSetting(config.gateway.url, 'gateway.url');
   const arweaveUrl = requireSetting(config.arweave.url, 'arweave.url');
@@ -123,6 +127,13 @@ async function assembleNode(
   const redisUrl = requireSetting(config.redis.url, 'redis.url');
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   scope.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
+  // ioredis prints every failed reconnect to the console unless someone listens: log them, at most one a minute.
+  let quietUntil = 0;
+  redis.on('error', (error: Error) => {
+    if (Date.now() < quietUntil) return;
+    quietUntil = Date.now() + 60_000;
+    logger.warn({ err: errorMessage(error) }, 'redis connection error');
+  });
   await assertRedisAnswers(redis, redisUrl);
   const connection = redis;
   const prefix = config.redis.prefix;
@@ -282,6 +293,9 @@ async function assembleNode(
     byKey.set(collectionKey(chainId, address), runtime);
     scope.defer(`fulfil batcher ${address}`, () => batcher.flush());
   }
+  // Before any worker or election starts: a setting that cannot work refuses the start in one line.
+  const checks = await startupChecks({ config, chains, signerAddress, store, gatewayUrl, arweaveUrl, listen, logger });
+
   const runtimeOf = (data: { chainId: number; collection: string }) => {
     const runtime = byKey.get(collectionKey(data.chainId, data.collection));
     if (!runtime)
@@ -423,11 +437,8 @@ async function assembleNode(
         checks: [
           { name: 'redis', check: () => redis.ping() },
           ...[...chains.values()].map((chain) => ({ name: `rpc:${chain.chainId}`, check: () => chain.provider.getBlockNumber() })),
-          {
-            name: 'gateway',
-            check: async () => assertOk(await probeOf(gatewayUrl, 'diffusion gateway', 'GATEWAY_FAILED').get('/healthz')),
-          },
           { name: 'arweave', check: async () => assertOk(await probeOf(arweaveUrl, 'Arweave gateway', 'ARWEAVE_FAILED').get('/info')) },
+          ...checks, // the start-up checks, again: the gateway and its key, collections, signer, balances
         ],
         // Status and the mint page's routes first: the sponsored router answers 404 for any other /v1 route.
         api: Router().use(createStatusRouter(readStatus), mintPageApi, createSponsoredRouter(sponsored.api)), // /v1/status, mint page, /v1/mints, /v1/requests
@@ -471,6 +482,9 @@ async function assembleNode(
       await scope.close();
       logger.info('node stopped');
     },
+    get stopping() {
+      return scope.stopping;
+    },
   };
 }
 
@@ -480,8 +494,10 @@ async function assertRedisAnswers(redis: IORedis, url: string, timeoutMs = 5_000
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  // The first connection error fails at once (a refused connection is not worth waiting for).
+  const refused = new Promise<never>((_, reject) => redis.once('error', reject));
   try {
-    await Promise.race([redis.ping(), timeout]);
+    await Promise.race([redis.ping(), timeout, refused]);
   } catch (cause) {
     const where = url.replace(/\/\/[^@/]*@/, '//'); // never print a password
     throw new AigcError('REDIS_UNAVAILABLE', `Redis at ${where} does not answer: start it or set REDIS_URL`, {

@@ -2,17 +2,21 @@
 import { Command } from 'commander';
 import { APP_VERSION } from '../version';
 import { registerAdmin } from './commands/admin';
+import { registerArlocal } from './commands/arlocal';
 import { registerCredentials } from './commands/credentials';
 import { registerDemo } from './commands/demo';
 import { registerDeploy } from './commands/deploy';
+import { registerGateway } from './commands/gateway';
 import { registerDev } from './commands/dev';
 import { registerInit } from './commands/init';
+import { registerInitNode } from './commands/init-node';
 import { registerMint } from './commands/mint';
 import { registerNode } from './commands/node';
 import { registerPreview } from './commands/preview';
 import { registerQuote } from './commands/quote';
 import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
+import { registerWallet } from './commands/wallet';
 import { reportError } from './exit';
 
 // Each command loads its own modules when it runs: `aigc node` never loads the embedded stack the demo uses
@@ -36,7 +40,11 @@ for (const register of [
   registerCredentials,
   registerQuote,
   registerDemo,
+  registerInitNode,
   registerNode,
+  registerGateway,
+  registerArlocal,
+  registerWallet,
 ])
   register(program);
 

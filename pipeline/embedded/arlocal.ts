@@ -6,7 +6,7 @@ import * as chunkRoutes from 'arlocal/bin/routes/chunk';
 import * as txMiddlewares from 'arlocal/bin/middlewares/transaction';
 import { TransactionDB } from 'arlocal/bin/db/transaction';
 import * as encoding from 'arlocal/bin/utils/encoding';
-import { CHUNK_SIZE } from '../storage/arweave';
+import { CHUNK_PLACEMENT_MARKER, CHUNK_SIZE } from '../storage/arweave';
 import { freePort, waitFor } from './ports';
 
 export type ArlocalHandle = {
@@ -298,6 +298,8 @@ export async function startArlocal({
   const url = `http://127.0.0.1:${port}`;
   try {
     await arlocal.start();
+    // Tells uploaders (`placesChunksByOffset`) that this arlocal takes chunks in any order, unlike the stock one.
+    Object.assign((arlocal as unknown as { app: { context: { network: object } } }).app.context.network, CHUNK_PLACEMENT_MARKER);
     await waitFor(async () => (await fetch(`${url}/info`)).ok, 10_000);
     const db = (arlocal as unknown as { connection: { raw(sql: string): Promise<unknown> } }).connection;
     await db.raw('CREATE INDEX IF NOT EXISTS chunks_offset ON chunks (offset)');

@@ -3,7 +3,13 @@ import express from 'express';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors';
 
+/** A dependency `/readyz` asks about: it throws when not ready; it may resolve with a `warning` that does not fail readiness. */
 export type ReadinessCheck = { name: string; check(): Promise<unknown> };
+
+const warningOf = (result: unknown) =>
+  typeof result === 'object' && result !== null && typeof (result as { warning?: unknown }).warning === 'string'
+    ? (result as { warning: string }).warning
+    : undefined;
 
 /**
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
@@ -36,8 +42,8 @@ export async function startHttpServer({
       checks.map(async ({ name, check }) => {
         const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 3 s')), 3_000).unref());
         try {
-          await Promise.race([check(), timeout]);
-          return { name, ok: true };
+          const warning = warningOf(await Promise.race([check(), timeout]));
+          return warning ? { name, ok: true, warning } : { name, ok: true };
         } catch (error) {
           return { name, ok: false, error: errorMessage(error) };
         }

@@ -5,7 +5,7 @@ import Arweave from 'arweave';
 import Transaction from 'arweave/node/lib/transaction';
 import type { JWKInterface } from 'arweave/node/lib/wallet';
 import { AigcError } from '../errors';
-import { createHttpClient } from '../net/http-client';
+import { createHttpClient, type HttpClient } from '../net/http-client';
 
 export type ArweaveStore = {
   /** Wallet address that pays for uploads. */
@@ -183,8 +183,10 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
     const lane = async () => {
       for (let i = next++; i < tx.chunks!.chunks.length; i = next++) await post(`${tx.id} chunk ${i}`, 'chunk', chunkBody(tx, i, data));
     };
-    await Promise.all(Array.from({ length: Math.min(CHUNK_UPLOADS, tx.chunks!.chunks.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(await chunkLanes(), tx.chunks!.chunks.length) }, lane));
   };
+  // Stock arlocal stores chunks in order of arrival, so parallel chunks scramble the data: one lane there.
+  const chunkLanes = memoize(3_600_000, async () => ((await placesChunksByOffset(http)) ? CHUNK_UPLOADS : 1));
   /** Posts a signed transaction: the data in the header when it fits one chunk, else header then chunks. */
   const postTx = async (tx: Transaction, data: Uint8Array) => {
     const inBody = tx.chunks!.chunks.length <= 1;
@@ -277,6 +279,24 @@ export async function createArweaveStore({ url, jwk, journal, anchorTtlMs = 10_0
       }
     },
   };
+}
+
+/**
+ * Marker in `GET /info` of a gateway that places each chunk by the offset in its proof although its `network` is
+ * arlocal's: the project's patched arlocal (`aigc arlocal`, the embedded stack) sets it.
+ */
+export const CHUNK_PLACEMENT_MARKER = { chunk_placement: 'offset' } as const;
+
+/**
+ * Whether the gateway takes a transaction's chunks in any order: Arweave nodes and gateways do; stock arlocal
+ * (`network: "arlocal.N.1"`) does not, unless it carries {@link CHUNK_PLACEMENT_MARKER}. An unanswered `/info`
+ * throws, so the answer is asked again next time.
+ */
+export async function placesChunksByOffset(http: Pick<HttpClient, 'get'>): Promise<boolean> {
+  const res = await http.get('info');
+  if (!res.ok) throw new AigcError('ARWEAVE_FAILED', `the Arweave gateway answered HTTP ${res.status} to GET /info`, { retryable: true });
+  const info = res.json<{ network?: string; chunk_placement?: string }>();
+  return !String(info.network ?? '').startsWith('arlocal') || info.chunk_placement === CHUNK_PLACEMENT_MARKER.chunk_placement;
 }
 
 /** Arweave's data chunk: the network stores, and charges for, whole chunks. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AigcError } from '../../protocol/errors';
 import { MODERATION_MODES, moderationThresholdsSchema, OUTPUT_FORMATS } from '../../protocol/gateway';
+import { keysAt, suggest } from '../../protocol/suggest';
 import { DEFAULT_THRESHOLDS, parseThresholds } from './moderation/policy';
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -161,9 +162,7 @@ const BACKEND_KEYS: Record<string, string[]> = {
  * const config = loadGatewayConfig({ env: { GATEWAY_BACKEND: 'cog', GATEWAY_BACKEND_URL: 'http://gpu:5000' } });
  */
 export function loadGatewayConfig({ env = process.env }: { env?: Record<string, string | undefined> } = {}): GatewayConfig {
-  const raw: Record<string, unknown> = env.GATEWAY_CONFIG
-    ? (JSON.parse(readFileSync(env.GATEWAY_CONFIG, 'utf8')) as Record<string, unknown>)
-    : {};
+  const raw: Record<string, unknown> = env.GATEWAY_CONFIG ? readConfigFile(env.GATEWAY_CONFIG) : {};
   for (const [name, [path, parse]] of Object.entries(ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
@@ -184,11 +183,47 @@ export function loadGatewayConfig({ env = process.env }: { env?: Record<string, 
   return parseGatewayConfig(raw);
 }
 
+/** The JSON object in the file `GATEWAY_CONFIG` names, or one line that says what is wrong with it. */
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new AigcError('CONFIG_INVALID', `gateway config file ${file} ${missing ? 'does not exist' : 'cannot be read'} (GATEWAY_CONFIG)`, {
+      cause,
+      details: String(cause),
+    });
+  }
+  try {
+    const tree = JSON.parse(text) as unknown;
+    if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new Error('expected a JSON object');
+    return tree as Record<string, unknown>;
+  } catch (cause) {
+    throw new AigcError('CONFIG_INVALID', `gateway config file ${file} (GATEWAY_CONFIG) is not valid JSON: ${(cause as Error).message}`);
+  }
+}
+
+/** The env var that sets `path`, if any. */
+const envVarOf = (path: string) => Object.entries(ENV).find(([, [p]]) => p === path)?.[0];
+
 /** Validates a config object (e.g. in tests or embedding code). */
 export function parseGatewayConfig(input: GatewayConfigInput | Record<string, unknown>): GatewayConfig {
   const parsed = gatewayConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => {
+      const path = i.path.join('.');
+      const prefix = path ? `${path}.` : '';
+      if (i.code === 'unrecognized_keys')
+        return i.keys
+          .map((key) => {
+            const near = suggest(key, keysAt(gatewayConfigSchema, i.path));
+            return `unknown setting ${prefix}${key}${near ? ` (did you mean ${prefix}${near}?)` : ''}`;
+          })
+          .join('; ');
+      const envVar = envVarOf(path) ?? envVarOf(i.path.filter((p) => typeof p === 'string').join('.'));
+      return `${path || '(root)'}${envVar ? ` (${envVar})` : ''}: ${i.message}`;
+    });
     throw new AigcError('CONFIG_INVALID', `invalid gateway config: ${lines.join('; ')}`);
   }
   return parsed.data;

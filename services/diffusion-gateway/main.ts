@@ -1,45 +1,28 @@
 #!/usr/bin/env node
 import { errorMessage } from '../../protocol/errors';
-import { createGateway } from './app';
-import { createBackend } from './backends';
 import { loadGatewayConfig } from './config';
+import { serveGateway } from './serve';
 
 /**
  * Standalone gateway process, configured by `GATEWAY_CONFIG` (JSON file) and `GATEWAY_*` env vars (see config.ts
- * and the README). Without API keys it only binds to loopback.
+ * and docs/operator.md); `aigc gateway` is the same with flags and --help. Without API keys it only binds to loopback.
  */
-function main(): void {
-  let config;
-  try {
-    config = loadGatewayConfig();
-  } catch (error) {
-    return fail(errorMessage(error));
+async function main(): Promise<void> {
+  if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    console.log(
+      'usage: main.js   (settings from GATEWAY_CONFIG and GATEWAY_* env vars)\nThe same server with flags, --help and examples: aigc gateway --help',
+    );
+    return;
   }
-  // The config refuses a non-loopback host without API keys.
-
-  const gateway = createGateway({
-    backend: createBackend(config.backend),
-    apiKeys: config.apiKeys,
-    limits: config.limits,
-    prompt: config.prompt,
-    output: config.output,
-    moderation: config.moderation,
-  });
-  const server = gateway.app.listen(config.port, config.host, () => {
-    const { port } = server.address() as { port: number };
-    console.log(`diffusion gateway (backend: ${config.backend.name}) listening on http://${config.host}:${port}`);
-  });
-  const stop = () => {
-    console.log('diffusion gateway: shutting down, letting running renders finish');
-    void gateway.shutdown({ server }).then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (process.argv.length > 2) throw new Error(`unknown arguments ${process.argv.slice(2).join(' ')}: use \`aigc gateway\` for flags`);
+  const config = loadGatewayConfig(); // refuses a non-loopback host without API keys
+  await serveGateway(config, (url) => console.log(`diffusion gateway (backend: ${config.backend.name}) listening on ${url}`));
 }
 
-function fail(message: string): never {
-  console.error(`error: ${message}`);
-  process.exit(2);
-}
-
-main();
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`error: ${errorMessage(error)}`);
+    process.exit(2);
+  },
+);

@@ -189,11 +189,17 @@ describe('one mint, end to end', () => {
     const res = await fetch(`${node.httpUrl}/readyz`);
     const body = (await res.json()) as { ok: boolean; checks: { name: string; ok: boolean }[] };
     expect(res.status).toBe(200);
+    const address = await collection.getAddress();
     expect(body.checks).toEqual([
       { name: 'redis', ok: true },
       { name: `rpc:${stack.anvil.chainId}`, ok: true },
-      { name: 'gateway', ok: true },
       { name: 'arweave', ok: true },
+      // The start-up checks, again.
+      { name: 'gateway', ok: true },
+      { name: 'arweave-balance', ok: true },
+      { name: `collection:${stack.anvil.chainId}:${address}`, ok: true },
+      { name: `signer-authorised:${stack.anvil.chainId}:${address}`, ok: true },
+      { name: `signer-balance:${stack.anvil.chainId}`, ok: true },
     ]);
   });
 

@@ -91,7 +91,7 @@ describe('config', () => {
   });
 
   it('refuses an unreadable config file with its path', () => {
-    expect(() => loadConfig({ file: '/nonexistent/aigc.json', env: {} })).toThrow(/cannot read config file \/nonexistent\/aigc\.json/);
+    expect(() => loadConfig({ file: '/nonexistent/aigc.json', env: {} })).toThrow(/config file \/nonexistent\/aigc\.json does not exist/);
   });
 });
 

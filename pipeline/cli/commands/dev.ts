@@ -1,18 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { DevCommandOptions } from '../dev';
-import { examples } from './options';
-
-const port = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
-};
+import { examples, portNumber } from './options';
 
 export function registerDev(program: Command): void {
   program
     .command('dev')
     .description("run this folder's collection on a local stack (anvil, arlocal, Redis, gateway, node) until Ctrl-C")
-    .option('--port <n>', "port of the node's HTTP API (0 = a free port)", port, 0)
+    .option('--port <n>', "port of the node's HTTP API (0 = a free port)", portNumber, 0)
     .option('--json', 'print the stack (the contents of .aigc/dev.json) as one JSON line once it is up')
     .addHelpText(
       'after',

@@ -8,6 +8,12 @@ export const positiveInt = (value: string): number => {
   return n;
 };
 
+export const portNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
+  return n;
+};
+
 export const httpUrl = (value: string): string => {
   if (!/^https?:\/\/[^\s/]+/.test(value)) throw new InvalidArgumentError('expected an http(s) URL');
   return value;
