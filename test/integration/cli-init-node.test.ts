@@ -119,7 +119,11 @@ describe('keys made with aigc wallet', () => {
   });
 
   it('the node starts from the written config (the signer still unauthorised: one line), then mints once authorised', async () => {
+    // The shipped template signs Content Credentials into every image: development ones, as the folder's README says.
+    expect((await run(['credentials', 'init', '--out', 'secrets/c2pa'])).code).toBe(0);
     const env = {
+      AIGC_C2PA_CERT: 'secrets/c2pa/c2pa-dev-cert.pem',
+      AIGC_C2PA_KEY: 'secrets/c2pa/c2pa-dev-key.pem',
       REDIS_URL: f.redis.url,
       AIGC_GATEWAY_URL: f.stack.gatewayUrl,
       AIGC_HTTP_PORT: '0',
