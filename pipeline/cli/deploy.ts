@@ -19,6 +19,7 @@ import { AigcError, errorMessage } from '../errors';
 import { createArweaveStore, loadWallet } from '../storage/arweave';
 import { uploadCollectionManifest } from '../storage/collection-manifest';
 import { type CollectionTemplate, loadTemplate } from '../template';
+import { checkPromptBudget } from '../templates/prompt-budget';
 import { chainActionError } from './chain-error';
 import { resolveKey } from './keys';
 import { jsonLine, progress } from './output';
@@ -155,6 +156,10 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
       cost,
       funded: balance >= cost,
     };
+
+    // The gateway's budget is its operator's setting; GATEWAY_MAX_PROMPT_TOKENS here when it is not the default.
+    const budget = checkPromptBudget(template, env('GATEWAY_MAX_PROMPT_TOKENS') ? Number(env('GATEWAY_MAX_PROMPT_TOKENS')) : undefined);
+    if (budget.warning) say(`warning: ${budget.warning}`);
 
     if (o.dryRun) {
       await printDryRun(plan, arweaveUrl ?? 'https://arweave.net', o.json);
