@@ -28,11 +28,12 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * prompt; the gateway refuses it. The byte cap and token budget are checked where they are known.
  *
  * @example
- * promptProblem('  \u200B ') // 'no visible text once normalised (whitespace, control and zero-width characters are removed)'
+ * promptProblem('  \u200B ') // 'empty after normalisation: no visible text (…)'
  * promptProblem('a fox')     // undefined
  */
 export function promptProblem(raw: string): string | undefined {
   if (LONE_SURROGATE.test(raw)) return 'not valid Unicode: it holds a lone UTF-16 surrogate, which cannot be encoded as UTF-8';
-  if (!normalizePrompt(raw)) return 'no visible text once normalised (whitespace, control and zero-width characters are removed)';
+  if (!normalizePrompt(raw))
+    return 'empty after normalisation: no visible text (whitespace, control and zero-width characters are removed)';
   return undefined;
 }
