@@ -159,9 +159,10 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
 
     // The gateway's budget is its operator's setting; GATEWAY_MAX_PROMPT_TOKENS here when it is not the default.
     const budget = checkPromptBudget(template, env('GATEWAY_MAX_PROMPT_TOKENS') ? Number(env('GATEWAY_MAX_PROMPT_TOKENS')) : undefined);
-    if (budget.warning) say(`warning: ${budget.warning}`);
+    const warnBudget = () => budget.warning && say(`warning: ${budget.warning}`);
 
     if (o.dryRun) {
+      warnBudget();
       await printDryRun(plan, arweaveUrl ?? 'https://arweave.net', o.json);
       return;
     }
@@ -170,6 +171,7 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
         'INSUFFICIENT_FUNDS',
         `${wallet.address} has ${eth(balance)} on chain ${chainId}; deploying needs up to ${eth(cost)} (${int(gas.total)} gas at ${formatUnits(maxFeePerGas, 'gwei')} gwei): fund it, then run aigc deploy again`,
       );
+    warnBudget();
     if (signer.address === wallet.address)
       say(
         'note: the deployer is also the operator signer (no --signer, AIGC_SIGNER_KEY or aigc dev operator): run aigc node with this key, or authorise another with aigc admin set-signer',
