@@ -8,12 +8,17 @@ import { startAnvil } from '../pipeline/embedded/anvil';
 import { fulfillmentDomain, signFulfillment } from '../pipeline/provenance/typed-data';
 import { loadTemplate } from '../pipeline/template';
 
+/** Batch sizes of `fulfillBatch` measured for gas per NFT. */
+const BATCH_SIZES = [1, 2, 5, 10, 20, 50];
+/** Ritual's prompt-to-nft: gas per NFT measured with their code, and the figure they publish. */
+const RITUAL_PER_NFT = { measured: 491_454, published: 465_241 };
+
 /**
  * Gas of the collection's hot paths on anvil: a 60-byte prompt, first-time minters, after one warm-up mint (so the
  * counters and the signer's earnings slot are already non-zero, as on any live collection).
  */
 export async function run(): Promise<Record<string, unknown>> {
-  const anvil = await startAnvil({ accounts: 30 });
+  const anvil = await startAnvil({ accounts: 2 + 2 + BATCH_SIZES.reduce((a, b) => a + b, 0) });
   try {
     const provider = createProvider(anvil.rpcUrl, 50);
     const [deployer, operator, ...collectors] = anvil.privateKeys.map((k) => new Wallet(k, provider));
@@ -68,11 +73,25 @@ export async function run(): Promise<Record<string, unknown>> {
     const single = await request(collectors[1]);
     const fulfillReceipt = await (await sender.getFunction('fulfill')(await fulfillment(single.args))).wait();
 
-    const batch = [];
-    for (const wallet of collectors.slice(2, 22)) batch.push(await fulfillment((await request(wallet)).args));
-    const batchReceipt = await (await sender.getFunction('fulfillBatch')(batch)).wait();
-    const minted = (batchReceipt.logs as EventLog[]).filter((l) => collectionInterface.parseLog(l)?.name === 'MintFulfilled').length;
-    if (minted !== 20) throw new Error(`batch minted ${minted} of 20`);
+    // Gas per NFT (a first-time collector's requestMint + its share of one fulfillBatch) by batch size.
+    let next = 2;
+    const perNftByBatch: Record<string, number> = {};
+    const batchPerToken: Record<string, number> = {};
+    for (const size of BATCH_SIZES) {
+      const batch = [];
+      let requested = 0n;
+      for (const wallet of collectors.slice(next, next + size)) {
+        const r = await request(wallet);
+        requested += r.receipt.gasUsed;
+        batch.push(await fulfillment(r.args));
+      }
+      next += size;
+      const receipt = await (await sender.getFunction('fulfillBatch')(batch)).wait();
+      const minted = (receipt.logs as EventLog[]).filter((l) => collectionInterface.parseLog(l)?.name === 'MintFulfilled').length;
+      if (minted !== size) throw new Error(`batch minted ${minted} of ${size}`);
+      batchPerToken[size] = Math.round(Number(receipt.gasUsed) / size);
+      perNftByBatch[size] = Math.round(Number(requested + receipt.gasUsed) / size);
+    }
 
     const requestMint = Number(single.receipt.gasUsed);
     const fulfill = Number(fulfillReceipt.gasUsed);
@@ -82,7 +101,10 @@ export async function run(): Promise<Record<string, unknown>> {
       requestMint,
       fulfill,
       requestPlusFulfill: requestMint + fulfill,
-      fulfillBatch20PerToken: Math.round(Number(batchReceipt.gasUsed) / 20),
+      fulfillBatch20PerToken: batchPerToken[20],
+      /** requestMint + fulfillBatch share, per NFT, by batch size. */
+      perNftByBatch,
+      ritualPerNft: RITUAL_PER_NFT,
       cloneDeploy: Number(cloneDeploy),
       factoryDeploy: Number(factoryDeploy),
       implementationDeploy: Number(implementationDeploy),

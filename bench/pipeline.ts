@@ -37,6 +37,18 @@ const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const nodeArgs = (name: string) =>
   PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
 
+/** User + system CPU milliseconds a process has used so far (/proc/<pid>/stat utime + stime, in clock ticks of 10 ms). */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // Fields after the command name (which may hold spaces) start at ")"; utime and stime are the 14th and 15th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -157,6 +169,9 @@ export async function run(): Promise<Record<string, unknown>> {
     /** Sends `count` requests (numbered from `first`) at `rate` per second (0: as fast as they go) and waits for their mints. */
     const phase = async (count: number, rate: number, first: number) => {
       const fromBlock = (await provider.getBlockNumber()) + 1;
+      // CPU of the node processes and of the gateway over the phase: what an operator's hardware must supply per mint.
+      const nodeCpu = () => nodes.reduce((sum, n) => sum + cpuMs(n.pid), 0);
+      const cpuBefore = { node: nodeCpu(), gateway: cpuMs(children[0].pid) };
       const sentAt = new Map<string, number>();
       const started = performance.now();
       await Promise.all(
@@ -197,6 +212,7 @@ export async function run(): Promise<Record<string, unknown>> {
       while (ids.some((id) => !mintedAt.has(id)) && Date.now() < deadline && !failure) await new Promise((r) => setTimeout(r, 50));
       if (failure) throw failure;
       const minted = ids.filter((id) => mintedAt.has(id));
+      const cpu = { node: nodeCpu() - cpuBefore.node, gateway: cpuMs(children[0].pid) - cpuBefore.gateway };
       const lastMint = Math.max(...minted.map((id) => mintedAt.get(id)!));
       const { renderMs, stagesP50Ms } = readNodeLogs(logPaths, requestedAt);
       const overheads = minted
@@ -210,6 +226,9 @@ export async function run(): Promise<Record<string, unknown>> {
         overheadP50Ms: Math.round(percentile(overheads, 50)),
         overheadP95Ms: Math.round(percentile(overheads, 95)),
         overheadP99Ms: Math.round(percentile(overheads, 99)),
+        nodeCpuMsPerMint: Number((cpu.node / Math.max(1, minted.length)).toFixed(1)),
+        gatewayCpuMsPerRender: Number((cpu.gateway / Math.max(1, minted.length)).toFixed(1)),
+        overheadsMs: overheads.map(Math.round),
         stagesP50Ms,
       };
     };
@@ -232,6 +251,10 @@ export async function run(): Promise<Record<string, unknown>> {
       /** Mints seen, both runs together. */
       minted: throughput.minted + (latency === throughput ? 0 : latency.minted),
       mintsPerSec: throughput.mintsPerSec,
+      /** Machine-independent: user+system CPU of the node process(es) per mint, and of the gateway per render (throughput run). */
+      nodeCpuMsPerMint: throughput.nodeCpuMsPerMint,
+      gatewayCpuMsPerRender: throughput.gatewayCpuMsPerRender,
+      generateConcurrency: Number(GENERATE_CONCURRENCY),
       /** How fast the collectors' requestMint transactions went in during the throughput run. */
       requestsPerSec: throughput.requestsPerSec,
       overheadP50Ms: latency.overheadP50Ms,
@@ -243,6 +266,8 @@ export async function run(): Promise<Record<string, unknown>> {
       /** Where the median request's overhead goes in that run (node log clock; render time taken out). */
       stagesP50Ms: latency.stagesP50Ms,
       saturatedOverheadP50Ms: throughput.overheadP50Ms,
+      /** Every request's overhead (ms) in both runs, for the report's distribution plot. */
+      overheadsMs: { [String(LATENCY_RATE)]: latency.overheadsMs, saturated: throughput.overheadsMs },
       ...(nodes.length > 1 ? { nodeProcesses: nodes.length, peakRssMbEach: peaksMb } : {}),
     };
   } finally {

@@ -1,22 +1,66 @@
 #!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { run as arweave } from './arweave';
 import { run as gas } from './gas';
 import { benchGateway } from './gateway';
 import { run as pipeline } from './pipeline';
+import { type BenchResults, machine, readResults, writeReport, writeResults } from './report';
 
 /**
- * `npm run bench -- [name …]`: runs the named benchmarks (all when none is named); each prints one JSON line on
- * stdout. Benchmarks measure; they do not pass or fail on a number.
+ * `npm run bench -- [name …]`: runs the named benchmarks; each prints one JSON line on stdout. With no name, runs them
+ * all (the pipeline over a sweep of settings, each in its own process), writes bench/results/latest.json and the
+ * report (BENCHMARKS.md and its SVG plots); `report` regenerates the report from latest.json alone. Benchmarks
+ * measure; they do not pass or fail on a number.
  */
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { gas, gateway: benchGateway, pipeline };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { gas, gateway: benchGateway, pipeline, arweave };
+
+/** Gateway runs of the full report (the median is reported). */
+const GATEWAY_RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 5);
+/** Pipeline settings of the full report: generate concurrency × node processes (BENCH_REQUESTS requests each). */
+const PIPELINE_SWEEP = (process.env.BENCH_SWEEP ?? '8x1,32x1,64x1,64x2').split(',').map((s) => {
+  const [concurrency, processes] = s.split('x');
+  return { BENCH_GENERATE_CONCURRENCY: concurrency, BENCH_NODE_PROCESSES: processes ?? '1' };
+});
+
+/** One pipeline run in its own process (its settings are read from the environment at start-up). */
+function pipelineIn(env: Record<string, string>): Record<string, unknown> {
+  const out = spawnSync(process.execPath, [__filename, 'pipeline'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (out.status !== 0) throw new Error(`pipeline bench (${JSON.stringify(env)}) exited with ${out.status}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
-  const unknown = names.filter((n) => !BENCHES[n]);
+  const unknown = names.filter((n) => !BENCHES[n] && n !== 'report');
   if (unknown.length) {
     console.error(`error: unknown benchmark ${unknown.join(', ')}; available: ${Object.keys(BENCHES).join(', ')}`);
     process.exit(2);
   }
-  for (const name of names.length ? names : Object.keys(BENCHES)) console.log(JSON.stringify(await BENCHES[name]()));
+  if (names.length === 1 && names[0] === 'report') {
+    console.error(`wrote ${(await writeReport(readResults())).join(', ')}`);
+    process.exit(0);
+  }
+  if (names.length) {
+    for (const name of names) console.log(JSON.stringify(await BENCHES[name]()));
+    process.exit(0);
+  }
+  const results: BenchResults = { machine: machine() };
+  const line = (r: Record<string, unknown>) => {
+    console.log(JSON.stringify(r));
+    return r;
+  };
+  results.gas = line(await gas());
+  results.arweave = line(await arweave());
+  results.gateway = [];
+  for (let i = 0; i < GATEWAY_RUNS; i++) results.gateway.push(line(await benchGateway()));
+  results.pipeline = [];
+  for (const setting of PIPELINE_SWEEP) results.pipeline.push(line(pipelineIn(setting)));
+  writeResults(results);
+  console.error(`wrote bench/results/latest.json, ${(await writeReport(results)).join(', ')}`);
   process.exit(0);
 }
 

@@ -205,7 +205,26 @@ export const collectionTemplateSchema = z
       .describe('Content Credentials carried inside each image file'),
   })
   .superRefine(checkTraitSlots)
-  .superRefine(checkDropPrompts);
+  .superRefine(checkDropPrompts)
+  .superRefine(checkText);
+
+/**
+ * Every text of a template reaches a chain, a prompt or a marketplace page: a lone surrogate cannot be encoded as
+ * UTF-8 (the gateway would refuse every framed prompt, so every mint would be refunded), and control or bidi
+ * characters hide text from a reviewer. Newlines and tabs are allowed, as in a description.
+ */
+function checkText(t: unknown, ctx: z.RefinementCtx): void {
+  const walk = (value: unknown, at: (string | number)[]) => {
+    if (typeof value === 'string') {
+      if (/\p{Cs}/u.test(value))
+        ctx.addIssue({ code: 'custom', path: at, message: 'not valid Unicode: a lone UTF-16 surrogate cannot be encoded as UTF-8' });
+      else if (/[\p{Cc}\u202A-\u202E\u2066-\u2069]/u.test(value.replace(/[\n\t]/g, '')))
+        ctx.addIssue({ code: 'custom', path: at, message: 'control or bidi-override characters are not allowed' });
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...at, i]));
+    else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+  };
+  walk(t, []);
+}
 
 /** The contract refuses a prompt longer than maxPromptBytes: a drop prompt it would refuse is refused here, by index. */
 function checkDropPrompts(t: { mint: { maxPromptBytes: number }; drop?: { prompts: string[] } }, ctx: z.RefinementCtx): void {

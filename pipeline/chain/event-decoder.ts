@@ -1,4 +1,5 @@
 import { AbiCoder, type Interface, type ParamType } from 'ethers';
+import { AigcError, errorMessage } from '../errors';
 
 /** Solidity stores an indexed string, bytes, array or struct as the keccak256 of its encoding. */
 const hashedWhenIndexed = (p: ParamType) => p.type === 'string' || p.type === 'bytes' || p.isArray() || p.isTuple();
@@ -6,7 +7,11 @@ const hashedWhenIndexed = (p: ParamType) => p.type === 'string' || p.type === 'b
 export type EventDecoder = {
   /** topics[0] of the event. */
   readonly topic: string;
-  /** The event's arguments by name, or undefined when `log` is another event. */
+  /**
+   * The event's arguments by name, or undefined when `log` is another event. Throws `EVENT_INVALID` for a log under
+   * this event's topic that is shaped otherwise (another contract's event with the same signature hash, or a
+   * different ABI version): wrong topic count, data that does not decode.
+   */
   decode(log: { topics: readonly string[]; data: string }): Record<string, unknown> | undefined;
 };
 
@@ -31,14 +36,20 @@ export function eventDecoder(iface: Interface, name: string): EventDecoder {
     topic,
     decode(log) {
       if (log.topics[0] !== topic) return undefined;
-      const args: Record<string, unknown> = {};
-      indexed.forEach((p, i) => {
-        const word = log.topics[i + 1];
-        args[p.name] = hashedWhenIndexed(p) ? word : coder.decode([p], word)[0];
-      });
-      const values = coder.decode(plain, log.data);
-      plain.forEach((p, i) => (args[p.name] = values[i]));
-      return args;
+      if (log.topics.length !== indexed.length + 1)
+        throw new AigcError('EVENT_INVALID', `${name} log with ${log.topics.length} topics; the event has ${indexed.length + 1}`);
+      try {
+        const args: Record<string, unknown> = {};
+        indexed.forEach((p, i) => {
+          const word = log.topics[i + 1];
+          args[p.name] = hashedWhenIndexed(p) ? word : coder.decode([p], word)[0];
+        });
+        const values = coder.decode(plain, log.data);
+        plain.forEach((p, i) => (args[p.name] = values[i]));
+        return args;
+      } catch (cause) {
+        throw new AigcError('EVENT_INVALID', `${name} log whose data does not decode: ${errorMessage(cause).split('\n')[0]}`, { cause });
+      }
     },
   };
 }

@@ -112,7 +112,19 @@ export function startListener(o: ListenerOptions): Listener {
     while (from <= safeHead && !stopped) {
       const to = Math.min(safeHead, from + o.maxBlockRange - 1);
       const logs = await getLogs(o.provider, { address: o.collection, topic: MINT_REQUESTED_TOPIC, fromBlock: from, toBlock: to });
-      const requests = logs.map(parseMintRequested);
+      const requests = logs.flatMap((log) => {
+        try {
+          return [parseMintRequested(log)];
+        } catch (error) {
+          // Not our contract's shape (it cannot emit one): skipping it is all the node can do, and stalling the
+          // listener on it would stop every later request. Loud, so an operator sees a collection is not ours.
+          o.logger.error(
+            { tx: log.transactionHash, logIndex: log.index, err: errorMessage(error) },
+            'MintRequested log that does not decode: skipped',
+          );
+          return [];
+        }
+      });
       if (requests.length) await o.onRequests(requests);
       await remember(to, { advance: true });
       await trim(to);

@@ -1,4 +1,5 @@
-import { AbiCoder, keccak256, type Log, ParamType, toUtf8String, Utf8ErrorFuncs } from 'ethers';
+import { AbiCoder, keccak256, type Log, ParamType, toUtf8Bytes, toUtf8String, Utf8ErrorFuncs } from 'ethers';
+import { promptProblem } from '../../protocol/prompt';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
@@ -60,6 +61,22 @@ export function parseMintRequested(
 
 export function requestToJson(r: MintRequest): MintRequestJson {
   return { ...r, requestId: r.requestId.toString(), paid: r.paid.toString(), deadline: r.deadline.toString() };
+}
+
+/**
+ * The request's prompt as the render's input, or throws a permanent `INVALID_REQUEST` (the node then rejects the
+ * request on chain with reason INVALID_PROMPT, refunding the requester) when the Web2 API would have refused it:
+ * bytes that are not valid UTF-8 (the decoded text no longer hashes to `promptHash`), or no visible text once
+ * normalised (`protocol/prompt.ts`, the policy of both doors). The contract only checks the byte length.
+ *
+ * @example
+ * framePrompt(template.render, collectorPrompt(request), traits) // throws for a whitespace-only prompt
+ */
+export function collectorPrompt(r: Pick<MintRequest | MintRequestJson, 'prompt' | 'promptHash'>): string {
+  const problem =
+    keccak256(toUtf8Bytes(r.prompt)) !== r.promptHash ? 'the prompt bytes on chain are not valid UTF-8' : promptProblem(r.prompt);
+  if (problem) throw new AigcError('INVALID_REQUEST', `prompt refused: ${problem}`, { retryable: false });
+  return r.prompt;
 }
 
 /** The `Request` struct argument of `fulfill`, `reject` and `refund`. */

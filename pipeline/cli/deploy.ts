@@ -19,6 +19,7 @@ import { AigcError, errorMessage } from '../errors';
 import { createArweaveStore, loadWallet } from '../storage/arweave';
 import { uploadCollectionManifest } from '../storage/collection-manifest';
 import { type CollectionTemplate, loadTemplate } from '../template';
+import { checkPromptBudget } from '../templates/prompt-budget';
 import { chainActionError } from './chain-error';
 import { resolveKey } from './keys';
 import { jsonLine, progress } from './output';
@@ -156,7 +157,12 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
       funded: balance >= cost,
     };
 
+    // The gateway's budget is its operator's setting; GATEWAY_MAX_PROMPT_TOKENS here when it is not the default.
+    const budget = checkPromptBudget(template, env('GATEWAY_MAX_PROMPT_TOKENS') ? Number(env('GATEWAY_MAX_PROMPT_TOKENS')) : undefined);
+    const warnBudget = () => budget.warning && say(`warning: ${budget.warning}`);
+
     if (o.dryRun) {
+      warnBudget();
       await printDryRun(plan, arweaveUrl ?? 'https://arweave.net', o.json);
       return;
     }
@@ -165,6 +171,7 @@ export async function deployCommand(o: DeployCommandOptions): Promise<void> {
         'INSUFFICIENT_FUNDS',
         `${wallet.address} has ${eth(balance)} on chain ${chainId}; deploying needs up to ${eth(cost)} (${int(gas.total)} gas at ${formatUnits(maxFeePerGas, 'gwei')} gwei): fund it, then run aigc deploy again`,
       );
+    warnBudget();
     if (signer.address === wallet.address)
       say(
         'note: the deployer is also the operator signer (no --signer, AIGC_SIGNER_KEY or aigc dev operator): run aigc node with this key, or authorise another with aigc admin set-signer',

@@ -42,6 +42,15 @@ export function fieldErrors(
   );
 }
 
+/** What to fix in a body body-parser refused, by its error type. */
+function bodyProblem(error: unknown): string {
+  const { type, limit, length } = error as { type?: string; limit?: number; length?: number };
+  if (type === 'entity.too.large') return `${length ?? 'more than'} bytes; at most ${limit} bytes of JSON`;
+  if (type === 'entity.parse.failed') return 'not valid JSON';
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'send UTF-8 JSON';
+  return (error as Error).message;
+}
+
 /**
  * Express error handler answering `{ error: { code, message, retryable, fields? } }` (the gateway's shape).
  * Unexpected errors are logged and answered 500 without their details.
@@ -59,8 +68,8 @@ export function apiErrorHandler(logger: Logger) {
     let e: ApiError;
     if (error instanceof AigcError) e = error;
     else if ((error as { status?: number }).status && (error as { status: number }).status < 500) {
-      // body-parser: malformed JSON, body too large, wrong content type
-      e = apiError('INVALID_REQUEST', `invalid request body: ${(error as Error).message}`);
+      // body-parser: malformed JSON, body too large, wrong content type. `fields.body` names it, as for any bad field.
+      e = apiError('INVALID_REQUEST', `invalid request body: ${(error as Error).message}`, { fields: { body: bodyProblem(error) } });
     } else {
       logger.error({ err: error instanceof Error ? error.stack : String(error), path: req.path }, 'API: unexpected error');
       e = apiError('INTERNAL', 'internal error; see the node logs', { retryable: true });

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
-import { renderSeedOf } from '../chain/request';
+import { collectorPrompt, renderSeedOf } from '../chain/request';
 import { attachCredentials, type CredentialsRecord } from '../credentials/attach';
 import type { SigningCredentials } from '../credentials/credentials';
 import { AigcError } from '../errors';
@@ -185,7 +185,7 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
       let generated;
       try {
         generated = await gateway.generate({
-          prompt: framePrompt(template.render, request.prompt, traits?.values),
+          prompt: framePrompt(template.render, collectorPrompt(request), traits?.values),
           negativePrompt: template.render.negativePrompt,
           seed: renderSeed,
           width: template.render.width,

@@ -3,6 +3,7 @@ import { getAddress, isAddress, ZeroAddress } from 'ethers';
 import express, { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { promptProblem } from '../../protocol/prompt';
 import { errorMessage } from '../errors';
 import { type KeyedLocals, requireApiKey } from '../http/auth';
 import { cors } from '../http/cors';
@@ -51,7 +52,11 @@ const addressField = z
 const mintBodySchema = z.strictObject({
   /** Receives the token. */
   to: addressField.refine((a) => a !== ZeroAddress, 'the zero address cannot receive a token'),
-  prompt: z.string(required('a string')).refine((p) => p.trim().length > 0, 'must not be empty'),
+  /** The shared prompt policy (`protocol/prompt.ts`): the node refuses on chain what this door refuses. */
+  prompt: z.string(required('a string')).superRefine((p, ctx) => {
+    const problem = promptProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   /** Defaults to the node's collection. */
   collection: addressField.optional(),
 });

@@ -79,7 +79,7 @@ export const gatewayConfigSchema = z
     prompt: z
       .strictObject({
         maxTokens: z.number().int().min(1).max(1_000).default(75),
-        overflow: z.enum(['reject', 'truncate']).default('reject'),
+        overflow: z.enum(['reject', 'truncate']).default('truncate'),
         blockList: z.array(z.string()).default([]),
         frame: z
           .string()

@@ -1,25 +1,17 @@
 import { get_encoding, type Tiktoken } from '@dqbd/tiktoken';
+import { normalizePrompt, promptProblem } from '../../protocol/prompt';
 import { gatewayError } from './errors';
 
-/**
- * Prompt normalisation applied before any backend sees a prompt: Unicode NFC, control and bidi-override
- * characters removed (they can hide text from a reviewer), whitespace runs collapsed to one space.
- *
- * @example
- * normalizePrompt('  a\u0000 cat\u202E  ') // 'a cat'
- */
-export function normalizePrompt(raw: string): string {
-  return raw
-    .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (ch) => (/\s/.test(ch) ? ' ' : ''))
-    .replace(/\s+/gu, ' ')
-    .trim();
-}
+export { normalizePrompt };
 
 export type PromptPolicy = {
   /** Token budget of the text encoder, start/end tokens excluded. @defaultValue 75 */
   maxTokens: number;
-  /** Over budget: refuse the request, or cut the prompt at the budget. @defaultValue 'reject' */
+  /**
+   * Over budget: refuse the request, or cut the prompt at the budget as CLIP itself does. Cut by default, so every
+   * prompt a collection's byte cap lets a collector pay for renders (the manifest records `truncated`).
+   * @defaultValue 'truncate'
+   */
   overflow: 'reject' | 'truncate';
   /** Words or phrases refused anywhere in the prompt (case-insensitive, compatibility-folded). */
   blockList: string[];
@@ -31,7 +23,7 @@ export type PromptPolicy = {
 
 export const DEFAULT_PROMPT_POLICY: PromptPolicy = {
   maxTokens: 75,
-  overflow: 'reject',
+  overflow: 'truncate',
   blockList: [],
   frame: '{prompt}',
   negativePrompt: '',
@@ -88,9 +80,9 @@ export function applyPromptPolicy({
   negativePrompt: string;
   policy: PromptPolicy;
 }): PolicyResult {
+  const problem = promptProblem(prompt);
+  if (problem) throw gatewayError({ code: 'INVALID_REQUEST', message: `prompt refused: ${problem}`, fields: { prompt: problem } });
   const text = normalizePrompt(prompt);
-  if (!text)
-    throw gatewayError({ code: 'INVALID_REQUEST', message: 'prompt is empty after normalisation', fields: { prompt: 'no visible text' } });
   const negative = normalizePrompt([policy.negativePrompt, negativePrompt].filter(Boolean).join(', '));
 
   const folded = fold(text);
