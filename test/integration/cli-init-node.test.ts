@@ -1,3 +1,4 @@
+import { parse as parseYaml } from 'yaml';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,9 +14,8 @@ jest.setTimeout(240_000);
 
 // From `aigc init-node` to a node that mints on the local stack, using only the written files and aigc commands.
 const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-// js-yaml comes with the dev tools (eslint); the compose file is parsed as a YAML document, not matched as text.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = require('js-yaml') as { load(text: string): unknown };
+// The compose file is parsed as a YAML document (the `yaml` package), not matched as text.
+const yaml = { load: (text: string): unknown => parseYaml(text) };
 const PASSWORD = 'correct horse battery staple';
 
 let f: NodeFixture;
