@@ -47,11 +47,12 @@ describe('gateway client (the node side of POST /v1/generate)', () => {
     expect(result.image.subarray(1, 4).toString()).toBe('PNG');
   });
 
-  it('takes the JSON answer for a prompt no header can carry (a lone surrogate)', async () => {
+  it('reports the refusal of a prompt that is not valid Unicode (a lone surrogate) as final, naming why', async () => {
     const client = createGatewayClient({ url: gateway.url, timeoutMs: 10_000 });
-    const result = await client.generate({ ...request, prompt: 'a fox \ud800 at night' });
-    expect(result.prompt).toContain('a fox');
-    expect(result.sha256).toHaveLength(64);
+    const error = await client.generate({ ...request, prompt: 'a fox \ud800 at night' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AigcError);
+    expect(error).toMatchObject({ retryable: false });
+    expect((error as Error).message).toMatch(/lone UTF-16 surrogate/);
   });
 
   it('refuses an answer that is not from an aigc-nft gateway, saying what to fix', async () => {

@@ -226,7 +226,9 @@ describe('gateway config', () => {
   });
 
   it('refuses to listen beyond loopback without API keys', () => {
-    expect(() => loadGatewayConfig({ env: { GATEWAY_HOST: '0.0.0.0' } })).toThrow(/apiKeys: required when host is not a loopback address/);
+    expect(() => loadGatewayConfig({ env: { GATEWAY_HOST: '0.0.0.0' } })).toThrow(
+      /apiKeys \(GATEWAY_API_KEYS\): required when host is not a loopback address/,
+    );
     expect(loadGatewayConfig({ env: { GATEWAY_HOST: '0.0.0.0', GATEWAY_API_KEYS: 'a-key-of-sixteen-chars' } }).host).toBe('0.0.0.0');
   });
 });
