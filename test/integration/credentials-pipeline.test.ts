@@ -9,9 +9,13 @@ import { createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import { parseArUri } from '../../pipeline/storage/ids';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
 import { BINDING_LABEL } from '../../pipeline/credentials/credentials';
-import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { loadTemplate } from '../../pipeline/template';
+import { events, type NodeFixture, sendRequests, startNodeFixture } from '../helpers/node-stack';
 import { readWithC2paRs } from '../helpers/c2pa-reader';
 import { until } from '../helpers/wait';
+
+/** The shipped default, as the embedded stack serves it (the node fixtures' own template has moderation off). */
+const template = loadTemplate('open-prompt');
 
 jest.setTimeout(300_000);
 
@@ -20,7 +24,7 @@ jest.setTimeout(300_000);
 let f: NodeFixture;
 let node: RunningNode;
 beforeAll(async () => {
-  f = await startNodeFixture();
+  f = await startNodeFixture({ template });
   node = await startNode({ config: f.config(), template, logger: createLogger({ level: 'silent' }) });
 });
 afterAll(async () => {
