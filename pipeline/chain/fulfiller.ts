@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import { AigcError, errorMessage } from '../errors';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
+import { isPending } from './pending-reads';
 import type { Receipt } from './raw-rpc';
 import type { MintRequestJson } from './request';
 import { requestStruct } from './request';
 import type { TxSender } from './tx-sender';
-import { collectionReads } from './typed-reads';
 
 /** One signed fulfilment as `fulfillBatch` takes it: the request and what the node rendered, stored and signed for it. */
 export type FulfilmentItem = {
@@ -39,7 +39,7 @@ export async function closedState(
   contract: Contract,
   request: MintRequestJson,
 ): Promise<{ status: 'already-closed'; minted: boolean } | undefined> {
-  if (await collectionReads(contract).isPending(request.requestId, requestStruct(request))) return undefined;
+  if (await isPending(contract, request)) return undefined;
   return endedHow(contract, request);
 }
 
@@ -180,8 +180,7 @@ export function createFulfillBatcher(o: FulfillBatcherOptions): FulfillBatcher {
    * waits for the next batch, where it is found closed.
    */
   async function stillPending(first: Pending[]): Promise<Pending[]> {
-    const reads = collectionReads(o.contract);
-    const open = await Promise.all(first.map((p) => reads.isPending(p.item.request.requestId, requestStruct(p.item.request))));
+    const open = await Promise.all(first.map((p) => isPending(o.contract, p.item.request)));
     const closed = first.filter((_, i) => !open[i]);
     if (closed.length) {
       o.onDropped?.(closed.length);

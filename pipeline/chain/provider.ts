@@ -1,16 +1,18 @@
 import { JsonRpcProvider, Network } from 'ethers';
 import { AigcError } from '../errors';
 import { createHttpClient } from '../net/http-client';
+import { NodeJsonRpcProvider } from './json-rpc-transport';
 
 /**
  * A JSON-RPC provider for the node. ethers caches identical calls for 250 ms by default, which hands a
  * just-used nonce to the next transaction of the same sender; the node turns that cache off. Calls go out at once
  * (no 10 ms batching stall). Given `chainId`, the network is fixed, so ethers does not ask `eth_chainId` again
- * before its calls.
+ * before its calls. Over HTTP, calls travel through the node's own HTTP client (`json-rpc-transport.ts`).
  */
 export function createProvider(rpcUrl: string, pollingInterval = 250, chainId?: number): JsonRpcProvider {
   const network = chainId === undefined ? undefined : Network.from(chainId);
-  return new JsonRpcProvider(rpcUrl, network, {
+  const Provider = /^https?:/i.test(rpcUrl) ? NodeJsonRpcProvider : JsonRpcProvider;
+  return new Provider(rpcUrl, network, {
     cacheTimeout: -1,
     pollingInterval,
     batchMaxCount: 1,

@@ -1,4 +1,17 @@
-import { BaseWallet, hexlify, Signature, type Signer, type TypedDataDomain, TypedDataEncoder, verifyTypedData } from 'ethers';
+import {
+  BaseWallet,
+  concat,
+  getBytes,
+  hexlify,
+  id,
+  keccak256,
+  Signature,
+  type Signer,
+  toBeHex,
+  type TypedDataDomain,
+  TypedDataEncoder,
+  verifyTypedData,
+} from 'ethers';
 import { signDigest } from '../crypto/sign-digest';
 
 /** EIP-712 types of a fulfilment; must match `FULFILLMENT_TYPEHASH` in AIGCCollection.sol. */
@@ -28,9 +41,48 @@ export function fulfillmentDomain(chainId: bigint | number, collection: string):
   return { name: 'AIGCCollection', version: '2', chainId, verifyingContract: collection };
 }
 
-/** The digest the contract recovers the signer from. */
+const FULFILLMENT_TYPEHASH = getBytes(id(TypedDataEncoder.from(FULFILLMENT_TYPES).encodeType('Fulfillment')));
+const EIP712_PREFIX = new Uint8Array([0x19, 0x01]);
+/** Domain separators by domain: a node signs for a handful of collections, one digest per request. */
+const separators = new Map<string, Uint8Array>();
+
+function domainSeparator(domain: TypedDataDomain): Uint8Array {
+  const key = JSON.stringify(domain, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  let separator = separators.get(key);
+  if (!separator) {
+    separator = getBytes(TypedDataEncoder.hashDomain(domain));
+    if (separators.size > 1_000) separators.clear();
+    separators.set(key, separator);
+  }
+  return separator;
+}
+
+function word(value: bigint | string): Uint8Array {
+  if (typeof value === 'bigint') return getBytes(toBeHex(value, 32));
+  const bytes = getBytes(value);
+  if (bytes.length !== 32) throw new RangeError(`expected 32 bytes, got ${bytes.length}: ${value}`);
+  return bytes;
+}
+
+/**
+ * The digest the contract recovers the signer from. Every field of a fulfilment is one static 32-byte word, so the
+ * struct hash is keccak256 of the type hash and the six words; ethers' general encoder, which walks the types on every
+ * call, costs ~0.27 ms a digest here against ~0.02 ms. `typed-data.test.ts` holds both to the same bytes.
+ */
 export function fulfillmentDigest(domain: TypedDataDomain, value: Fulfillment): string {
-  return TypedDataEncoder.hash(domain, FULFILLMENT_TYPES, value);
+  if (value.requestId < 0n || value.requestId >= 1n << 256n) throw new RangeError(`requestId out of uint256 range: ${value.requestId}`);
+  const struct = keccak256(
+    concat([
+      FULFILLMENT_TYPEHASH,
+      word(value.requestId),
+      word(value.promptHash),
+      word(value.seed),
+      word(value.imageSha256),
+      word(value.manifestId),
+      word(value.modelHash),
+    ]),
+  );
+  return keccak256(concat([EIP712_PREFIX, domainSeparator(domain), struct]));
 }
 
 /**

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DelayedError, type Job, type Queue } from 'bullmq';
-import type { Contract, Signer } from 'ethers';
+import type { Contract, JsonRpcProvider, Signer } from 'ethers';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ModelInfo, ModerationResult } from '../../protocol/gateway';
 import type { ManifestAttestation } from '../attest/types';
 import { closedState } from '../chain/fulfiller';
+import { headTimestamp } from '../chain/head-time';
 import { collectorPrompt, renderSeedOf } from '../chain/request';
 import { attachCredentials, type CredentialsRecord } from '../credentials/attach';
 import type { SigningCredentials } from '../credentials/credentials';
@@ -170,13 +171,16 @@ export function createGenerateProcessor(deps: GenerateStageDeps) {
     const traits = traitProvenance(template.traits, renderSeed);
     if (!out.imageId) {
       // Re-enqueued after a restart or a wiped Redis: do not render for a request that has already ended.
-      const [closed, head] = await Promise.all([closedState(deps.contract, request), deps.contract.runner!.provider!.getBlock('latest')]);
+      const [closed, headTime] = await Promise.all([
+        closedState(deps.contract, request),
+        headTimestamp(deps.contract.runner!.provider as JsonRpcProvider),
+      ]);
       if (closed) {
         log.info({ minted: closed.minted }, 'request already closed on chain; nothing to render');
         return { manifestId: '' };
       }
       // Too close to its deadline to be minted in time: fulfilment would be refused, so end it with a refund.
-      const left = Number(request.deadline) - (head?.timestamp ?? Math.floor(Date.now() / 1000));
+      const left = Number(request.deadline) - headTime;
       if (left < (deps.deadlineMarginSeconds ?? 60)) {
         log.warn({ deadline: request.deadline, secondsLeft: left }, 'too close to the deadline to mint; refunding the requester');
         await enqueueRefund(deps.fulfillQueue, job.id!, { chainId, collection, request }, (left + 1) * 1000);

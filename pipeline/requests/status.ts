@@ -1,7 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import type { Contract, EventLog } from 'ethers';
 import type { Redis } from 'ioredis';
-import { type MintRequestJson, parseMintRequested, requestStruct, requestToJson } from '../chain/request';
+import { isPending } from '../chain/pending-reads';
+import { type MintRequestJson, parseMintRequested, requestToJson } from '../chain/request';
 import type { ChainWriteJobData, GenerateJobData } from '../queue/jobs';
 import { requestJobId } from '../queue/jobs';
 import { findIndexedRequest, indexRequests } from './request-index';
@@ -141,7 +142,7 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
 
     // Pending first: a request that stops being pending never becomes pending again, so a mint landing between
     // the two calls is seen as minted (asked the other way round, it would look like neither).
-    if (await collectionReads(c.contract).isPending(requestId, requestStruct(found)))
+    if (await isPending(c.contract, found))
       return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
     if (await ownerOf(c.contract, requestId)) {
       const jobId = requestJobId(c.chainId, c.address, found);
