@@ -199,7 +199,9 @@ export const collectionTemplateSchema = z
       .strictObject({
         c2pa: z
           .boolean()
-          .describe('Embed signed C2PA Content Credentials in every image (PNG, JPEG); the node needs AIGC_C2PA_CERT/AIGC_C2PA_KEY'),
+          .describe(
+            'Embed signed C2PA Content Credentials in every image (PNG, JPEG, WebP; not AVIF); the node needs AIGC_C2PA_CERT/AIGC_C2PA_KEY',
+          ),
       })
       .optional()
       .describe('Content Credentials carried inside each image file'),

@@ -7,8 +7,8 @@ import { c2paCall } from './worker';
 export const BINDING_LABEL = 'dev.aigc-nft.binding';
 /** IPTC digital source type of every image the pipeline renders. */
 export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-/** Formats the C2PA library embeds into; WebP and AVIF are stored without credentials (see `embedCredentials`). */
-export const CREDENTIAL_FORMATS = ['image/png', 'image/jpeg'] as const;
+/** Formats that carry credentials (PNG and JPEG by c2pa-ts, WebP by `WebPAsset`); AVIF is stored without them. */
+export const CREDENTIAL_FORMATS = ['image/png', 'image/jpeg', 'image/webp'] as const;
 
 /** What the binding assertion states: where the token is and how its image was made. */
 export type CredentialBinding = {
@@ -56,8 +56,8 @@ export type EmbedResult =
 /**
  * Embeds a signed C2PA manifest in `image`: a `c2pa.created` action (digital source type trainedAlgorithmicMedia,
  * the software agent), the binding assertion and a hard binding (data hash) of the final bytes. The returned
- * sha256 is of the bytes with the credentials. PNG and JPEG only: the C2PA library has no WebP or AVIF embedding,
- * so those images are returned as they are with the reason (and `aigc verify` says so).
+ * sha256 is of the bytes with the credentials. PNG, JPEG and WebP: AVIF would need a BMFF hash (`c2pa.hash.bmff`)
+ * instead of this data hash, so it is returned as it is with the reason (and `aigc verify` says so).
  */
 export async function embedCredentials({
   image,
@@ -115,7 +115,7 @@ export type CredentialsReport =
       created?: { action: string; digitalSourceType?: string; softwareAgent?: { name: string; version?: string } };
     };
 
-/** Reads and validates the C2PA manifest embedded in `image` (PNG, JPEG). */
+/** Reads and validates the C2PA manifest embedded in `image` (PNG, JPEG, WebP). */
 export async function readCredentials(image: Uint8Array, mime: string): Promise<CredentialsReport> {
   if (!(CREDENTIAL_FORMATS as readonly string[]).includes(mime)) return { present: false, supported: false };
   const read = await c2paCall<{

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AigcError } from '../errors';
+import { WebPAsset } from './webp-asset';
 
 /**
  * The C2PA library (@trustnxt/c2pa-ts) is published as ES modules only, which neither this CommonJS build nor Jest's
@@ -10,8 +11,9 @@ import { AigcError } from '../errors';
  * manifest hashing and signing off the node's event loop. The code is plain JavaScript passed as text so it runs the
  * same from sources and from dist/.
  *
- * Operations: `sign` embeds a signed manifest (PNG, JPEG) and returns the new bytes; `read` returns the manifest
- * store's active manifest, its assertions and c2pa-ts's validation of it against the bytes.
+ * Operations: `sign` embeds a signed manifest (PNG, JPEG with c2pa-ts's assets; WebP with ours, `WebPAsset`, whose
+ * source the worker gets as text too) and returns the new bytes; `read` returns the manifest store's active manifest,
+ * its assertions and c2pa-ts's validation of it against the bytes.
  */
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -28,10 +30,12 @@ const lib = (async () => {
   }
   return { asset, manifest, jumbf, X509, CborAssertion };
 })();
+const WebPAsset = new Function('return (' + workerData.webpAsset + ')')();
 const assetOf = (asset, bytes, mime) => {
-  if (mime === 'image/png' && asset.PNG.canRead(bytes)) return new asset.PNG(bytes);
-  if (mime === 'image/jpeg' && asset.JPEG.canRead(bytes)) return new asset.JPEG(bytes);
-  throw new Error('no C2PA embedding for ' + mime);
+  const type = { 'image/png': asset.PNG, 'image/jpeg': asset.JPEG, 'image/webp': WebPAsset }[mime];
+  if (!type) throw new Error('no C2PA embedding for ' + mime);
+  if (!type.canRead(bytes)) throw new Error('the image bytes are not ' + mime);
+  return new type(bytes);
 };
 const ops = {
   async sign({ image, mime, certificates, key, action, assertions, instanceId }) {
@@ -120,6 +124,7 @@ function start(): Worker {
     workerData: {
       c2pa: pathToFileURL(packageDir('@trustnxt/c2pa-ts')).href,
       x509: pathToFileURL(require.resolve('@peculiar/x509')).href,
+      webpAsset: WebPAsset.toString(),
     },
   });
   w.unref();

@@ -10,7 +10,7 @@ export type CredentialsSummary = { present: boolean; valid?: boolean; signer?: s
 /**
  * The Content Credentials checks of a token whose manifest says its image carries them (`aigc.credentials`): present,
  * signature and data hash valid over the downloaded bytes, and the binding assertion naming this token (chain id,
- * collection, token id, request seed, model hash as recorded on chain). An image stored without them (WebP, AVIF)
+ * collection, token id, request seed, model hash as recorded on chain). An image stored without them (AVIF)
  * gets no checks, only the note saying why.
  */
 export async function checkCredentials({

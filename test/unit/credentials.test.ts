@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import sharp from 'sharp';
+import { attachCredentials } from '../../pipeline/credentials/attach';
 import {
   BINDING_LABEL,
   type CredentialBinding,
@@ -11,6 +15,9 @@ import {
   TRAINED_ALGORITHMIC_MEDIA,
 } from '../../pipeline/credentials/credentials';
 import { createDevelopmentCredentials } from '../../pipeline/credentials/dev-ca';
+import { WebPAsset } from '../../pipeline/credentials/webp-asset';
+import type { GeneratedImage } from '../../pipeline/gateway-client';
+import { postprocess } from '../../services/diffusion-gateway/postprocess';
 import { readWithC2paRs } from '../helpers/c2pa-reader';
 
 jest.setTimeout(120_000);
@@ -25,6 +32,35 @@ const binding: CredentialBinding = {
   modelHash: `0x${'33'.repeat(32)}`,
 };
 const agent = { model: 'local-procedural', backend: 'local', version: '1', framework: 'aigc-nft 0.1.0' };
+
+/** The top-level chunks of a RIFF file, walked here independently of `WebPAsset`. */
+function riffChunks(file: Buffer): { fourcc: string; offset: number; size: number }[] {
+  const chunks = [];
+  for (let pos = 12; pos + 8 <= file.length;) {
+    const size = file.readUInt32LE(pos + 4);
+    chunks.push({ fourcc: file.toString('latin1', pos, pos + 4), offset: pos, size });
+    pos += 8 + size + (size & 1);
+  }
+  return chunks;
+}
+/** A byte in the middle of the image data (the VP8/VP8L bitstream) of a WebP. */
+const webpPixelByte = (file: Buffer) => {
+  const image = riffChunks(file).find((c) => c.fourcc === 'VP8 ' || c.fourcc === 'VP8L')!;
+  return image.offset + 8 + Math.floor(image.size / 2);
+};
+/** A WebP as the gateway encodes one (extended format: VP8X, VP8, XMP with the render's provenance). */
+const gatewayWebp = async () =>
+  (
+    await postprocess({
+      image: photo('chelsea.png'),
+      width: 320,
+      height: 240,
+      format: 'webp',
+      provenance: { requestId: '7', seed: 42, model: 'local-procedural', promptSha256: '00'.repeat(32) },
+    })
+  ).image;
+/** A simple-format lossless WebP with alpha (a lone VP8L chunk), which gains a VP8X header when signed. */
+const simpleWebp = () => sharp(photo('chelsea.png')).ensureAlpha(0.5).webp({ lossless: true, effort: 1 }).toBuffer();
 
 let dir: string;
 let dev: Awaited<ReturnType<typeof createDevelopmentCredentials>>;
@@ -54,14 +90,19 @@ describe('development credentials', () => {
   });
 });
 
-describe.each([
-  ['PNG', 'image/png', () => photo('chelsea.png')],
-  ['JPEG', 'image/jpeg', () => photo('rocket.jpg')],
-])('C2PA credentials in a %s', (_name, mime, load) => {
+// For PNG and JPEG the manifest sits near the start, so a byte 40 from the end is image data; in a WebP it is the
+// last chunk, so the byte is taken from the middle of the bitstream.
+const nearTheEnd = (file: Buffer) => file.length - 40;
+describe.each<[string, string, () => Buffer | Promise<Buffer>, (file: Buffer) => number]>([
+  ['PNG', 'image/png', () => photo('chelsea.png'), nearTheEnd],
+  ['JPEG', 'image/jpeg', () => photo('rocket.jpg'), nearTheEnd],
+  ['WebP as the gateway encodes it', 'image/webp', gatewayWebp, webpPixelByte],
+  ['simple-format lossless WebP with alpha', 'image/webp', simpleWebp, webpPixelByte],
+])('C2PA credentials in a %s', (_name, mime, load, pixelByte) => {
   let signed: Buffer;
   let original: Buffer;
   beforeAll(async () => {
-    original = load();
+    original = await load();
     const result = await embedCredentials({ image: original, mime, credentials: loadSigningCredentials(dev), binding, agent });
     if (!result.embedded) throw new Error(result.reason);
     signed = result.image;
@@ -71,9 +112,10 @@ describe.each([
   });
 
   it('still decodes to the same pixels', async () => {
-    const a = await sharp(original).raw().toBuffer();
-    const b = await sharp(signed).raw().toBuffer();
-    expect(b.equals(a)).toBe(true);
+    const a = await sharp(original).raw().toBuffer({ resolveWithObject: true });
+    const b = await sharp(signed).raw().toBuffer({ resolveWithObject: true });
+    expect(b.info).toEqual(a.info);
+    expect(b.data.equals(a.data)).toBe(true);
   });
 
   it('reads back valid with the signing library, with the created action and the binding', async () => {
@@ -104,8 +146,7 @@ describe.each([
 
   it('one changed byte of the image breaks the binding, in both readers', async () => {
     const tampered = Buffer.from(signed);
-    // A byte of the image data, far from the manifest (which sits near the start).
-    tampered[tampered.length - 40] ^= 0x01;
+    tampered[pixelByte(signed)] ^= 0x01;
     const report = await readCredentials(tampered, mime);
     expect(report).toMatchObject({ present: true, valid: false });
     const store = await readWithC2paRs(tampered, mime);
@@ -125,10 +166,119 @@ describe.each([
   });
 });
 
-it('WebP and AVIF are returned without credentials, saying why', async () => {
-  const webp = await sharp(photo('chelsea.png')).webp().toBuffer();
-  const result = await embedCredentials({ image: webp, mime: 'image/webp', credentials: loadSigningCredentials(dev), binding, agent });
-  expect(result).toMatchObject({ embedded: false, reason: 'C2PA embedding is not supported for image/webp' });
-  expect(result.image).toBe(webp);
-  expect(await readCredentials(webp, 'image/avif')).toEqual({ present: false, supported: false });
+describe('WebP: the manifest store as a RIFF chunk', () => {
+  const sign = async (image: Buffer) => {
+    const result = await embedCredentials({ image, mime: 'image/webp', credentials: loadSigningCredentials(dev), binding, agent });
+    if (!result.embedded) throw new Error(result.reason);
+    return result.image;
+  };
+
+  it('appends one C2PA chunk, last, grows the RIFF size, keeps every other chunk byte for byte', async () => {
+    const original = await gatewayWebp();
+    const signed = await sign(original);
+    const before = riffChunks(original);
+    const after = riffChunks(signed);
+    expect(before.map((c) => c.fourcc)).toEqual(['VP8X', 'VP8 ', 'XMP ']);
+    expect(after.map((c) => c.fourcc)).toEqual(['VP8X', 'VP8 ', 'XMP ', 'C2PA']);
+    for (const [i, c] of before.entries()) {
+      const span = 8 + c.size + (c.size & 1);
+      expect(signed.subarray(after[i].offset, after[i].offset + span).equals(original.subarray(c.offset, c.offset + span))).toBe(true);
+    }
+    const c2pa = after[3];
+    expect(signed.readUInt32LE(4)).toBe(signed.length - 8);
+    expect(c2pa.offset + 8 + c2pa.size + (c2pa.size & 1)).toBe(signed.length);
+    expect(signed.toString('latin1', c2pa.offset + 12, c2pa.offset + 16)).toBe('jumb'); // the store is a JUMBF superbox
+    // The data hash excludes exactly that chunk, header included.
+    expect(new WebPAsset(signed).getHashExclusionRange()).toEqual({ start: c2pa.offset, length: 8 + c2pa.size });
+  });
+
+  it('makes a simple-format file extended: a VP8X header with the canvas size and alpha flag from the bitstream', async () => {
+    const original = await simpleWebp();
+    expect(riffChunks(original).map((c) => c.fourcc)).toEqual(['VP8L']);
+    const signed = await sign(original);
+    const chunks = riffChunks(signed);
+    expect(chunks.map((c) => c.fourcc)).toEqual(['VP8X', 'VP8L', 'C2PA']);
+    const vp8x = signed.subarray(chunks[0].offset + 8, chunks[0].offset + 18);
+    expect(vp8x[0]).toBe(0x10); // alpha, nothing else
+    expect([vp8x.readUIntLE(4, 3) + 1, vp8x.readUIntLE(7, 3) + 1]).toEqual([451, 300]);
+    expect(await sharp(signed).metadata()).toMatchObject({ width: 451, height: 300, hasAlpha: true, channels: 4 });
+    // A lossy simple file: no alpha flag.
+    const lossy = await sign(await sharp(photo('chelsea.png')).webp().toBuffer());
+    expect(riffChunks(lossy).map((c) => c.fourcc)).toEqual(['VP8X', 'VP8 ', 'C2PA']);
+    expect(lossy[20]).toBe(0);
+    expect(await sharp(lossy).metadata()).toMatchObject({ width: 451, height: 300, hasAlpha: false });
+  });
+
+  it('signing a signed WebP replaces its manifest store rather than adding a second', async () => {
+    const once = await sign(await gatewayWebp());
+    const twice = await sign(once);
+    expect(riffChunks(twice).filter((c) => c.fourcc === 'C2PA')).toHaveLength(1);
+    expect(await readCredentials(twice, 'image/webp')).toMatchObject({ present: true, valid: true });
+    const store = await readWithC2paRs(twice, 'image/webp', fs.readFileSync(dev.caPath, 'utf8'));
+    expect(store.validation_state).toBe('Trusted');
+    expect(Object.keys(store.manifests)).toHaveLength(1);
+  });
+
+  it('pads a store of odd length to keep the RIFF chunks even, and hashes the pad byte', async () => {
+    const asset = new WebPAsset(await gatewayWebp());
+    await asset.ensureManifestSpace(101);
+    const range = asset.getHashExclusionRange();
+    await asset.writeManifestJUMBF(new Uint8Array(101).fill(7));
+    const file = Buffer.from(await asset.getDataRange());
+    expect(file.length % 2).toBe(0);
+    expect(file.readUInt32LE(4)).toBe(file.length - 8);
+    expect(range).toEqual({ start: file.length - 110, length: 109 });
+    expect(file[file.length - 1]).toBe(0);
+    expect(Buffer.from(asset.getManifestJUMBF()!).equals(Buffer.alloc(101, 7))).toBe(true);
+    await expect(asset.writeManifestJUMBF(new Uint8Array(100))).rejects.toThrow(/Wrong amount of space/);
+  });
+
+  it('refuses malformed WebP files and bytes that are not WebP, saying what is wrong', async () => {
+    const webp = await gatewayWebp();
+    const credentials = loadSigningCredentials(dev);
+    const truncated = webp.subarray(0, webp.length - 100);
+    await expect(embedCredentials({ image: truncated, mime: 'image/webp', credentials, binding, agent })).rejects.toThrow(
+      /could not sign C2PA credentials: Error: Malformed WebP \(RIFF size \d+ exceeds the \d+-byte file\)/,
+    );
+    const overrun = Buffer.from(webp);
+    overrun.writeUInt32LE(webp.length, 16); // the VP8X chunk claims more bytes than the file has
+    expect(() => new WebPAsset(overrun)).toThrow(/chunk "VP8X" at byte 12 overruns the RIFF chunk/);
+    await expect(embedCredentials({ image: photo('chelsea.png'), mime: 'image/webp', credentials, binding, agent })).rejects.toThrow(
+      /the image bytes are not image\/webp/,
+    );
+    expect(WebPAsset.canRead(photo('chelsea.png'))).toBe(false);
+  });
+});
+
+describe('in the pipeline (attachCredentials)', () => {
+  const generated = (image: Buffer, mime: string) =>
+    ({ image, mime, sha256: '', bytes: image.length, model: { backend: 'local', id: 'local-procedural', version: '1' } }) as GeneratedImage;
+  const logged: string[] = [];
+  const logger = pino({ level: 'debug' }, new Writable({ write: (line, _enc, done) => (logged.push(line.toString()), done()) }));
+
+  it('embeds credentials in a WebP like in a PNG: the final bytes, their sha256 and size', async () => {
+    const webp = await gatewayWebp();
+    const { generated: out, record } = await attachCredentials(generated(webp, 'image/webp'), {
+      credentials: loadSigningCredentials(dev),
+      binding,
+      logger,
+    });
+    expect(record).toEqual({ c2pa: 'embedded', addedBytes: out.image.length - webp.length });
+    expect(out.bytes).toBe(out.image.length);
+    expect(out.sha256).toBe(createHash('sha256').update(out.image).digest('hex'));
+    expect(await readCredentials(out.image, 'image/webp')).toMatchObject({ present: true, valid: true, binding });
+  });
+
+  it('stores an AVIF as it is, recording and logging why', async () => {
+    const avif = await sharp(photo('chelsea.png')).avif({ effort: 0 }).toBuffer();
+    const { generated: out, record } = await attachCredentials(generated(avif, 'image/avif'), {
+      credentials: loadSigningCredentials(dev),
+      binding,
+      logger,
+    });
+    expect(record).toEqual({ c2pa: 'not-embedded', reason: 'C2PA embedding is not supported for image/avif' });
+    expect(out.image).toBe(avif);
+    expect(logged.some((l) => /not supported for image\/avif: image stored without Content Credentials/.test(l))).toBe(true);
+    expect(await readCredentials(avif, 'image/avif')).toEqual({ present: false, supported: false });
+  });
 });
