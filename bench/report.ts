@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { profileTable, type summariseProfile } from './profile-summary';
 
 /** Results of one `npm run bench` (bench/results/latest.json). */
 export type BenchResults = {
@@ -11,6 +12,8 @@ export type BenchResults = {
   gateway?: Record<string, unknown>[];
   arweave?: Record<string, unknown>;
   pipeline?: Record<string, unknown>[];
+  /** The node's CPU by stage, from one profiled pipeline run (`profile-summary.ts`). */
+  profile?: { mints: number; nodeCpuMsPerMint: number; stages: ReturnType<typeof summariseProfile> };
 };
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -142,6 +145,13 @@ function plots(r: BenchResults): Record<string, Record<string, unknown>> {
   return out;
 }
 
+/** A pipeline figure: the median of the runs, with their range when there were several. */
+function withRange(p: Record<string, unknown>, key: string): string {
+  const xs = (p.spread as Record<string, number[]> | undefined)?.[key];
+  if (!xs || xs.length < 2) return cell(p[key]);
+  return `${cell(p[key])} (${cell(Math.min(...xs))}–${cell(Math.max(...xs))})`;
+}
+
 const cell = (v: unknown) => (v === undefined || v === null ? '–' : typeof v === 'number' ? v.toLocaleString('en-US') : String(v));
 
 /** Writes the SVGs and BENCHMARKS.md from `r`. */
@@ -165,13 +175,13 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
     'Mints/s depend on the machine (the same commit measured 55 and 35 mints/s on two 2-core boxes). CPU time per unit of',
     'work does not: it says what an operator’s hardware must supply, and compares across machines. It is the user + system',
     'CPU of each process (read from `/proc/<pid>/stat` by the bench, outside the process) divided by the mints (node) or',
-    'renders (gateway) of the throughput run.',
+    'renders (gateway) of the throughput run. Each row is the median of its runs, with their range in brackets.',
     '',
     '| node processes | generate concurrency | requests | mints/s | node CPU ms / mint | gateway CPU ms / render | overhead p50 / p95 / p99 (ms) | peak RSS (MB) |',
     '| -: | -: | -: | -: | -: | -: | -: | -: |',
     ...(r.pipeline ?? []).map(
       (p) =>
-        `| ${cell(p.nodeProcesses ?? 1)} | ${cell(p.generateConcurrency)} | ${cell(p.requests)} | ${cell(p.mintsPerSec)} | ${cell(p.nodeCpuMsPerMint)} | ${cell(p.gatewayCpuMsPerRender)} | ${cell(p.overheadP50Ms)} / ${cell(p.overheadP95Ms)} / ${cell(p.overheadP99Ms)} at ${cell(p.overheadAtRequestsPerSec)}/s | ${cell(p.peakRssMb)} |`,
+        `| ${cell(p.nodeProcesses ?? 1)} | ${cell(p.generateConcurrency)} | ${cell(p.requests)} | ${withRange(p, 'mintsPerSec')} | ${withRange(p, 'nodeCpuMsPerMint')} | ${withRange(p, 'gatewayCpuMsPerRender')} | ${cell(p.overheadP50Ms)} / ${cell(p.overheadP95Ms)} / ${cell(p.overheadP99Ms)} at ${cell(p.overheadAtRequestsPerSec)}/s | ${cell(p.peakRssMb)} |`,
     ),
     '',
     'Target: `nodeCpuMsPerMint` ≤ 10 (aim 5). Where the node’s CPU goes is in [Profile](#profile) below.',
@@ -217,8 +227,19 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
       '',
     );
   }
-  const profile = path.join(RESULTS, 'profile.md');
-  lines.push('## Profile', '', fs.existsSync(profile) ? fs.readFileSync(profile, 'utf8').trim() : 'No profile summary in this run.', '');
+  lines.push('## Profile', '');
+  if (r.profile) {
+    lines.push(
+      `Where the node’s CPU goes: one run of the default setting (${r.profile.mints} requests sent at once) under V8’s sampling`,
+      'profiler (`--cpu-prof`), each sample counted once, for the pipeline module nearest the top of its stack, else the',
+      'library running it (socket, timer and promise callbacks), else Node’s runtime. The profile covers the whole process,',
+      `start-up included; the profiler itself adds ~10 % (this run: ${r.profile.nodeCpuMsPerMint} ms CPU per mint measured from outside).`,
+      '`BENCH_PROFILE_DIR=<dir> npm run bench -- pipeline` writes the profiles; `node dist/bench/profile-summary.js <file> <mints>` summarises one.',
+      '',
+      profileTable(r.profile.stages, 'mint'),
+      '',
+    );
+  } else lines.push('No profile in this run.', '');
   lines.push(
     '## Methodology',
     '',
