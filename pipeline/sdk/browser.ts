@@ -7,17 +7,7 @@ import { type AigcClient, buildClient } from './create-client';
 import { AigcError } from '../errors';
 import type { ClientConfig } from './types';
 
-export type { AigcClient } from './create-client';
-export type { ClientConfig, ClientContext } from './types';
-export { MintFailedError, type MintOutcome } from './errors';
-export type { RequestMintParameters, RequestMintReturnType } from './request-mint';
-export type { MintStatusUpdate, WaitForMintParameters, WaitForMintReturnType } from './wait-for-mint';
-export type { MintAndWaitParameters, MintAndWaitReturnType } from './mint-and-wait';
-export type { GetTokenReturnType } from './get-token';
-export type { VerifyTokenParameters, VerifyTokenReturnType } from './verify-token';
-export type { QuoteParameters, QuoteReturnType } from './quote';
-export type { MintRequest } from '../chain/request';
-export { AigcError, type ErrorCode } from '../errors';
+export * from './exports';
 
 /**
  * A client of one AIGC collection, for sites, scripts and the CLI. It uses the provider and signer it is given as
