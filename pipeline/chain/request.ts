@@ -92,14 +92,7 @@ export function requestStruct(r: MintRequest | MintRequestJson) {
   };
 }
 
-/**
- * The seed that renders: keccak256(abi.encode(request seed, hash of the block that holds the request)). The requester
- * cannot know the block's hash when its transaction runs, so it cannot grind its address or timing for a seed.
- * `aigc verify` recomputes it from the chain.
- */
-export function renderSeedOf(r: Pick<MintRequest | MintRequestJson, 'seed' | 'blockHash'>): string {
-  return keccak256(`0x${bytes32Word(r.seed)}${bytes32Word(r.blockHash)}`);
-}
+export { renderSeedOf } from './render-seed';
 
 /** The value the contract stores for a pending request: keccak256(abi.encode(Request)). Identifies it exactly. */
 export function requestKey(r: MintRequest | MintRequestJson): string {

@@ -13,33 +13,9 @@ import {
   verifyTypedData,
 } from 'ethers';
 import { signDigest } from '../crypto/sign-digest';
+import { FULFILLMENT_TYPES, type Fulfillment } from './fulfillment';
 
-/** EIP-712 types of a fulfilment; must match `FULFILLMENT_TYPEHASH` in AIGCCollection.sol. */
-export const FULFILLMENT_TYPES = {
-  Fulfillment: [
-    { name: 'requestId', type: 'uint256' },
-    { name: 'promptHash', type: 'bytes32' },
-    { name: 'seed', type: 'bytes32' },
-    { name: 'imageSha256', type: 'bytes32' },
-    { name: 'manifestId', type: 'bytes32' },
-    { name: 'modelHash', type: 'bytes32' },
-  ],
-};
-
-export type Fulfillment = {
-  requestId: bigint;
-  promptHash: string;
-  /** The request seed (the render seed is derived from it and stated in the manifest that `manifestId` names). */
-  seed: string;
-  imageSha256: string;
-  manifestId: string;
-  modelHash: string;
-};
-
-/** The domain binds a signature to one collection on one chain, so it cannot be replayed elsewhere. */
-export function fulfillmentDomain(chainId: bigint | number, collection: string): TypedDataDomain {
-  return { name: 'AIGCCollection', version: '2', chainId, verifyingContract: collection };
-}
+export { FULFILLMENT_TYPES, type Fulfillment, fulfillmentDomain } from './fulfillment';
 
 const FULFILLMENT_TYPEHASH = getBytes(id(TypedDataEncoder.from(FULFILLMENT_TYPES).encodeType('Fulfillment')));
 const EIP712_PREFIX = new Uint8Array([0x19, 0x01]);

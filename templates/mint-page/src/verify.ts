@@ -1,5 +1,7 @@
 import { AbiCoder, getAddress, keccak256, type Log, recoverAddress, toUtf8Bytes, TypedDataEncoder } from 'ethers';
+import { FULFILLMENT_TYPES, fulfillmentDomain } from '../../../pipeline/provenance/fulfillment';
 import { modelHash } from '../../../pipeline/provenance/model-hash';
+import { renderSeedOf } from '../../../pipeline/chain/render-seed';
 import type { TokenManifest } from '../../../pipeline/storage/manifest';
 import { call, collection, hexBytes, type PageRequest, requestLogs } from './chain';
 import { gatewayUrl } from './format';
@@ -8,14 +10,6 @@ import type { Rpc } from './rpc';
 /** One check the browser made, in words a collector can follow. */
 export type BrowserCheck = { name: string; ok: boolean; detail?: string };
 export type BrowserVerification = { ok: boolean; checks: BrowserCheck[]; imageUrl?: string; manifestUrl: string };
-
-/** EIP-712 types of a fulfilment: `FULFILLMENT_TYPEHASH` of AIGCCollection.sol (as pipeline/provenance/typed-data.ts). */
-const FULFILLMENT_TYPES = {
-  Fulfillment: ['requestId:uint256', 'promptHash', 'seed', 'imageSha256', 'manifestId', 'modelHash'].map((f) => {
-    const [name, type = 'bytes32'] = f.split(':');
-    return { name, type };
-  }),
-};
 
 const SIGNER_KINDS = ['not authorised (retired)', 'the authorised operator key', 'an authorised TEE key', 'marked compromised'];
 
@@ -72,7 +66,7 @@ export async function verifyInBrowser({
     a.requestId === id.toString() && a.collection.toLowerCase() === address.toLowerCase() && `0x${a.image.sha256}` === sha,
   );
   check('The prompt is the one paid for', keccak256(toUtf8Bytes(a.prompt)) === request.promptHash);
-  const renderSeed = keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32', 'bytes32'], [request.seed, request.blockHash]));
+  const renderSeed = renderSeedOf(request);
   check(
     "The seed comes from the chain (request seed and its block's hash)",
     a.requestBlockHash === request.blockHash && a.renderSeed === renderSeed,
@@ -86,7 +80,7 @@ export async function verifyInBrowser({
     manifestId: fulfilled.manifestId as string,
     modelHash: modelHash(a.model),
   };
-  const domain = { name: 'AIGCCollection', version: '2', chainId, verifyingContract: address };
+  const domain = fulfillmentDomain(chainId, address);
   let recovered = '';
   try {
     recovered = recoverAddress(TypedDataEncoder.hash(domain, FULFILLMENT_TYPES, values), proof);
