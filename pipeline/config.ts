@@ -187,6 +187,16 @@ const configSchema = z.strictObject({
       port: int(0, 65_535).default(9464),
       host: z.string().min(1).default('127.0.0.1'),
       enabled: z.stringbool().or(z.boolean()).default(true),
+      /** Slow-loris guard: a client must have sent its request headers within this, or the connection is closed (408). */
+      headersTimeoutMs: int(100, 600_000).default(10_000),
+      /** The whole request (headers and body) within this. Only receiving it: event streams and answers are not bounded. */
+      requestTimeoutMs: int(100, 3_600_000).default(30_000),
+      /** An idle keep-alive connection is closed after this. */
+      keepAliveTimeoutMs: int(100, 600_000).default(5_000),
+    })
+    .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, {
+      path: ['headersTimeoutMs'],
+      message: 'must be at most http.requestTimeoutMs (AIGC_HTTP_REQUEST_TIMEOUT_MS): the headers are part of the request',
     })
     .prefault({}),
   api: z
@@ -199,6 +209,13 @@ const configSchema = z.strictObject({
       corsOrigins: list(
         z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://mint.example.com (scheme and host, no path), or *'),
       ).default([]),
+      /**
+       * Sponsored mints per minute per API key (token bucket, per node process); 0 = no limit. Each one spends the
+       * operator's gas, so a leaked or runaway key is capped; the default is far above what one site's users make.
+       */
+      ratePerMinute: int(0, 1_000_000).default(600),
+      /** Sponsored mints one API key may make at once before `ratePerMinute` applies. */
+      burst: int(1, 100_000).default(60),
     })
     .prefault({}),
   /** Lock TTL of the listener/writer leader election; a dead leader is replaced after this long. */
@@ -253,9 +270,14 @@ const ENV_VARS = {
   AIGC_HTTP_PORT: 'http.port',
   AIGC_HTTP_HOST: 'http.host',
   AIGC_HTTP_ENABLED: 'http.enabled',
+  AIGC_HTTP_HEADERS_TIMEOUT_MS: 'http.headersTimeoutMs',
+  AIGC_HTTP_REQUEST_TIMEOUT_MS: 'http.requestTimeoutMs',
+  AIGC_HTTP_KEEP_ALIVE_TIMEOUT_MS: 'http.keepAliveTimeoutMs',
   AIGC_LEADER_TTL_MS: 'leaderTtlMs',
   AIGC_API_KEYS: 'api.keys',
   AIGC_CORS_ORIGINS: 'api.corsOrigins',
+  AIGC_API_RATE_PER_MINUTE: 'api.ratePerMinute',
+  AIGC_API_BURST: 'api.burst',
 } as const satisfies Record<string, string>;
 
 const envVarOf = (path: string) => Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];

@@ -433,6 +433,7 @@ async function assembleNode(
     ? await startHttpServer({
         host: config.http.host,
         port: config.http.port,
+        timeouts: config.http,
         registry: metrics.registry,
         checks: [
           { name: 'redis', check: () => redis.ping() },

@@ -6,7 +6,7 @@ import { spawnOwned } from './child';
 import { freePort, waitFor } from './ports';
 
 /** anvil's well-known development mnemonic; its accounts are funded with test ether on every start. */
-const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
+export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
 export type Anvil = {
   rpcUrl: string;

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import { createGatewayApp } from '../../services/diffusion-gateway/app';
+import { createGateway } from '../../services/diffusion-gateway/app';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 
@@ -17,11 +16,7 @@ export type EmbeddedGateway = { url: string; stop(): Promise<void> };
 export async function startEmbeddedGateway({
   backend = createLocalBackend(),
 }: { backend?: DiffusionBackend } = {}): Promise<EmbeddedGateway> {
-  const app = createGatewayApp({ backend, prompt: { overflow: 'truncate' } });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await createGateway({ backend, prompt: { overflow: 'truncate' } }).listen(0, '127.0.0.1');
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,

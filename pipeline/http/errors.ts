@@ -12,12 +12,14 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   API_DISABLED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   REDIS_UNAVAILABLE: 503,
   CHAIN_FAILED: 503,
 };
 
 /**
- * An API error with its code, a one-line message saying what to fix, and optionally each bad field.
+ * An API error with its code, a one-line message saying what to fix, and optionally each bad field, and when to try
+ * again (answered as Retry-After, in whole seconds).
  *
  * @example
  * throw apiError('INVALID_REQUEST', 'invalid mint request', { fields: { to: 'expected a 0x-prefixed 20-byte address' } });
@@ -25,9 +27,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 export function apiError(
   code: ErrorCode,
   message: string,
-  { fields, retryable }: { fields?: Record<string, string>; retryable?: boolean } = {},
+  { fields, retryable, retryAfterMs }: { fields?: Record<string, string>; retryable?: boolean; retryAfterMs?: number } = {},
 ): ApiError {
-  return Object.assign(new AigcError(code, message, { retryable }), { fields });
+  return Object.assign(new AigcError(code, message, { retryable, retryAfterMs }), { fields });
 }
 
 /** Zod issues → `{ field: message }`, unknown keys named one by one. */
@@ -52,7 +54,8 @@ function bodyProblem(error: unknown): string {
 }
 
 /**
- * Express error handler answering `{ error: { code, message, retryable, fields? } }` (the gateway's shape).
+ * Express error handler answering `{ error: { code, message, retryable, fields? } }` (the gateway's shape), with
+ * Retry-After when the error says when to try again.
  * Unexpected errors are logged and answered 500 without their details.
  *
  * @example
@@ -75,6 +78,7 @@ export function apiErrorHandler(logger: Logger) {
       e = apiError('INTERNAL', 'internal error; see the node logs', { retryable: true });
     }
     const status = STATUS[e.code] ?? 500;
+    if (e.retryAfterMs !== undefined) res.set('retry-after', String(Math.max(1, Math.ceil(e.retryAfterMs / 1_000))));
     if (status >= 500 && e.code !== 'INTERNAL') logger.warn({ code: e.code, err: e.message, path: req.path }, 'API: request failed');
     res.status(status).json({ error: { code: e.code, message: e.shortMessage, retryable: e.retryable, fields: e.fields } });
   };

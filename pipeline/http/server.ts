@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { errorMessage } from '../errors';
@@ -11,9 +11,20 @@ const warningOf = (result: unknown) =>
     ? (result as { warning: string }).warning
     : undefined;
 
+/** Slow-loris guards of the node's server (config `http.*TimeoutMs`). */
+export type ServerTimeouts = {
+  /** A client must have sent its request headers within this, or gets 408 and is disconnected. */
+  headersTimeoutMs: number;
+  /** …and its whole request. Receiving only: an event stream (`…/events`) runs as long as it needs. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+};
+
 /**
  * The node's HTTP surface: `/healthz` (process up), `/readyz` (every dependency answers, each named in the body),
- * `/metrics` (Prometheus), and with `api` the routes the composition root mounts (the `/v1` API).
+ * `/metrics` (Prometheus), and with `api` the routes the composition root mounts (the `/v1` API). The one place the
+ * node's server is made, so every route has the slow-loris timeouts.
  */
 export async function startHttpServer({
   host,
@@ -22,9 +33,12 @@ export async function startHttpServer({
   checks,
   beforeScrape,
   api,
+  timeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 },
 }: {
   host: string;
   port: number;
+  /** @defaultValue 10 s for headers, 30 s for the request, 5 s idle keep-alive (the config's defaults) */
+  timeouts?: ServerTimeouts;
   registry: Registry;
   checks: ReadinessCheck[];
   /** Refreshes gauges that are read on demand (queue depths, balances). */
@@ -57,8 +71,21 @@ export async function startHttpServer({
     res.set('content-type', registry.contentType).send(await registry.metrics());
   });
   if (api) app.use(api);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(port, host, () => resolve(s));
+  const server: Server = createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+      // Node checks the two timeouts every 30 s by default, which would let a slow client hold on that long.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(timeouts.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject).listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as { port: number };
   return {

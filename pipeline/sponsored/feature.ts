@@ -114,6 +114,7 @@ export function createSponsoredMints(p: SponsoredParameters): SponsoredMints {
     api: {
       keys: p.config.api.keys,
       corsOrigins: p.config.api.corsOrigins,
+      rate: { perMinute: p.config.api.ratePerMinute, burst: p.config.api.burst },
       collections: p.collections.map((c) => ({
         chainId: c.chainId,
         address: c.address,

@@ -8,6 +8,7 @@ import { errorMessage } from '../errors';
 import { type KeyedLocals, requireApiKey } from '../http/auth';
 import { cors } from '../http/cors';
 import { apiError, apiErrorHandler, fieldErrors } from '../http/errors';
+import { rateLimitPerKey } from '../http/rate-limit';
 import { streamStatus } from '../http/sse';
 import type { MintForJobData, MintForResult } from '../queue/jobs';
 import type { RequestStatusReader } from '../requests/status';
@@ -27,6 +28,8 @@ export type SponsoredRoutesDeps = {
   keys: string[];
   /** Origins a browser may read the API from; `*` for any. */
   corsOrigins: string[];
+  /** `POST /v1/mints` per API key: a token bucket of `burst`, refilled at `perMinute` (0 = no limit). */
+  rate: { perMinute: number; burst: number };
   /** The collections this node serves; the first is the default when a call names none. */
   collections: ServedCollection[];
   /** The `mint-for` queue of each chain, by chain id. */
@@ -65,6 +68,9 @@ const MINT_ID = /^m-[0-9a-f]{32}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const REQUEST_ID = /^[0-9]{1,78}$/;
 
+/** Largest JSON body of `POST /v1/mints`: an address, a prompt (the contract caps it far lower) and a collection. */
+const MAX_BODY = '64kb';
+
 const links = (id: string) => ({ self: `/v1/mints/${id}`, events: `/v1/mints/${id}/events` });
 
 /**
@@ -76,7 +82,7 @@ const links = (id: string) => ({ self: `/v1/mints/${id}`, events: `/v1/mints/${i
  * writer for the signer key, whichever node received the call.
  *
  * @example
- * app.use(createSponsoredRouter({ keys: config.api.keys, corsOrigins: config.api.corsOrigins, collections, mintForQueues, status, logger }));
+ * app.use(createSponsoredRouter({ keys: config.api.keys, corsOrigins: config.api.corsOrigins, rate: { perMinute: 600, burst: 60 }, collections, mintForQueues, status, logger }));
  */
 export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
   const { collections, mintForQueues, status, logger } = deps;
@@ -105,7 +111,8 @@ export function createSponsoredRouter(deps: SponsoredRoutesDeps): Router {
 
   router.use('/v1', cors(deps.corsOrigins));
 
-  router.post('/v1/mints', requireApiKey(deps.keys), express.json({ limit: '64kb' }), async (req, res) => {
+  // Key, then rate, then body: a refused caller costs neither a parse nor a chain read.
+  router.post('/v1/mints', requireApiKey(deps.keys), rateLimitPerKey(deps.rate), express.json({ limit: MAX_BODY }), async (req, res) => {
     const parsed = mintBodySchema.safeParse(req.body ?? {});
     const raw = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const fields: Record<string, string> = parsed.success ? {} : fieldErrors(parsed.error.issues as never);

@@ -1,12 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { type AigcError } from '../../protocol/errors';
+import { createRateLimiter } from '../../protocol/rate-limit';
 import type { DiffusionBackend } from './backends/types';
 import type { GatewayConfig } from './config';
 import { ERROR_HTTP } from '../../protocol/gateway';
 import { gatewayError, isGatewayError } from './errors';
-import { createGate, createRateLimiter } from './limits';
+import { createGate } from './limits';
 import { createMetrics } from './metrics';
 import { createModerator, DEFAULT_THRESHOLDS, type ImageClassifier } from './moderation';
 import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';
@@ -33,9 +34,26 @@ export type GatewayOptions = {
 
 export type Gateway = {
   app: express.Express;
+  /**
+   * Serves `app` on `host:port` with the slow-loris guards of `limits` (headers, request and keep-alive timeouts),
+   * the one way the gateway's server should be made.
+   */
+  listen(port: number, host: string): Promise<Server>;
   /** Stops taking requests, lets running renders finish for `graceMs`, then cancels the rest and closes `server`. */
   shutdown(options: { server: Server; graceMs?: number }): Promise<void>;
 };
+
+/** Largest JSON body of `POST /v1/generate`: a prompt and a few numbers need far less. */
+const MAX_BODY = '2mb';
+
+/** What to fix in a body body-parser refused (the node's API names it the same way, in `fields.body`). */
+function bodyProblem(error: unknown): string {
+  const { type, limit, length } = error as { type?: string; limit?: number; length?: number };
+  if (type === 'entity.too.large') return `${length ?? 'more than'} bytes; at most ${limit} bytes of JSON`;
+  if (type === 'entity.parse.failed') return 'not valid JSON';
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'send UTF-8 JSON';
+  return (error as Error).message;
+}
 
 function keyMatches(given: string, keys: string[]): boolean {
   const digest = createHash('sha256').update(given).digest();
@@ -48,7 +66,7 @@ function keyMatches(given: string, keys: string[]): boolean {
  *
  * @example
  * const gateway = createGateway({ backend: createLocalBackend(), apiKeys: ['a-long-secret-key-123'] });
- * const server = gateway.app.listen(8080, '127.0.0.1');
+ * const server = await gateway.listen(8080, '127.0.0.1');
  * process.once('SIGTERM', () => gateway.shutdown({ server }));
  */
 export function createGateway({
@@ -60,7 +78,18 @@ export function createGateway({
   moderation = {},
   loadClassifier,
 }: GatewayOptions): Gateway {
-  const lim = { concurrency: 2, queueLimit: 64, timeoutMs: 120_000, ratePerMinute: 0, burst: 10, shutdownGraceMs: 30_000, ...limits };
+  const lim = {
+    concurrency: 2,
+    queueLimit: 64,
+    timeoutMs: 120_000,
+    ratePerMinute: 0,
+    burst: 10,
+    shutdownGraceMs: 30_000,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5_000,
+    ...limits,
+  };
   const policy: PromptPolicy = { ...DEFAULT_PROMPT_POLICY, ...prompt };
   const gate = createGate({ concurrency: lim.concurrency, queueLimit: lim.queueLimit, backend: backend.name });
   const limiter = createRateLimiter({ perMinute: lim.ratePerMinute, burst: lim.burst });
@@ -121,7 +150,7 @@ export function createGateway({
     res.json({ backend: backend.name, deterministic: backend.deterministic, capabilities: backend.capabilities, models: backend.models });
   });
 
-  app.post('/v1/generate', express.json({ limit: '2mb' }), async (req, res, next) => {
+  app.post('/v1/generate', express.json({ limit: MAX_BODY }), async (req, res, next) => {
     try {
       if (draining) throw gatewayError({ code: 'BACKEND_UNAVAILABLE', message: 'gateway is shutting down' });
       await handleGenerate(
@@ -154,8 +183,12 @@ export function createGateway({
     let e: AigcError & { fields?: Record<string, string> };
     if (isGatewayError(error)) e = error;
     else if ((error as { status?: number }).status && (error as { status: number }).status < 500) {
-      // body-parser: malformed JSON, body too large, wrong content type
-      e = gatewayError({ code: 'INVALID_REQUEST', message: (error as Error).message });
+      // body-parser: malformed JSON, body too large, wrong content type. `fields.body` names it, as for any bad field.
+      e = gatewayError({
+        code: 'INVALID_REQUEST',
+        message: `invalid request body: ${(error as Error).message}`,
+        fields: { body: bodyProblem(error) },
+      });
     } else {
       console.error('gateway: unexpected error', error);
       e = gatewayError({ code: 'BACKEND_FAILED', message: 'the backend failed to render; see gateway logs' });
@@ -168,6 +201,23 @@ export function createGateway({
 
   return {
     app,
+    listen: (port, host) =>
+      new Promise<Server>((resolve, reject) => {
+        const server = createServer(
+          {
+            headersTimeout: lim.headersTimeoutMs,
+            requestTimeout: lim.requestTimeoutMs,
+            keepAliveTimeout: lim.keepAliveTimeoutMs,
+            // Node checks the two timeouts every 30 s by default, which would let a slow client hold on that long.
+            connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(lim.headersTimeoutMs / 4))),
+          },
+          app,
+        );
+        server.once('error', reject).listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server);
+        });
+      }),
     async shutdown({ server, graceMs = lim.shutdownGraceMs }) {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -187,7 +237,8 @@ export function createGateway({
 }
 
 /**
- * The gateway's express app alone (see `createGateway` for shutdown).
+ * The gateway's express app alone, for in-process tests (`createGateway(…).listen` adds the slow-loris timeouts and
+ * `shutdown`).
  *
  * @example
  * createGatewayApp({ backend: createLocalBackend() }).listen(0, '127.0.0.1');

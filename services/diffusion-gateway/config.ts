@@ -74,6 +74,16 @@ export const gatewayConfigSchema = z
         burst: z.number().int().min(1).default(10),
         /** How long shutdown waits for running renders before cancelling them. */
         shutdownGraceMs: z.number().int().min(0).default(30_000),
+        /** Slow-loris guard: a client must have sent its request headers within this, or the connection is closed (408). */
+        headersTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** The whole request (headers and body) within this. Only receiving it: the render and the answer are not bounded here. */
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000),
+        /** An idle keep-alive connection is closed after this. */
+        keepAliveTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+      })
+      .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, {
+        path: ['headersTimeoutMs'],
+        message: 'must be at most limits.requestTimeoutMs (GATEWAY_REQUEST_TIMEOUT_MS): the headers are part of the request',
       })
       .prefault({}),
     prompt: z
@@ -134,6 +144,10 @@ const ENV: Record<string, [string, (v: string) => unknown]> = {
   GATEWAY_QUEUE_LIMIT: ['limits.queueLimit', num],
   GATEWAY_TIMEOUT_MS: ['limits.timeoutMs', num],
   GATEWAY_RATE_PER_MINUTE: ['limits.ratePerMinute', num],
+  GATEWAY_BURST: ['limits.burst', num],
+  GATEWAY_HEADERS_TIMEOUT_MS: ['limits.headersTimeoutMs', num],
+  GATEWAY_REQUEST_TIMEOUT_MS: ['limits.requestTimeoutMs', num],
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: ['limits.keepAliveTimeoutMs', num],
   GATEWAY_MAX_PROMPT_TOKENS: ['prompt.maxTokens', num],
   GATEWAY_PROMPT_OVERFLOW: ['prompt.overflow', String],
   GATEWAY_BLOCK_LIST: ['prompt.blockList', list],

@@ -59,33 +59,3 @@ export function createGate({ concurrency, queueLimit, backend }: { concurrency: 
   };
 }
 export type Gate = ReturnType<typeof createGate>;
-
-/**
- * Token-bucket rate limit per key: `burst` requests at once, refilled at `perMinute`. Returns 0 when allowed,
- * else the seconds to wait (for Retry-After).
- *
- * @example
- * const limiter = createRateLimiter({ perMinute: 60, burst: 10 });
- * const wait = limiter.take('key-a'); // 0
- */
-export function createRateLimiter({ perMinute, burst, now = () => Date.now() }: { perMinute: number; burst: number; now?: () => number }) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = perMinute / 60_000;
-  return {
-    take(key: string): number {
-      if (perMinute <= 0) return 0;
-      const t = now();
-      const b = buckets.get(key) ?? { tokens: burst, at: t };
-      b.tokens = Math.min(burst, b.tokens + (t - b.at) * perMs);
-      b.at = t;
-      buckets.set(key, b);
-      // Bound memory: forget full buckets once the map grows.
-      if (buckets.size > 10_000) for (const [k, v] of buckets) if (v.tokens >= burst) buckets.delete(k);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
-        return 0;
-      }
-      return Math.max(1, Math.ceil((1 - b.tokens) / perMs / 1000));
-    },
-  };
-}

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { createGateway } from './app';
 import { createBackend } from './backends';
 import type { GatewayConfig } from './config';
@@ -16,9 +15,7 @@ export async function serveGateway(config: GatewayConfig, onListening: (url: str
     output: config.output,
     moderation: config.moderation,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = gateway.app.listen(config.port, config.host, () => resolve(s)).once('error', reject);
-  });
+  const server = await gateway.listen(config.port, config.host);
   onListening(`http://${config.host}:${(server.address() as { port: number }).port}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());

@@ -6,9 +6,7 @@ export type RunningGateway = { gateway: Gateway; server: Server; url: string; cl
 /** Starts a gateway on a free loopback port. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const gateway = createGateway(options);
-  const server = await new Promise<Server>((resolve) => {
-    const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await gateway.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
     gateway,

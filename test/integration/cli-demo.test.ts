@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEV_CREDENTIAL_FILES } from '../../pipeline/credentials/dev-ca';
+import { findLeaks, logFilesUnder, stackSecrets } from '../helpers/secret-scan';
 
 // `aigc demo` as users run it: the compiled CLI (run `npm run build` first), its own local stack, a 100-column terminal.
 jest.setTimeout(240_000);
@@ -37,4 +39,13 @@ test('mints the given prompts, writes their images where the user can open them,
 
   const result = JSON.parse(fs.readFileSync(path.join(dataDir, 'result.json'), 'utf8')) as { rows: { prompt: string }[] };
   expect(result.rows.map((r) => r.prompt).sort()).toEqual([...PROMPTS].sort());
+
+  // No key material in any line it logged: its output, and the node's log file (and any other log) in its folder.
+  const logs = [{ source: 'stdout', text: run.stdout }, { source: 'stderr', text: run.stderr }, ...logFilesUnder(dataDir)];
+  expect(logs.find((l) => l.source === 'node.log')?.text).toMatch(/"msg":"node started"/);
+  const secrets = stackSecrets({
+    arweaveWalletPath: path.join(dataDir, 'arweave-wallet.json'),
+    c2paKeyPath: path.join(dataDir, 'credentials', DEV_CREDENTIAL_FILES.key),
+  });
+  expect(findLeaks(logs, secrets)).toEqual([]);
 });

@@ -26,7 +26,12 @@ let node: RunningNode;
 let api: string;
 beforeAll(async () => {
   f = await startNodeFixture({ accounts: 14 });
-  node = await startNode({ config: f.config({ api: { keys: [KEY] } }), template, logger: createLogger({ level: 'silent' }) });
+  // One key sends the whole corpus at once: no rate limit here (security-node.test.ts tests it).
+  node = await startNode({
+    config: f.config({ api: { keys: [KEY], ratePerMinute: 0 } }),
+    template,
+    logger: createLogger({ level: 'silent' }),
+  });
   api = node.httpUrl!;
 });
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { Wallet } from 'ethers';
 import { type ArweaveStore, createArweaveStore, loadWallet } from '../../pipeline/storage/arweave';
 import type { TokenManifest } from '../../pipeline/storage/manifest';
 import { events, type NodeFixture, sendRequests, startNodeFixture } from '../helpers/node-stack';
+import { findLeaks, stackSecrets } from '../helpers/secret-scan';
 import { until } from '../helpers/wait';
 
 // The operator node as its own process (the compiled `aigc node`), killed with SIGKILL three times at random
@@ -15,12 +16,21 @@ import { until } from '../helpers/wait';
 jest.setTimeout(600_000);
 
 const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
+// Keys the node holds only so the log scan can look for them (the fixture's gateway takes any key).
+const API_KEY = 'crash-api-key-0123456789abcdef';
+const GATEWAY_KEY = 'crash-gateway-key-0123456789abcdef';
 let f: NodeFixture;
 let child: ChildProcess | undefined;
 let log: fs.WriteStream;
 
 function startNodeProcess(mode: string): ChildProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...f.env(), AIGC_ARWEAVE_MODE: mode };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...f.env(),
+    AIGC_ARWEAVE_MODE: mode,
+    AIGC_API_KEYS: API_KEY,
+    AIGC_GATEWAY_API_KEY: GATEWAY_KEY,
+  };
   delete env.AIGC_LEADER_TTL_MS; // the default ttl
   const proc = spawn(process.execPath, [CLI, 'node'], {
     env,
@@ -126,6 +136,24 @@ async function queueStates() {
   return out;
 }
 
+/**
+ * Every line the four node processes wrote (stdout and stderr, kills included) holds no key: not the anvil accounts'
+ * (the signer's among them), nor the Arweave wallet's, the C2PA key, or the API keys.
+ */
+async function expectNoSecretsLogged(): Promise<void> {
+  await until('the last node output written', () => child!.stdout!.readableEnded && child!.stderr!.readableEnded);
+  await new Promise<void>((resolve) => log.write('', () => resolve()));
+  const text = fs.readFileSync(path.join(f.dataDir, 'node.log'), 'utf8');
+  expect(text.match(/"msg":"node started"/g)?.length).toBeGreaterThanOrEqual(1); // a kill may come before a start completes
+  const secrets = stackSecrets({
+    privateKeys: f.stack.anvil.privateKeys,
+    arweaveWalletPath: f.stack.arweaveWalletPath,
+    c2paKeyPath: f.stack.c2pa.keyPath,
+    apiKeys: [API_KEY, GATEWAY_KEY],
+  });
+  expect(findLeaks([{ source: 'node.log', text }], secrets)).toEqual([]);
+}
+
 describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three times (%s mode)', (mode) => {
   beforeAll(async () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
@@ -166,6 +194,7 @@ describe.each([['transactions'], ['bundle']])('node killed with SIGKILL three ti
 
     child.kill('SIGTERM'); // graceful stop drains and exits 0
     expect(await exited(child)).toEqual({ code: 0, signal: null });
+    await expectNoSecretsLogged();
 
     const minted = (await events(f, 'MintFulfilled')).map((l) => l.args.requestId as bigint).sort((a, b) => Number(a - b));
     expect(minted).toEqual(requests.map((r) => r.requestId).sort((a, b) => Number(a - b))); // every request once, none twice

@@ -76,7 +76,7 @@ describe('config', () => {
     });
     expect(config.api.keys).toEqual(['site-a-0123456789abcdef', 'site-b-0123456789abcdef']);
     expect(config.api.corsOrigins).toEqual(['https://mint.example.com', 'http://localhost:5173']);
-    expect(loadConfig({ env: {} }).api).toEqual({ keys: [], corsOrigins: [] });
+    expect(loadConfig({ env: {} }).api).toEqual({ keys: [], corsOrigins: [], ratePerMinute: 600, burst: 60 });
     let message = '';
     try {
       loadConfig({ env: { AIGC_API_KEYS: 'short-key-123,site-b-0123456789abcdef' } });
