@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Server } from 'node:http';
 import { createGateway } from '../services/diffusion-gateway/app';
 import { createAutomatic1111Backend } from '../services/diffusion-gateway/backends/automatic1111';
 import { startAutomatic1111Server } from '../test/servers/automatic1111';
@@ -30,9 +29,7 @@ async function runRole(role: Role): Promise<void> {
     backend: createAutomatic1111Backend({ url: role.backendUrl }),
     limits: { concurrency: role.concurrency, timeoutMs: 30_000 },
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = gateway.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await gateway.listen(0, '127.0.0.1');
   process.send!(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
 }
 
