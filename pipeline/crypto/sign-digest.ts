@@ -17,3 +17,17 @@ export function signDigest(privateKey: string | Uint8Array, digest: string | Uin
   out[64] = 27 + recid;
   return out;
 }
+
+/**
+ * Whether libsecp256k1's native binding loads here. The `secp256k1` package silently falls back to elliptic's
+ * JavaScript ECDSA without it, whose nonces can come out truncated (indutny/elliptic#344, every version): a faulty
+ * signature beside a correct one for the same message reveals the key. The node refuses to sign with that.
+ */
+export function signsNatively(): boolean {
+  try {
+    // The binding the package's index tries first; a failed load throws here too.
+    return typeof (module.require('secp256k1/bindings') as { ecdsaSign?: unknown }).ecdsaSign === 'function';
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,7 @@
 import { type Contract, formatEther, type Provider } from 'ethers';
 import { SignerKind } from '../chain/collection';
 import { collectionReads } from '../chain/typed-reads';
+import { signsNatively } from '../crypto/sign-digest';
 import { AigcError, type ErrorCode, errorMessage } from '../errors';
 import { createHttpClient } from '../net/http-client';
 
@@ -18,6 +19,20 @@ export type CheckResult = { warning?: string } | void;
 export type StartupCheck = { name: string; check(): Promise<CheckResult> };
 
 const refuse = (code: ErrorCode, message: string) => new StartupRefusal(code, message);
+
+/** The node's keys sign through libsecp256k1's native binding, not the JavaScript fallback (see `signsNatively`). */
+export function nativeSigning(loaded: () => boolean = signsNatively): StartupCheck {
+  return {
+    name: 'signing:libsecp256k1',
+    async check() {
+      if (!loaded())
+        throw refuse(
+          'CONFIG_INVALID',
+          "the secp256k1 package's native binding did not load, and its JavaScript fallback is not safe to sign with: run `npm rebuild secp256k1` (it needs python3, make and a C++ compiler where no prebuilt binary fits this platform)",
+        );
+    },
+  };
+}
 
 /** The contract at `address` has code: a typo in the address, or the wrong chain, would otherwise serve nothing. */
 export function collectionDeployed(provider: Provider, chainId: number, address: string): StartupCheck {

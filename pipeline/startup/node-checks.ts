@@ -6,6 +6,7 @@ import {
   arweaveFunded,
   collectionDeployed,
   gatewayAccepts,
+  nativeSigning,
   runStartupChecks,
   type StartupCheck,
   signerAuthorised,
@@ -38,7 +39,11 @@ export async function startupChecks({
 }): Promise<StartupCheck[]> {
   // Keys made at start (tee, simulated) are registered and funded once the node has printed them: warnings only.
   const fatal = config.signer.attester === 'operator';
-  const checks: StartupCheck[] = [gatewayAccepts(gatewayUrl, config.gateway.apiKey), arweaveFunded(arweaveUrl, store.address)];
+  const checks: StartupCheck[] = [
+    nativeSigning(),
+    gatewayAccepts(gatewayUrl, config.gateway.apiKey),
+    arweaveFunded(arweaveUrl, store.address),
+  ];
   for (const chain of chains.values()) {
     for (const c of chain.collections)
       checks.push(

@@ -16,6 +16,13 @@ describe('Ethereum data-item signer', () => {
     }
   });
 
+  it("signs through libsecp256k1's native binding, never the package's fallback to elliptic", () => {
+    // elliptic's ECDSA can truncate a nonce with leading zero bytes (indutny/elliptic#344, all versions): a faulty
+    // signature beside a correct one for the same message gives the key away. The node's keys must not sign there.
+    expect(require.cache[require.resolve('secp256k1/bindings')]).toBeDefined();
+    expect(require.cache[require.resolve('secp256k1/elliptic')]).toBeUndefined();
+  });
+
   it('makes ANS-104 items that verify and name the key as owner', async () => {
     const item = await signItem(signer, randomBytes(1_000), { 'Content-Type': 'application/octet-stream' });
     const parsed = new DataItem(item.raw);
