@@ -166,6 +166,9 @@ export function setSupplyCommand(supply: number, o: AdminOptions) {
 
 /** `aigc admin set-window <start> <end>`: ISO dates, unix seconds, `now` or `none`. */
 export function setWindowCommand(start: string, end: string, o: AdminOptions) {
+  // A typo is bad input (exit 2) before anything is read from the chain; `now` needs the chain's clock.
+  if (start !== 'now') parseTime(start, 'start');
+  if (end !== 'now') parseTime(end, 'end');
   return setMintConfig(
     'set-window',
     o,

@@ -26,7 +26,10 @@ const program = new Command()
   .name('aigc')
   .description('AI-generated NFT collections: on-chain seeds, Arweave storage, verifiable provenance')
   .version(APP_VERSION, '-V, --version')
-  .option('-v, --verbose', 'print error details');
+  .option('-v, --verbose', 'print error details')
+  // Usage errors reach reportError (exit 2, like every other bad input) instead of ending the process with 1; set
+  // before the commands are registered, which inherit it.
+  .exitOverride();
 
 for (const register of [
   registerInit,

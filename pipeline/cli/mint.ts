@@ -1,10 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { NonceManager, Wallet } from 'ethers';
-import { createProvider } from '../chain/provider';
+import { type Contract, formatEther, NonceManager, toUtf8Bytes, Wallet } from 'ethers';
+import { connectCollection } from '../chain/collection';
+import { connectProvider } from '../chain/provider';
+import { collectionReads } from '../chain/typed-reads';
 import { AigcError } from '../errors';
 import { createClient } from '../sdk';
+import { mintRequestError } from '../sdk/errors';
 import { resolveKey } from './keys';
+import { jsonLine } from './output';
+import { checkPrompt, readPrompt } from './prompt-input';
 import { resolveTarget, type TargetFlags } from './target';
 
 export type MintCommandOptions = TargetFlags & {
@@ -14,21 +19,39 @@ export type MintCommandOptions = TargetFlags & {
   timeout: number;
   out?: string;
   json?: boolean;
+  promptFile?: string;
+  dryRun?: boolean;
 };
 
 /**
  * `aigc mint "<prompt>"`: pays `requestMint` from the key, and with `--wait` follows the request to its token
- * (stages from the node's event stream, or the chain), saves the image, and checks the token's provenance.
+ * (stages from the node's event stream, or the chain), saves the image, and checks the token's provenance. A prompt
+ * the node or the contract would refuse is refused before anything is sent; `--dry-run` stops there, after a
+ * simulation of the request.
  */
-export async function mintCommand(prompt: string, o: MintCommandOptions): Promise<void> {
+export async function mintCommand(arg: string | undefined, o: MintCommandOptions): Promise<void> {
+  const prompt = readPrompt(arg, o.promptFile);
+  checkPrompt(prompt);
   const target = resolveTarget(o);
   const key = await resolveKey(o.key, { fallbackEnv: 'AIGC_MINT_KEY', role: 'collector', devAccounts: target.devAccounts });
-  const provider = createProvider(target.rpcUrl);
+  // Asked once, so a wrong --rpc is one line, not ethers retrying its network detection.
+  const provider = await connectProvider(target.rpcUrl);
   const say = (line: string) => {
     if (!o.json) console.error(line);
   };
   try {
-    const signer = new NonceManager(new Wallet(key, provider));
+    if ((await provider.getCode(target.collection)) === '0x')
+      throw new AigcError('INVALID_REQUEST', `no contract at ${target.collection}: check --collection and --rpc`);
+    const wallet = new Wallet(key, provider);
+    const contract = connectCollection(target.collection, provider);
+    const [config] = await collectionReads(contract)
+      .mintConfig()
+      .catch((error: unknown) => {
+        throw mintRequestError(error);
+      });
+    checkPrompt(prompt, Number(config.maxPromptBytes));
+    if (o.dryRun) return await dryRun(contract, wallet.address, prompt, config, o);
+    const signer = new NonceManager(wallet);
     const client = createClient({
       collection: target.collection,
       provider,
@@ -83,4 +106,43 @@ export async function mintCommand(prompt: string, o: MintCommandOptions): Promis
   } finally {
     provider.destroy();
   }
+}
+
+/** What `--dry-run` reports: the request as it would be sent, and its gas by a simulation against the chain. */
+async function dryRun(
+  contract: Contract,
+  from: string,
+  prompt: string,
+  config: { price: bigint; maxPromptBytes: bigint },
+  o: MintCommandOptions,
+): Promise<void> {
+  const bytes = toUtf8Bytes(prompt);
+  const overrides = { from, value: config.price };
+  let gas: bigint;
+  try {
+    // A simulation from the paying account: the contract's refusals (paused, sold out, wallet limit…) show here.
+    gas =
+      o.to === undefined
+        ? await contract.getFunction('requestMint').estimateGas(bytes, overrides)
+        : await contract.getFunction('requestMintFor').estimateGas(o.to, bytes, overrides);
+  } catch (error) {
+    throw mintRequestError(error);
+  }
+  const result = {
+    dryRun: true,
+    from,
+    ...(o.to === undefined ? {} : { to: o.to }),
+    prompt,
+    promptBytes: bytes.length,
+    maxPromptBytes: Number(config.maxPromptBytes),
+    priceWei: config.price,
+    gas,
+  };
+  if (o.json) console.log(jsonLine(result));
+  // The prompt itself is not echoed to a terminal: it may hold escape sequences.
+  else
+    console.log(
+      `would request a mint of a ${result.promptBytes}-byte prompt (at most ${result.maxPromptBytes}) for ${formatEther(config.price)} ETH ` +
+        `and about ${gas} gas, from ${from}; nothing sent (--dry-run)`,
+    );
 }

@@ -1,4 +1,6 @@
+import { InvalidArgumentError } from 'commander';
 import { AigcError } from '../errors';
+import { address, httpUrl } from './commands/options';
 import { type DevAccount, type Deployment, readDeployments, readDevState } from './project';
 
 /** The flags every command that talks to a collection accepts. */
@@ -18,7 +20,17 @@ export type Target = {
   devAccounts?: DevAccount[];
 };
 
-const env = (name: string) => process.env[name] || undefined;
+/** An AIGC_* variable, checked as its flag is (a wrong value names the variable, instead of failing later). */
+function env(name: string, check: (value: string) => string): string | undefined {
+  const value = process.env[name] || undefined;
+  if (value === undefined) return undefined;
+  try {
+    return check(value);
+  } catch (error) {
+    if (!(error instanceof InvalidArgumentError)) throw error;
+    throw new AigcError('INVALID_REQUEST', `${name}=${JSON.stringify(value.slice(0, 80))} is invalid: ${error.message}`);
+  }
+}
 
 /**
  * Resolves the chain, collection, Arweave gateway and node a command works on: flags first, then AIGC_* environment
@@ -27,10 +39,10 @@ const env = (name: string) => process.env[name] || undefined;
  */
 export function resolveTarget(flags: TargetFlags, { chainId, dir }: { chainId?: number; dir?: string } = {}): Target {
   const given = {
-    rpcUrl: flags.rpc ?? env('AIGC_RPC_URL'),
-    collection: flags.collection ?? env('AIGC_COLLECTION'),
-    arweaveUrl: flags.arweave ?? env('AIGC_ARWEAVE_URL'),
-    nodeUrl: flags.node ?? env('AIGC_NODE_URL'),
+    rpcUrl: flags.rpc ?? env('AIGC_RPC_URL', httpUrl),
+    collection: flags.collection ?? env('AIGC_COLLECTION', address),
+    arweaveUrl: flags.arweave ?? env('AIGC_ARWEAVE_URL', httpUrl),
+    nodeUrl: flags.node ?? env('AIGC_NODE_URL', httpUrl),
   };
   const dev = readDevState(dir);
   // The dev stack fills in only when nothing given points elsewhere.

@@ -1,4 +1,4 @@
-import { createProvider } from '../chain/provider';
+import { connectProvider } from '../chain/provider';
 import { AigcError } from '../errors';
 import { createClient } from '../sdk';
 import { resolveTarget, type TargetFlags } from './target';
@@ -12,7 +12,8 @@ export type VerifyCommandOptions = TargetFlags & { fromBlock?: number; json?: bo
  */
 export async function verifyCommand(tokenId: bigint, o: VerifyCommandOptions): Promise<void> {
   const target = resolveTarget(o);
-  const provider = createProvider(target.rpcUrl);
+  // Asked once, so a wrong --rpc is one line, not ethers retrying its network detection.
+  const provider = await connectProvider(target.rpcUrl);
   try {
     // The client's verifyToken: downloads from the gateway's data route, each failure one line.
     const client = createClient({ collection: target.collection, provider, arweaveUrl: target.arweaveUrl });

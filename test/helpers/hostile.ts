@@ -21,12 +21,15 @@ export type HostileRequest = {
 };
 /** One malformed collection.json of configs.json. */
 export type HostileConfig = { name: string; why: string; patch?: Record<string, unknown>; raw?: string };
+/** One malformed flag value of flags.json: `aigc <args>` (placeholders filled in by the test) and what its error names. */
+export type HostileFlag = { name: string; args: string[]; names: string; why: string; env?: Record<string, string> };
 
 export const hostilePrompts: HostilePrompt[] = read<{ prompts: (HostilePrompt & { repeat?: number })[] }>('prompts.json').prompts.map(
   ({ repeat, ...p }) => ({ ...p, prompt: p.prompt.repeat(repeat ?? 1) }),
 );
 export const hostileRequests: HostileRequest[] = read<{ requests: HostileRequest[] }>('requests.json').requests;
 export const hostileConfigs: HostileConfig[] = read<{ configs: HostileConfig[] }>('configs.json').configs;
+export const hostileFlags: HostileFlag[] = read<{ flags: HostileFlag[] }>('flags.json').flags;
 
 /** Sends `r` to `url` (a POST route) as the corpus describes it; `oversizeBytes` is the door's body limit plus some. */
 export function sendHostile(

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,14 +10,12 @@ import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
 import { type ArlocalHandle, startArlocal } from '../../pipeline/embedded/arlocal';
 import { arweaveClient, loadWallet } from '../../pipeline/storage/arweave';
 import { loadTemplate } from '../../pipeline/template';
+import { runCli } from '../helpers/cli';
 
 jest.setTimeout(180_000);
 
 // `aigc deploy` and `aigc admin` as users run them: the built binary (npm run build first), against an anvil started
 // separately and passed with --rpc, keys in environment variables, from a folder made by `aigc init`.
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-
-type Run = { code: number; stdout: string; stderr: string };
 let work: string;
 let folder: string;
 let anvil: Anvil;
@@ -27,17 +24,8 @@ let provider: JsonRpcProvider;
 let arweaveWallet: string;
 const keys: Record<string, string> = {};
 
-function aigc(args: string[], { cwd = folder, env = {} }: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...keys, ...env }, timeout: 150_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end();
-  });
-}
+const aigc = (args: string[], { cwd = folder, env = {} }: { cwd?: string; env?: Record<string, string> } = {}) =>
+  runCli(args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...keys, ...env }, timeoutMs: 150_000 });
 
 const lines = (text: string) => text.trim().split('\n').filter(Boolean);
 const deploymentFile = () => path.join(folder, 'deployments', '31337.json');

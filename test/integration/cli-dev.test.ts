@@ -1,32 +1,27 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import { type DevState, devStateSchema } from '../../pipeline/cli/project';
+import { type CliProcess, runCli, spawnCli } from '../helpers/cli';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(240_000);
 
 // A creator's path as README tells it, with the built binary: init a folder, keep `aigc dev` up in the background,
 // mint and verify from the folder with no flags, edit collection.json, stop with Ctrl-C.
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-
-type Run = { code: number; stdout: string; stderr: string };
 const aigc = (cwd: string, ...args: string[]) =>
-  new Promise<Run>((resolve) => {
-    const env = { ...process.env, AIGC_MINT_KEY: '', AIGC_RPC_URL: '', AIGC_COLLECTION: '', AIGC_NODE_URL: '', AIGC_ARWEAVE_URL: '' };
-    const child = execFile(process.execPath, [CLI, ...args], { cwd, env, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end();
+  runCli(args, {
+    cwd,
+    env: { ...process.env, AIGC_MINT_KEY: '', AIGC_RPC_URL: '', AIGC_COLLECTION: '', AIGC_NODE_URL: '', AIGC_ARWEAVE_URL: '' },
+    timeoutMs: 120_000,
   });
 
 let work: string;
 let folder: string;
-let dev: ChildProcess;
-let devErr = '';
-let exited: Promise<{ code: number | null; signal: string | null }>;
+let devProcess: CliProcess;
+let dev: CliProcess['child'];
+let exited: CliProcess['exited'];
 const readState = (): DevState => devStateSchema.parse(JSON.parse(fs.readFileSync(path.join(folder, '.aigc', 'dev.json'), 'utf8')));
 
 beforeAll(async () => {
@@ -34,16 +29,17 @@ beforeAll(async () => {
   expect((await aigc(work, 'init', 'fox-club', '--yes', '--name', 'Fox Club', '--symbol', 'FOX')).code).toBe(0);
   folder = path.join(work, 'fox-club');
   // Its own process group: after it exits, nothing it started may be left in that group.
-  dev = spawn(process.execPath, [CLI, 'dev'], { cwd: folder, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  dev.stderr!.on('data', (d: Buffer) => (devErr += d.toString()));
-  dev.stdout!.resume();
-  exited = new Promise((resolve) => dev.once('exit', (code, signal) => resolve({ code, signal })));
+  devProcess = spawnCli(['dev'], { cwd: folder, detached: true });
+  ({ child: dev, exited } = devProcess);
   await until(
     'aigc dev is up',
-    () => (fs.existsSync(path.join(folder, '.aigc', 'dev.json')) && devErr.includes('node running')) || dev.exitCode !== null,
+    () => (fs.existsSync(path.join(folder, '.aigc', 'dev.json')) && devProcess.stderr().includes('node running')) || dev.exitCode !== null,
     120_000,
   );
-  expect({ exitCode: dev.exitCode, devErr }).toEqual({ exitCode: null, devErr: expect.stringContaining('node running') });
+  expect({ exitCode: dev.exitCode, devErr: devProcess.stderr() }).toEqual({
+    exitCode: null,
+    devErr: expect.stringContaining('node running'),
+  });
 });
 
 afterAll(async () => {
@@ -101,8 +97,8 @@ describe('aigc dev', () => {
     expect(JSON.parse(minted.stdout)).toMatchObject({ verified: true });
 
     fs.writeFileSync(file, JSON.stringify({ ...json, mint: { ...json.mint, maxSupply: 0 } }, null, 2));
-    await until('the invalid edit is reported', () => /not valid, still serving/.test(devErr), 30_000);
-    expect(devErr).toMatch(/mint\.maxSupply/);
+    await until('the invalid edit is reported', () => /not valid, still serving/.test(devProcess.stderr()), 30_000);
+    expect(devProcess.stderr()).toMatch(/mint\.maxSupply/);
     expect(readState().collection).toBe(after.collection);
     // Back to what is deployed: the same template, so no redeploy.
     fs.writeFileSync(

@@ -1,37 +1,28 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli, spawnCli } from '../helpers/cli';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 
 // `aigc gateway` and `aigc arlocal`: the services an operator runs, as commands with --help, flags and one-line errors.
-const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
 const KEY = 'gateway-test-key-0123456789';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-cli-gateway-'));
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (_e, stdout, stderr) =>
-      resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { ...process.env, ...env }, timeoutMs: 60_000 });
 
 /** Spawns a long-running command and resolves with the first http URL it prints. */
 async function serve(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await until('it listens', () => /http:\/\/[\d.]+:\d+/.test(output) || child.exitCode !== null, 60_000);
-  const url = /http:\/\/[\d.]+:\d+/.exec(output)?.[0];
-  if (!url) throw new Error(`no URL in: ${output}`);
-  return { child, url, exited };
+  const { child, output, exited } = spawnCli(args, { env: { ...process.env, ...env } });
+  await until('it listens', () => /http:\/\/[\d.]+:\d+/.test(output()) || child.exitCode !== null, 60_000);
+  const url = /http:\/\/[\d.]+:\d+/.exec(output())?.[0];
+  if (!url) throw new Error(`no URL in: ${output()}`);
+  return { child, url, exited: exited.then((e) => e.code) };
 }
 
 describe('aigc gateway', () => {

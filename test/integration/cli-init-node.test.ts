@@ -1,11 +1,11 @@
 import { parse as parseYaml } from 'yaml';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Wallet } from 'ethers';
 import { SignerKind } from '../../pipeline/chain/collection';
 import { loadConfig } from '../../pipeline/config';
+import { runCli, spawnCli } from '../helpers/cli';
 import { requestMint } from '../helpers/mint';
 import { type NodeFixture, startNodeFixture } from '../helpers/node-stack';
 import { until } from '../helpers/wait';
@@ -13,7 +13,6 @@ import { until } from '../helpers/wait';
 jest.setTimeout(240_000);
 
 // From `aigc init-node` to a node that mints on the local stack, using only the written files and aigc commands.
-const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
 // The compose file is parsed as a YAML document (the `yaml` package), not matched as text.
 const yaml = { load: (text: string): unknown => parseYaml(text) };
 const PASSWORD = 'correct horse battery staple';
@@ -27,14 +26,7 @@ beforeAll(async () => {
 afterAll(() => f?.stop());
 
 const run = (args: string[], env: Record<string, string> = {}, cwd = dir) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [cli, ...args],
-      { env: { ...process.env, ...env }, cwd: fs.existsSync(cwd) ? cwd : os.tmpdir(), timeout: 120_000 },
-      (_e, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+  runCli(args, { env: { ...process.env, ...env }, cwd: fs.existsSync(cwd) ? cwd : os.tmpdir(), timeoutMs: 120_000 });
 
 it('writes the starter files; the compose file parses and has Redis without eviction, persistent', async () => {
   const result = await run(
@@ -141,24 +133,16 @@ describe('keys made with aigc wallet', () => {
     const owner = new Wallet(f.stack.anvil.privateKeys[0], f.provider);
     await (await f.collection.connect(owner).getFunction('setSigner')(signer, SignerKind.OPERATOR, `0x${'0'.repeat(64)}`, signer)).wait();
 
-    const child: ChildProcess = spawn(process.execPath, [cli, 'node', '--config', 'node.config.json'], {
-      cwd: dir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { child, output, exited } = spawnCli(['node', '--config', 'node.config.json'], { cwd: dir, env: { ...process.env, ...env } });
     try {
-      await until('the node runs', () => output.includes('node running for') || child.exitCode !== null, 120_000);
-      expect(output).toContain('node running for');
+      await until('the node runs', () => output().includes('node running for') || child.exitCode !== null, 120_000);
+      expect(output()).toContain('node running for');
       const request = await requestMint(f.collection, new Wallet(f.stack.anvil.privateKeys[3], f.provider), 'a lighthouse at dusk');
       await until('the token is minted', async () => (await f.collection.tokenURI(request.requestId).catch(() => '')) !== '', 120_000);
       expect(await f.collection.tokenURI(request.requestId)).toMatch(/^ar:\/\//);
     } finally {
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect((await exited).code).toBe(0);
     }
   });
 });

@@ -1,23 +1,15 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { collectionTemplateSchema, loadTemplate } from '../../pipeline/template';
+import { runCli } from '../helpers/cli';
 
 // `aigc init` as users run it: the compiled CLI (run `npm run build` first), stdin not a TTY, so it never asks.
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
 const TEMPLATES = path.resolve(__dirname, '../../templates/collections');
 const FILES = ['collection.json', 'collection.schema.json', '.env.example', 'README.md', 'embed.html', '.gitignore'];
 
-type Run = { status: number; stdout: string; stderr: string };
-const init = (cwd: string, ...args: string[]) =>
-  new Promise<Run>((resolve) => {
-    const child = execFile(process.execPath, [CLI, 'init', ...args], { cwd }, (error, stdout, stderr) =>
-      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end();
-  });
+const init = (cwd: string, ...args: string[]) => runCli(['init', ...args], { cwd });
 
 let work: string;
 beforeAll(() => {
@@ -38,7 +30,7 @@ describe('aigc init', () => {
 
   it.each(templates)('init --yes --template %s writes the folder; collection.json validates and points at its schema', async (name) => {
     const run = await init(work, `from-${name}`, '--template', name, '--yes');
-    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toMatch(/Next: cd .* && aigc dev/);
     const dir = path.join(work, `from-${name}`);
     expect(fs.readdirSync(dir).sort()).toEqual([...FILES].sort());
@@ -83,7 +75,7 @@ describe('aigc init', () => {
       '2.5',
       '--yes',
     );
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const t = loadTemplate(path.join(work, 'custom', 'collection.json'));
     expect(t).toMatchObject({
       name: 'Moon Faces',
@@ -96,7 +88,7 @@ describe('aigc init', () => {
 
   it('a bad symbol: exit 2, one line naming symbol, nothing written', async () => {
     const run = await init(work, 'bad-symbol', '--symbol', 'bad!', '--yes');
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/symbol/);
@@ -109,7 +101,7 @@ describe('aigc init', () => {
     ['--royalty', '12', /royalty/],
   ])('a bad %s %s: exit 2, one line naming the field, nothing written', async (flag, value, field) => {
     const run = await init(work, 'bad-value', flag, value, '--yes');
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(field);
     expect(fs.existsSync(path.join(work, 'bad-value'))).toBe(false);
@@ -120,16 +112,16 @@ describe('aigc init', () => {
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
     const run = await init(work, 'taken', '--yes');
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
-    expect((await init(work, 'taken', '--yes', '--force')).status).toBe(0);
+    expect((await init(work, 'taken', '--yes', '--force')).code).toBe(0);
     expect(fs.readdirSync(dir).sort()).toEqual([...FILES, 'notes.txt'].sort());
   });
 
   it('--json prints { dir, files } and nothing else', async () => {
     const run = await init(work, 'as-json', '--json');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as { dir: string; files: string[] };
     expect(out.dir).toBe(fs.realpathSync(path.join(work, 'as-json')));
     expect(out.files.map((f) => path.basename(f)).sort()).toEqual([...FILES].sort());

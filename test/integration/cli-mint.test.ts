@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Contract, Wallet } from 'ethers';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
+import { runCli } from '../helpers/cli';
 import { type NodeFixture, startNodeFixture, template } from '../helpers/node-stack';
 
 jest.setTimeout(120_000);
@@ -21,15 +21,7 @@ afterAll(async () => {
   await f?.stop();
 });
 
-const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-function aigc(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, AIGC_MINT_KEY: f.stack.anvil.privateKeys[6] };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env, timeout: 90_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aigc = (args: string[]) => runCli(args, { env: { ...process.env, AIGC_MINT_KEY: f.stack.anvil.privateKeys[6] }, timeoutMs: 90_000 });
 
 describe('aigc mint', () => {
   it('mints, follows the stages, saves the image and verifies the token', async () => {

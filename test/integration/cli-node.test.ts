@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../pipeline/embedded/ports';
 import { spawnRedisServer } from '../../pipeline/embedded/redis';
+import { runCli, spawnCli } from '../helpers/cli';
 import { type NodeFixture, startNodeFixture } from '../helpers/node-stack';
 import { until } from '../helpers/wait';
 
@@ -10,32 +11,22 @@ jest.setTimeout(180_000);
 
 // `aigc node` as an operator runs it: the built binary as a child process. Whatever state Redis is in, a start that
 // cannot work ends in one line, and SIGTERM always ends the process (its own deadline is --stop-timeout, 8 s).
-const cli = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
 let f: NodeFixture;
 beforeAll(async () => {
   f = await startNodeFixture();
 });
 afterAll(() => f?.stop());
 
-const run = (args: string[], env: Record<string, string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, timeout: 90_000 }, (_e, stdout, stderr) =>
-      resolve({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+const run = (args: string[], env: Record<string, string>) => runCli(args, { env: { ...process.env, ...env }, timeoutMs: 90_000 });
 
 /** Starts `aigc node`, resolves once it prints that it runs. */
 async function startCli(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, 'node'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await until('the node runs', () => output.includes('node running for') || child.exitCode !== null, 90_000);
-  expect(output).toContain('node running for');
-  return { child, output: () => output, exited };
+  const { child, output, exited } = spawnCli(['node'], { env: { ...process.env, ...env } });
+  await until('the node runs', () => output().includes('node running for') || child.exitCode !== null, 90_000);
+  expect(output()).toContain('node running for');
+  return { child, output, exited: exited.then((e) => e.code) };
 }
 
 /** Waits for the process to end after SIGTERM; a process that outlives 60 s fails the test (and is killed). */

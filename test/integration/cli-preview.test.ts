@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { loadTemplate } from '../../pipeline/template';
 import { pickTraits } from '../../pipeline/templates/traits';
+import { runCli } from '../helpers/cli';
 
 // `aigc preview` as creators run it: the compiled CLI (run `npm run build` first), the local renderer in-process.
 jest.setTimeout(120_000);
 
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-type Run = { status: number; stdout: string; stderr: string };
-const preview = (cwd: string, ...args: string[]) =>
-  new Promise<Run>((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, 'preview', ...args],
-      // No gateway from the environment: the in-process local renderer answers.
-      { cwd, env: { ...process.env, AIGC_GATEWAY_URL: '' } },
-      (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+// No gateway from the environment: the in-process local renderer answers.
+const preview = (cwd: string, ...args: string[]) => runCli(['preview', ...args], { cwd, env: { ...process.env, AIGC_GATEWAY_URL: '' } });
 type PreviewJson = {
   template: string;
   images: { file: string; seed: string; prompt: string; traits: { trait_type: string; value: string }[] }[];
@@ -34,7 +24,7 @@ describe('aigc preview', () => {
     const cwd = tmp();
     const run = await preview(cwd, 'smiling', '--template', 'avatar', '--count', '3', '--seed', '0x5eed', '--json');
     expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout) as PreviewJson;
     expect(out.template).toBe('Avatar Portraits');
     expect(out.images).toHaveLength(3);
@@ -64,7 +54,7 @@ describe('aigc preview', () => {
   it('renders an empty description with the avatar frame alone', async () => {
     const cwd = tmp();
     const run = await preview(cwd, '', '--template', 'avatar', '--seed', '0x01', '--json');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const [image] = (JSON.parse(run.stdout) as PreviewJson).images;
     expect(image.prompt).toMatch(/^head-and-shoulders portrait of an anthropomorphic .+ palette, .+ background, centered/);
     expect(image.prompt).not.toMatch(/,\s*,/);
@@ -92,7 +82,7 @@ describe('aigc preview', () => {
   it("uses the folder's collection.json, and says what to do without one", async () => {
     const cwd = tmp();
     const none = await preview(cwd, 'a fox');
-    expect(none.status).toBe(2);
+    expect(none.code).toBe(2);
     expect(none.stderr.trim()).toMatch(/^error: no collection template: pass --template/);
 
     const own = JSON.parse(fs.readFileSync(path.join(__dirname, '../../templates/collections/open-prompt/collection.json'), 'utf8'));
@@ -101,7 +91,7 @@ describe('aigc preview', () => {
       JSON.stringify({ ...own, $schema: undefined, name: 'Mine', render: { ...own.render, width: 256, height: 128 } }),
     );
     const run = await preview(cwd, 'a fox', '--count', '2');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^aigc preview: "Mine" \(.*collection\.json\), 256×128/);
     expect(lines.slice(1).map((l) => path.dirname(l))).toEqual([path.join('.aigc', 'preview'), path.join('.aigc', 'preview')]);
@@ -109,7 +99,7 @@ describe('aigc preview', () => {
     expect(run.stderr.split('\n').filter((l) => /^\s+\d\/2 /.test(l))).toHaveLength(2);
 
     const tooLong = await preview(cwd, 'x'.repeat(281));
-    expect(tooLong.status).toBe(2);
+    expect(tooLong.code).toBe(2);
     expect(tooLong.stderr).toMatch(/at most 280 \(mint\.maxPromptBytes\)/);
   });
 });

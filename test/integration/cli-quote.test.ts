@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,29 +7,21 @@ import { createProvider } from '../../pipeline/chain/provider';
 import { type Anvil, startAnvil } from '../../pipeline/embedded/anvil';
 import { type ArlocalHandle, startArlocal } from '../../pipeline/embedded/arlocal';
 import { loadTemplate } from '../../pipeline/template';
+import { type CliRun, runCli } from '../helpers/cli';
 
 // `aigc quote` as users run it: the compiled CLI (run `npm run build` first) against anvil and arlocal.
 jest.setTimeout(60_000);
 
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
 const template = loadTemplate('open-prompt');
 let anvil: Anvil;
 let arlocal: ArlocalHandle;
 let provider: JsonRpcProvider;
 let collection: string;
 
-type Run = { status: number; stdout: string; stderr: string };
 /** Asynchronous, so arlocal (in this process) keeps answering while the CLI runs. */
 const quote = (...args: string[]) => quoteIn(process.cwd(), ...args);
 const quoteIn = (cwd: string, ...args: string[]) =>
-  new Promise<Run>((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, 'quote', ...args],
-      { cwd, env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } },
-      (error, stdout, stderr) => resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  runCli(['quote', ...args], { cwd, env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '' } });
 const local = () => ['--rpc', anvil.rpcUrl, '--arweave', arlocal.url];
 const arlocalPrice = async (bytes: number) => (await (await fetch(`${arlocal.url}/price/${bytes}`)).text()).trim();
 /** Whole 256 KiB chunks, computed here rather than taken from the code under test. */
@@ -52,7 +43,7 @@ afterAll(async () => {
 describe('aigc quote', () => {
   it('prices a measured sample image and manifest with the gateway, and gas at the chain fee', async () => {
     const run = await quote('--count', '7', '--json', ...local());
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const q = JSON.parse(run.stdout);
     expect(q.image).toMatchObject({ measured: true, format: 'png', width: 512, height: 512 });
     expect(q.image.bytes).toBeGreaterThan(10_000);
@@ -99,7 +90,7 @@ describe('aigc quote', () => {
 
   it('with --collection and no --template, sizes images by the folder’s collection.json, else says what it assumed', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-quote-folder-'));
-    const json = (q: Run) =>
+    const json = (q: CliRun) =>
       JSON.parse(q.stdout) as { template: string; templateSource: string; templateNote?: string; image: { width: number } };
     const assumed = json(await quoteIn(folder, '--collection', collection, '--json', ...local()));
     expect(assumed).toMatchObject({ template: template.name, templateSource: 'default', image: { width: template.render.width } });
@@ -119,7 +110,7 @@ describe('aigc quote', () => {
 
   it('prints a table with per-token and total figures for collector and operator', async () => {
     const run = await quote('--count', '50', ...local());
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('aigc quote: 50 mints of "Genesis Dreams" (512×512 png)');
     expect(lines.find((l) => l.startsWith('requestMint gas'))).toMatch(
@@ -140,7 +131,7 @@ describe('aigc quote', () => {
     [['--rpc', 'http://127.0.0.1:9'], /cannot reach the JSON-RPC endpoint http:\/\/127\.0\.0\.1:9: .*check --rpc/],
   ])('refuses %j with one error line naming it', async (args, message) => {
     const run = await quote(...local(), ...(args as string[]));
-    expect(run.status).not.toBe(0);
+    expect(run.code).not.toBe(0);
     const errors = run.stderr.split('\n').filter((l) => l.startsWith('error:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(message as RegExp);

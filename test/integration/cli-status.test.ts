@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { Wallet } from 'ethers';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
+import { runCli } from '../helpers/cli';
 import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
 import { until } from '../helpers/wait';
 
@@ -21,17 +20,8 @@ afterAll(async () => {
   await f?.stop();
 });
 
-const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-function aigc(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: f.dataDir, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 90_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const aigc = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd: f.dataDir, env: { PATH: process.env.PATH ?? '', ...env }, timeoutMs: 90_000 });
 
 type StatusJson = {
   collection: string;

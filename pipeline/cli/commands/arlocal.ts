@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ArlocalCommandOptions } from '../arlocal';
-import { examples, portNumber, positiveInt } from './options';
+import { examples, milliseconds, portNumber } from './options';
 
 export function registerArlocal(program: Command): void {
   program
@@ -8,7 +8,7 @@ export function registerArlocal(program: Command): void {
     .description('run a local Arweave gateway (the project’s patched arlocal: parallel chunks, fast uploads) until Ctrl-C')
     .option('--port <n>', 'port to listen on (0 = a free port)', portNumber, 1984)
     .option('--data-dir <dir>', 'where its database lives (kept across restarts)', '.aigc/arlocal')
-    .option('--mine-interval <ms>', 'mine a block this often, so uploads confirm', positiveInt, 1_000)
+    .option('--mine-interval <ms>', 'mine a block this often, so uploads confirm', milliseconds, 1_000)
     .option('--json', 'print {"url": …} as one JSON line once it is up')
     .addHelpText(
       'after',

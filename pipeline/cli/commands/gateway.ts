@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { GatewayCommandOptions } from '../gateway';
-import { examples, httpUrl, portNumber, positiveInt } from './options';
+import { examples, httpUrl, milliseconds, portNumber, positiveInt } from './options';
 
 export function registerGateway(program: Command): void {
   program
@@ -16,7 +16,7 @@ export function registerGateway(program: Command): void {
     .option('--model <name>', 'Replicate owner/name[:version], or the label of a Cog model (or GATEWAY_BACKEND_MODEL)')
     .option('--api-keys <keys>', 'keys clients send as Bearer tokens: env:NAME reads them from a variable (or GATEWAY_API_KEYS)')
     .option('--concurrency <n>', 'renders at once on the backend (or GATEWAY_CONCURRENCY; default 2)', positiveInt)
-    .option('--timeout <ms>', 'whole request, queue included (or GATEWAY_TIMEOUT_MS; default 120000)', positiveInt)
+    .option('--timeout <ms>', 'whole request, queue included (or GATEWAY_TIMEOUT_MS; default 120000)', milliseconds)
     .option('--check', 'validate the configuration, print it as JSON (keys hidden) and exit')
     .addHelpText(
       'after',

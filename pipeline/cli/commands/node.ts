@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { NodeCommandOptions } from '../node';
-import { examples, positiveInt } from './options';
+import { examples, seconds } from './options';
 
 export function registerNode(program: Command): void {
   program
@@ -8,12 +8,7 @@ export function registerNode(program: Command): void {
     .description('run the operator node against configured chain, Redis, gateway and Arweave')
     .option('-c, --config <file>', 'JSON config file, e.g. the node.config.json of `aigc init-node` (env vars override it)')
     .option('--workers-only', 'render only: never lead (no listener, no chain writes)')
-    .option(
-      '--stop-timeout <seconds>',
-      'on SIGINT/SIGTERM, exit non-zero after this long if in-flight work has not finished',
-      positiveInt,
-      8,
-    )
+    .option('--stop-timeout <seconds>', 'on SIGINT/SIGTERM, exit non-zero after this long if in-flight work has not finished', seconds, 8)
     .addHelpText(
       'after',
       examples(

@@ -2,20 +2,44 @@ import { type Command, InvalidArgumentError } from 'commander';
 
 /** Parsers and option sets the commands share. */
 
-export const positiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-};
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
-export const portNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
-};
+/**
+ * A parser of whole numbers from `min` to `max`, written in decimal digits only: "1e3", "0x10", "2.5", " 7" and
+ * numbers past `max` (which would lose precision or overflow a timer) are refused, not rounded or wrapped.
+ */
+export const intInRange =
+  (min: number, max: number, expected = `a whole number from ${min} to ${max}`) =>
+  (value: string): number => {
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`expected ${expected}`);
+    return n;
+  };
+
+export const positiveInt = intInRange(1, Number.MAX_SAFE_INTEGER, 'a whole number ≥ 1');
+/** A delay in milliseconds that a timer can wait. */
+export const milliseconds = intInRange(1, MAX_TIMER_MS, `a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+/** A delay in seconds that a timer can wait. */
+export const seconds = intInRange(
+  1,
+  Math.floor(MAX_TIMER_MS / 1000),
+  `a whole number of seconds from 1 to ${Math.floor(MAX_TIMER_MS / 1000)}`,
+);
+/** A block height (0 = genesis). */
+export const blockNumber = intInRange(0, Number.MAX_SAFE_INTEGER, 'a block number (a whole number ≥ 0)');
+
+export const portNumber = intInRange(0, 65_535, 'a port number (0 picks a free one)');
 
 export const httpUrl = (value: string): string => {
-  if (!/^https?:\/\/[^\s/]+/.test(value)) throw new InvalidArgumentError('expected an http(s) URL');
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // Parsed as fetch and the providers will parse it: a space in the host or a port past 65535 fails here, not later.
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname) throw new InvalidArgumentError('expected an http(s) URL');
   return value;
 };
 
@@ -24,8 +48,11 @@ export const address = (value: string): string => {
   return value;
 };
 
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/** A uint256, e.g. a token id. */
 export const wholeNumber = (value: string): bigint => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  if (!/^\d+$/.test(value) || BigInt(value) > UINT256_MAX) throw new InvalidArgumentError('expected a whole number (at most 2^256 - 1)');
   return BigInt(value);
 };
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { StatusCommandOptions } from '../status';
-import { address, examples, targetOptions } from './options';
+import { address, blockNumber, examples, targetOptions } from './options';
 
 export function registerStatus(program: Command): void {
   targetOptions(
@@ -12,7 +12,11 @@ export function registerStatus(program: Command): void {
     { node: true },
   )
     .option('--signer <address>', "the signer to show (default: the node's, else the one in deployments/)", address)
-    .option('--from-block <n>', 'first block to count open requests from (default: the collection’s creation block when known)', Number)
+    .option(
+      '--from-block <n>',
+      'first block to count open requests from (default: the collection’s creation block when known)',
+      blockNumber,
+    )
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { VerifyCommandOptions } from '../verify';
-import { examples, targetOptions, wholeNumber } from './options';
+import { blockNumber, examples, targetOptions, wholeNumber } from './options';
 
 export function registerVerify(program: Command): void {
   targetOptions(
@@ -9,7 +9,11 @@ export function registerVerify(program: Command): void {
       .description('check a token from public data: events, signature, manifest and image on Arweave')
       .argument('<tokenId>', 'token (= request) id', wholeNumber),
   )
-    .option('--from-block <n>', 'first block to search for the token events (default: the collection’s creation block when known)', Number)
+    .option(
+      '--from-block <n>',
+      'first block to search for the token events (default: the collection’s creation block when known)',
+      blockNumber,
+    )
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',

@@ -1,5 +1,6 @@
 import { toUtf8Bytes } from 'ethers';
 import type { CollectionInfo } from '../../../pipeline/http/collection-routes';
+import { promptProblem } from '../../../protocol/prompt';
 import {
   call,
   collection,
@@ -138,8 +139,9 @@ export class AigcMint extends HTMLElement {
   <div class="wallet" id="wallet"></div>
   <form id="form" novalidate>
     <label for="prompt">Your prompt</label>
-    <textarea id="prompt" name="prompt" aria-describedby="count hint" placeholder="Describe the image you want"></textarea>
+    <textarea id="prompt" name="prompt" aria-describedby="count prompt-problem hint" placeholder="Describe the image you want"></textarea>
     <p class="muted count" id="count" aria-live="polite"></p>
+    <p class="field-error" id="prompt-problem" aria-live="polite" hidden></p>
     <p class="muted" id="hint">Your prompt is stored on chain and in the token's public metadata.</p>
     <fieldset id="presets" hidden><legend>Style</legend></fieldset>
     <p class="cost" id="cost"></p>
@@ -246,21 +248,34 @@ export class AigcMint extends HTMLElement {
     return text && this.preset ? `${text}${this.preset}` : text;
   }
 
+  /**
+   * Why the node would refuse the typed text (the shared policy of protocol/prompt.ts, which the node applies after
+   * payment, with a refund), or undefined; an empty box is not a problem yet.
+   */
+  private promptProblem(): string | undefined {
+    const text = this.$<HTMLTextAreaElement>('#prompt').value;
+    return text ? promptProblem(text) : undefined;
+  }
+
   private renderForm(): void {
     if (!this.info) return;
     const max = this.info.maxPromptBytes;
     const bytes = byteLength(this.prompt());
     const over = bytes > max;
+    const problem = this.promptProblem();
+    const problemBox = this.$('#prompt-problem');
+    problemBox.hidden = !problem;
+    problemBox.textContent = problem ? `This prompt cannot be minted: ${problem}.` : '';
     const count = this.$('#count');
     count.dataset.over = String(over);
     count.textContent = over
       ? `${bytes} of ${max} bytes: ${bytes - max} too many${this.preset ? ' (with the style)' : ''}`
       : `${bytes} of ${max} bytes${this.preset ? ' (with the style)' : ''}`;
-    this.$('#prompt').setAttribute('aria-invalid', String(over));
+    this.$('#prompt').setAttribute('aria-invalid', String(over || Boolean(problem)));
     const busy = ['confirm', 'pending', 'progress'].includes(this.view.kind);
     const blocked = this.view.kind === 'problem' && ['sold-out', 'paused', 'not-open', 'closed'].includes(this.view.problem.id);
     const button = this.$<HTMLButtonElement>('#mint');
-    button.disabled = busy || blocked || over || bytes === 0;
+    button.disabled = busy || blocked || over || bytes === 0 || Boolean(problem);
     button.textContent = this.account ? `Mint for ${eth(this.price)}` : `Connect wallet and mint for ${eth(this.price)}`;
     const fee = this.fee === undefined ? 'plus the network fee' : `plus a network fee of about ${eth(this.fee)}`;
     this.$('#cost').textContent = `${eth(this.price)} ${fee}. Refunded if the image is not delivered.`;
@@ -363,7 +378,7 @@ ${verification.ok ? '✓ Verified' : '✗ Not verified'}</button>
 <div id="checks" hidden><p class="muted">Checked in your browser, from the chain (${h(this.rpcHost())}) and Arweave (${h(new URL(this.gateway).host)}); no server vouched for it:</p>
 <ul class="checks">${checks}</ul><p class="muted"><a href="${h(verification.manifestUrl)}" target="_blank" rel="noopener">Token metadata (provenance record)</a></p></div>`;
     }
-    return `<h3 tabindex="-1" id="result-title">Minted: token #${r.requestId}</h3>${image}<p class="muted">“${h(r.prompt)}”</p>
+    return `<h3 tabindex="-1" id="result-title">Minted: token #${r.requestId}</h3>${image}<p class="muted">“<bdi>${h(r.prompt)}</bdi>”</p>
 <div class="actions">${badge}</div>${tokenLink ? `<p>${tokenLink}</p>` : ''}
 <div class="actions"><button type="button" class="secondary" id="again">Mint another</button></div>`;
   }
@@ -498,7 +513,7 @@ ${verification.ok ? '✓ Verified' : '✗ Not verified'}</button>
 
   private async mint(): Promise<void> {
     const prompt = this.prompt();
-    if (!prompt || byteLength(prompt) > this.info!.maxPromptBytes) return;
+    if (!prompt || this.promptProblem() || byteLength(prompt) > this.info!.maxPromptBytes) return;
     if (!(await this.connectWallet())) return;
     if (!(await this.onRightChain())) return;
     await this.load().catch(() => undefined); // fresh supply and window
@@ -721,7 +736,7 @@ ${verification.ok ? '✓ Verified' : '✗ Not verified'}</button>
       );
       const pending = open.map((r) => {
         const due = timestamp >= Number(r.deadline);
-        return `<li>Request #${r.requestId} (“${h(r.prompt)}”): ${due ? `not delivered; <button type="button" data-refund="${r.requestId}">Refund ${eth(r.paid)}</button>` : `in progress; refundable from ${when(Number(r.deadline))}`}</li>`;
+        return `<li>Request #${r.requestId} (“<bdi>${h(r.prompt)}</bdi>”): ${due ? `not delivered; <button type="button" data-refund="${r.requestId}">Refund ${eth(r.paid)}</button>` : `in progress; refundable from ${when(Number(r.deadline))}`}</li>`;
       });
       list.innerHTML =
         (tokens.length

@@ -36,6 +36,7 @@ textarea { font: inherit; width: 100%; min-height: 5.5rem; resize: vertical; pad
   border: 1px solid var(--_border); background: var(--_bg); color: inherit; }
 textarea[aria-invalid="true"] { border-color: var(--_danger); }
 .count[data-over="true"] { color: var(--_danger); font-weight: 600; }
+.field-error { color: var(--_danger); font-size: .9rem; font-weight: 600; }
 fieldset { border: 0; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: .4rem; }
 legend { font-weight: 600; margin-bottom: .35rem; padding: 0; }
 .preset { position: relative; }
