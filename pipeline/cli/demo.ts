@@ -11,6 +11,7 @@ import { loadConfig } from '../config';
 import { startEmbeddedStack } from '../embedded/stack';
 import { deleteKeys } from '../embedded/redis';
 import { AigcError } from '../errors';
+import { checkPrompt } from '../requests/check-prompt';
 import { createLogger } from '../logger';
 import { startNode } from '../node';
 import { verifyToken } from '../provenance/verify';
@@ -92,6 +93,8 @@ export async function runDemo({
       `${given?.length ? '--prompt may be given' : '--count must be'} 1 to 8 times (one anvil account each), got ${count}`,
     );
   const prompts = given?.length ? given : Array.from({ length: count }, (_, i) => DEMO_PROMPTS[i % DEMO_PROMPTS.length]);
+  // Before the stack starts: a prompt the node would refund is a usage error here, named with the template's cap.
+  for (const prompt of prompts) checkPrompt(prompt, template.mint.maxPromptBytes);
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.resolve(dataDir, 'node.log');

@@ -9,7 +9,8 @@ import { createClient } from '../sdk';
 import { mintRequestError } from '../sdk/errors';
 import { resolveKey } from './keys';
 import { jsonLine } from './output';
-import { checkPrompt, readPrompt } from './prompt-input';
+import { checkPrompt } from '../requests/check-prompt';
+import { readPrompt } from './prompt-input';
 import { resolveTarget, type TargetFlags } from './target';
 
 export type MintCommandOptions = TargetFlags & {

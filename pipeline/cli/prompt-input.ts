@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { promptProblem } from '../../protocol/prompt';
 import { AigcError } from '../errors';
 
 /**
@@ -26,16 +25,4 @@ export function readPrompt(arg: string | undefined, file: string | undefined): s
   } catch (cause) {
     throw new AigcError('INVALID_REQUEST', `--prompt-file ${file}: the prompt is not valid UTF-8; save the file as UTF-8`, { cause });
   }
-}
-
-/**
- * Refuses, before anything is paid, a prompt the node would refuse after payment (the shared policy of
- * `protocol/prompt.ts`: it would end in a refund) or the contract would revert (longer than `maxPromptBytes`).
- */
-export function checkPrompt(prompt: string, maxPromptBytes?: number): void {
-  const problem = promptProblem(prompt);
-  if (problem) throw new AigcError('INVALID_REQUEST', `invalid prompt: ${problem}`);
-  const bytes = Buffer.byteLength(prompt, 'utf8');
-  if (maxPromptBytes !== undefined && bytes > maxPromptBytes)
-    throw new AigcError('INVALID_REQUEST', `invalid prompt: ${bytes} bytes of UTF-8; this collection takes at most ${maxPromptBytes}`);
 }

@@ -3,6 +3,7 @@ import { sendInOrder } from '../chain/nonce';
 import { type MintRequest, MINT_REQUESTED_TOPIC, parseMintRequested } from '../chain/request';
 import { collectionReads } from '../chain/typed-reads';
 import { AigcError } from '../errors';
+import { checkPrompt } from '../requests/check-prompt';
 import { mintRequestError } from './errors';
 import type { ClientContext } from './types';
 
@@ -38,6 +39,8 @@ export async function requestMint(ctx: ClientContext, { prompt, to }: RequestMin
   let logs: readonly Log[];
   try {
     const [config] = await collectionReads(ctx.contract).mintConfig();
+    // Nothing is paid for a prompt the node would refund or the contract refuse.
+    checkPrompt(prompt, Number(config.maxPromptBytes));
     const bytes = toUtf8Bytes(prompt);
     const receipt = await sendInOrder(ctx.signer, (overrides) =>
       to === undefined

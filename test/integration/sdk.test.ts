@@ -122,6 +122,20 @@ describe('createClient with a plain provider and wallet', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('refuses, before paying, a prompt the node would refund or the contract refuse', async () => {
+    const collector = new Wallet(f.stack.anvil.privateKeys[2], provider);
+    const nonce = await provider.getTransactionCount(collector.address);
+    await expect(client.requestMint({ prompt: ' \u200B\uFE0F ' })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      shortMessage: expect.stringMatching(/^invalid prompt: empty after normalisation/),
+    });
+    await expect(client.requestMint({ prompt: 'x'.repeat(template.mint.maxPromptBytes + 1) })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+      shortMessage: expect.stringContaining(`takes at most ${template.mint.maxPromptBytes}`),
+    });
+    expect(await provider.getTransactionCount(collector.address)).toBe(nonce);
+  });
+
   it('turns a contract refusal into one line naming the custom error', async () => {
     await (await unserved.pause()).wait();
     const error = await clientB.requestMint({ prompt: 'a paused mint' }).catch((e: unknown) => e);

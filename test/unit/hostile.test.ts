@@ -84,6 +84,12 @@ describe('the on-chain prompt policy (collectorPrompt)', () => {
     })();
     expect(refused).toBe(promptProblem(prompt) !== undefined);
   });
+  it('refuses prompts that show nothing: marks or variation selectors alone, blank letters; keeps them on a base', () => {
+    for (const blank of ['\uFE0F\uFE0E', '\u0301\u0301', '\u3164', '\u2800 \uFFA0', '\u{E0100}'])
+      expect(promptProblem(blank)).toMatch(/no visible text/);
+    for (const shown of ['1\uFE0F\u20E3', 'e\u0301', '\u{1F44B}\u{1F3FD}', '\u0915\u094D\u0937'])
+      expect(promptProblem(shown)).toBeUndefined();
+  });
   it('refuses bytes that are not UTF-8, but not a genuine U+FFFD', () => {
     expect(() => collectorPrompt(request(Uint8Array.from([0x61, 0xff, 0x62])))).toThrow(/not valid UTF-8/);
     expect(() => collectorPrompt(request(Uint8Array.from([0xc0, 0x80])))).toThrow(/not valid UTF-8/); // overlong NUL
