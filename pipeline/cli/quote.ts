@@ -6,12 +6,14 @@ import { jsonLine, progress } from './output';
 import { collectionFilePath } from './project';
 import { formatTable } from './table';
 import { resolveTemplateRef } from './template-ref';
+import { checkedEnv } from './target';
+import { httpUrl } from './commands/options';
 
 export type QuoteCommandOptions = {
   template?: string;
   count: number;
-  arweave: string;
-  rpc: string;
+  arweave?: string;
+  rpc?: string;
   collection?: string;
   format: OutputFormat;
   imageBytes?: number;
@@ -85,8 +87,9 @@ export async function quoteCommand(o: QuoteCommandOptions): Promise<void> {
     quote = await estimateMintCost({
       template,
       count: o.count,
-      arweave: o.arweave,
-      rpc: o.rpc,
+      // Flags are checked by their parser, the environment here, with the variable named when it is wrong.
+      arweave: o.arweave ?? checkedEnv('AIGC_ARWEAVE_URL', httpUrl) ?? 'https://arweave.net',
+      rpc: o.rpc ?? checkedEnv('AIGC_RPC_URL', httpUrl) ?? 'http://127.0.0.1:8545',
       collection: o.collection,
       format: o.format,
       imageBytes: o.imageBytes,

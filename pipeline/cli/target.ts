@@ -21,7 +21,8 @@ export type Target = {
 };
 
 /** An AIGC_* variable, checked as its flag is (a wrong value names the variable, instead of failing later). */
-function env(name: string, check: (value: string) => string): string | undefined {
+/** An environment variable checked like the flag it stands for; a bad value names the variable. */
+export function checkedEnv(name: string, check: (value: string) => string): string | undefined {
   const value = process.env[name] || undefined;
   if (value === undefined) return undefined;
   try {
@@ -39,10 +40,10 @@ function env(name: string, check: (value: string) => string): string | undefined
  */
 export function resolveTarget(flags: TargetFlags, { chainId, dir }: { chainId?: number; dir?: string } = {}): Target {
   const given = {
-    rpcUrl: flags.rpc ?? env('AIGC_RPC_URL', httpUrl),
-    collection: flags.collection ?? env('AIGC_COLLECTION', address),
-    arweaveUrl: flags.arweave ?? env('AIGC_ARWEAVE_URL', httpUrl),
-    nodeUrl: flags.node ?? env('AIGC_NODE_URL', httpUrl),
+    rpcUrl: flags.rpc ?? checkedEnv('AIGC_RPC_URL', httpUrl),
+    collection: flags.collection ?? checkedEnv('AIGC_COLLECTION', address),
+    arweaveUrl: flags.arweave ?? checkedEnv('AIGC_ARWEAVE_URL', httpUrl),
+    nodeUrl: flags.node ?? checkedEnv('AIGC_NODE_URL', httpUrl),
   };
   const dev = readDevState(dir);
   // The dev stack fills in only when nothing given points elsewhere.

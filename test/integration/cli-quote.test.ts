@@ -138,3 +138,13 @@ describe('aigc quote', () => {
     expect(run.stdout).toBe('');
   });
 });
+
+it('checks AIGC_RPC_URL and AIGC_ARWEAVE_URL like their flags, naming the variable', async () => {
+  for (const name of ['AIGC_RPC_URL', 'AIGC_ARWEAVE_URL']) {
+    const run = await runCli(['quote', '--image-bytes', '1000'], {
+      env: { ...process.env, AIGC_RPC_URL: '', AIGC_ARWEAVE_URL: '', [name]: 'http://exa mple' },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`^error: ${name}="http://exa mple" is invalid`, 'm'));
+  }
+});

@@ -13,13 +13,8 @@ export function registerQuote(program: Command): void {
     .option('-n, --count <n>', 'number of tokens', positiveInt, 100)
     .addOption(new Option('--format <format>', 'image format the gateway returns').choices(['png', 'webp', 'avif']).default('png'))
     .option('--image-bytes <n>', 'bytes per image, instead of measuring a sample from the procedural renderer', positiveInt)
-    .option(
-      '--arweave <url>',
-      'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL)',
-      httpUrl,
-      process.env.AIGC_ARWEAVE_URL || 'https://arweave.net',
-    )
-    .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL)', httpUrl, process.env.AIGC_RPC_URL || 'http://127.0.0.1:8545')
+    .option('--arweave <url>', 'Arweave gateway asked for /price (or AIGC_ARWEAVE_URL; default https://arweave.net)', httpUrl)
+    .option('--rpc <url>', 'JSON-RPC endpoint for gas fees (or AIGC_RPC_URL; default http://127.0.0.1:8545)', httpUrl)
     .option(
       '--collection <address>',
       'a deployed collection: estimate requestMint gas live and read its price (its image size still comes from the template)',
