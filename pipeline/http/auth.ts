@@ -1,8 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { apiError } from './errors';
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
+import { apiKeyMatcher, bearerToken } from '../../protocol/api-keys';
 
 /** Set by `requireApiKey`: the SHA-256 of the caller's key (hex), and its first 8 digits as an id for logs. */
 export type KeyedLocals = { keyDigest: string; keyId: string };
@@ -15,9 +13,9 @@ export type KeyedLocals = { keyDigest: string; keyId: string };
  * router.post('/v1/mints', requireApiKey(config.api.keys), handler);
  */
 export function requireApiKey(keys: string[]) {
-  const digests = keys.map(sha256);
+  const match = apiKeyMatcher(keys);
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!digests.length) {
+    if (!keys.length) {
       return next(
         apiError(
           'API_DISABLED',
@@ -25,13 +23,10 @@ export function requireApiKey(keys: string[]) {
         ),
       );
     }
-    const header = req.get('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const given = sha256(token);
-    if (!token || !digests.some((d) => timingSafeEqual(d, given))) {
+    const keyDigest = match(bearerToken(req.get('authorization')));
+    if (!keyDigest) {
       return next(apiError('UNAUTHORIZED', 'missing or unknown API key: send Authorization: Bearer <key> with a key from AIGC_API_KEYS'));
     }
-    const keyDigest = given.toString('hex');
     Object.assign(res.locals, { keyDigest, keyId: keyDigest.slice(0, 8) } satisfies KeyedLocals);
     next();
   };

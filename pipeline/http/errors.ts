@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AigcError, type ErrorCode } from '../errors';
+import { bodyProblem } from '../../protocol/body-problem';
 
 /** An error an API route answers with; `fields` names each bad input and what to fix. */
 export type ApiError = AigcError & { fields?: Record<string, string> };
@@ -42,15 +43,6 @@ export function fieldErrors(
       i.code === 'unrecognized_keys' && i.keys ? i.keys.map((k) => [k, 'unknown field']) : [[i.path.join('.') || root, i.message]],
     ),
   );
-}
-
-/** What to fix in a body body-parser refused, by its error type. */
-function bodyProblem(error: unknown): string {
-  const { type, limit, length } = error as { type?: string; limit?: number; length?: number };
-  if (type === 'entity.too.large') return `${length ?? 'more than'} bytes; at most ${limit} bytes of JSON`;
-  if (type === 'entity.parse.failed') return 'not valid JSON';
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'send UTF-8 JSON';
-  return (error as Error).message;
 }
 
 /**

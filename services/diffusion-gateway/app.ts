@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { type AigcError } from '../../protocol/errors';
@@ -12,6 +11,8 @@ import { createMetrics } from './metrics';
 import { createModerator, DEFAULT_THRESHOLDS, type ImageClassifier } from './moderation';
 import { DEFAULT_PROMPT_POLICY, warmTokenizer, type PromptPolicy } from './prompt';
 import { handleGenerate } from './routes/generate';
+import { bodyProblem } from '../../protocol/body-problem';
+import { apiKeyMatcher, bearerToken } from '../../protocol/api-keys';
 
 export type GatewayOptions = {
   /** The backend that renders; `models` of `GET /v1/models` come from it. */
@@ -46,20 +47,6 @@ export type Gateway = {
 /** Largest JSON body of `POST /v1/generate`: a prompt and a few numbers need far less. */
 const MAX_BODY = '2mb';
 
-/** What to fix in a body body-parser refused (the node's API names it the same way, in `fields.body`). */
-function bodyProblem(error: unknown): string {
-  const { type, limit, length } = error as { type?: string; limit?: number; length?: number };
-  if (type === 'entity.too.large') return `${length ?? 'more than'} bytes; at most ${limit} bytes of JSON`;
-  if (type === 'entity.parse.failed') return 'not valid JSON';
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return 'send UTF-8 JSON';
-  return (error as Error).message;
-}
-
-function keyMatches(given: string, keys: string[]): boolean {
-  const digest = createHash('sha256').update(given).digest();
-  return keys.some((k) => timingSafeEqual(digest, createHash('sha256').update(k).digest()));
-}
-
 /**
  * The diffusion gateway: `POST /v1/generate`, `GET /v1/models`, `/healthz`, `/readyz`, `/metrics`, with auth,
  * per-key rate limit, a per-backend queue, timeouts, cancellation and graceful shutdown.
@@ -92,6 +79,7 @@ export function createGateway({
   };
   const policy: PromptPolicy = { ...DEFAULT_PROMPT_POLICY, ...prompt };
   const gate = createGate({ concurrency: lim.concurrency, queueLimit: lim.queueLimit, backend: backend.name });
+  const matchKey = apiKeyMatcher(apiKeys);
   const limiter = createRateLimiter({ perMinute: lim.ratePerMinute, burst: lim.burst });
   const metrics = createMetrics({ backend: backend.name });
   const moderator = createModerator({
@@ -126,12 +114,11 @@ export function createGateway({
   app.use('/v1', (req, res, next) => {
     let key = req.ip ?? 'unknown';
     if (apiKeys.length) {
-      const header = req.get('authorization') ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice(7) : '';
-      if (!token || !keyMatches(token, apiKeys)) {
+      const digest = matchKey(bearerToken(req.get('authorization')));
+      if (!digest) {
         return next(gatewayError({ code: 'UNAUTHORIZED', message: 'missing or unknown API key: send Authorization: Bearer <key>' }));
       }
-      key = createHash('sha256').update(token).digest('hex');
+      key = digest;
     }
     const waitS = limiter.take(key);
     if (waitS > 0) {
