@@ -62,3 +62,25 @@ export function slowClient({
     socket.on('close', () => finish({ closedAfterMs: performance.now() - started, sent, answer }));
   });
 }
+
+/** 20 header lines, one every 500 ms (10 s in all), to `path` of the server at `url`. */
+export function slowHeaders(url: string, path: string): Promise<SlowClientResult> {
+  return slowClient({
+    url,
+    head: `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n`,
+    piece: (i) => `X-Slow-${i}: 1\r\n`,
+    count: 20,
+    everyMs: 500,
+  });
+}
+
+/** A JSON body announced as 1,000 bytes, sent one byte every 500 ms, to `path` with bearer `key`. */
+export function slowBody(url: string, path: string, key: string): Promise<SlowClientResult> {
+  return slowClient({
+    url,
+    head: `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+    piece: () => ' ',
+    count: 20,
+    everyMs: 500,
+  });
+}

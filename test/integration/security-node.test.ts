@@ -6,7 +6,7 @@ import type { MintStatus } from '../../pipeline/sponsored/status';
 import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { type NodeFixture, startNodeFixture, template } from '../helpers/node-stack';
-import { slowClient } from '../helpers/slow-client';
+import { slowBody, slowHeaders } from '../helpers/slow-client';
 import { readStatusStream } from '../helpers/sse';
 import { sleep, until } from '../helpers/wait';
 
@@ -103,26 +103,14 @@ describe('request size and time', () => {
   });
 
   it('disconnects a client that sends its headers a line at a time, with 408, long before it would finish', async () => {
-    const slow = await slowClient({
-      url: api,
-      head: `POST /v1/mints HTTP/1.1\r\nHost: ${new URL(api).host}\r\n`,
-      piece: (i) => `X-Slow-${i}: 1\r\n`,
-      count: 20, // 10 s of headers
-      everyMs: 500,
-    });
+    const slow = await slowHeaders(api, '/v1/mints');
     expect(slow.closedAfterMs).toBeLessThan(6_000);
     expect(slow.sent).toBeLessThan(20);
     expect(slow.answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('disconnects a client that sends its body a byte at a time', async () => {
-    const slow = await slowClient({
-      url: api,
-      head: `POST /v1/mints HTTP/1.1\r\nHost: ${new URL(api).host}\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
-      piece: () => ' ',
-      count: 20,
-      everyMs: 500,
-    });
+    const slow = await slowBody(api, '/v1/mints', KEY);
     expect(slow.closedAfterMs).toBeLessThan(6_000);
     expect(slow.sent).toBeLessThan(20);
     expect(slow.answer).toMatch(/^HTTP\/1\.1 408 /);

@@ -2,7 +2,7 @@ import { createLocalBackend } from '../../services/diffusion-gateway/backends/lo
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { loadGatewayConfig } from '../../services/diffusion-gateway/config';
 import { generate, type RunningGateway, startGateway } from '../helpers/gateway';
-import { slowClient } from '../helpers/slow-client';
+import { slowBody, slowClient, slowHeaders } from '../helpers/slow-client';
 import { sleep } from '../helpers/wait';
 
 // The gateway's door against callers that are not the node: unknown keys, floods, huge bodies, slow senders and
@@ -77,26 +77,14 @@ describe('request size and time', () => {
   });
 
   it('disconnects a client that sends its headers a line at a time, with 408, long before it would finish', async () => {
-    const slow = await slowClient({
-      url: gw.url,
-      head: `POST /v1/generate HTTP/1.1\r\nHost: ${host()}\r\n`,
-      piece: (i) => `X-Slow-${i}: 1\r\n`,
-      count: 20, // 10 s of headers
-      everyMs: 500,
-    });
+    const slow = await slowHeaders(gw.url, '/v1/generate');
     expect(slow.closedAfterMs).toBeLessThan(6_000);
     expect(slow.sent).toBeLessThan(20);
     expect(slow.answer).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('disconnects a client that sends its body a byte at a time', async () => {
-    const slow = await slowClient({
-      url: gw.url,
-      head: `POST /v1/generate HTTP/1.1\r\nHost: ${host()}\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
-      piece: () => ' ',
-      count: 20,
-      everyMs: 500,
-    });
+    const slow = await slowBody(gw.url, '/v1/generate', KEY);
     expect(slow.closedAfterMs).toBeLessThan(6_000);
     expect(slow.sent).toBeLessThan(20);
     expect(slow.answer).toMatch(/^HTTP\/1\.1 408 /);
