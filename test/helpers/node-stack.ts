@@ -1,14 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { type Contract, type EventLog, type JsonRpcProvider, Wallet } from 'ethers';
+import type { EventLog } from 'ethers';
 import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
-import { connectCollection, deployFromTemplate } from '../../pipeline/chain/collection';
-import { createProvider } from '../../pipeline/chain/provider';
 import type { MintRequest } from '../../pipeline/chain/request';
-import { type Config, type ConfigInput, loadConfig, mergeConfig, type Tree } from '../../pipeline/config';
-import { type RedisHandle, spawnRedisServer } from '../../pipeline/embedded/redis';
-import { type EmbeddedStack, startEmbeddedStack } from '../../pipeline/embedded/stack';
+import { type NodeFixture, startNodeFixture as startFixture } from '../../pipeline/embedded/node-fixture';
 import { type CollectionTemplate, loadTemplate } from '../../pipeline/template';
 import { requestMints } from './mint';
 
@@ -18,85 +11,15 @@ import { requestMints } from './mint';
 const { moderation: _moderation, ...openPrompt } = loadTemplate('open-prompt');
 export const template: CollectionTemplate = openPrompt;
 export { PRICE } from './mint';
+export type { NodeFixture };
 
 /** anvil + arlocal + gateway + a private redis-server + a collection deployed from `template` (open-prompt by default), for node tests. */
-export type NodeFixture = {
-  stack: EmbeddedStack;
-  redis: RedisHandle;
-  provider: JsonRpcProvider;
-  collection: Contract;
-  deployBlock: number;
-  dataDir: string;
-  /** Node settings for this fixture, with `override` merged in. */
-  config(override?: ConfigInput): Config;
-  /** Env vars equivalent to `config()`, for a node run as a separate process. */
-  env(): Record<string, string>;
-  stop(): Promise<void>;
-};
-
-export async function startNodeFixture({
+export const startNodeFixture = ({
   backend,
   accounts,
   template: collectionTemplate = template,
-}: { backend?: DiffusionBackend; accounts?: number; template?: CollectionTemplate } = {}): Promise<NodeFixture> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-node-'));
-  const redis = await spawnRedisServer();
-  const stack = await startEmbeddedStack({ dataDir, redisUrl: redis.url, backend, accounts });
-  const provider = createProvider(stack.anvil.rpcUrl, 100);
-  const deployer = new Wallet(stack.anvil.privateKeys[0], provider);
-  const operator = new Wallet(stack.anvil.privateKeys[1]);
-  const deployed = await deployFromTemplate({ deployer, template: collectionTemplate, operator: operator.address });
-  // Nodes started from settings alone (child processes) read the same template from a file.
-  const templatePath = path.join(dataDir, 'collection.json');
-  fs.writeFileSync(templatePath, JSON.stringify(collectionTemplate));
-  const base: ConfigInput = {
-    dataDir,
-    logLevel: 'silent',
-    redis: { url: redis.url, prefix: 'aigc' },
-    chain: { rpcUrl: stack.anvil.rpcUrl, pollIntervalMs: 100, startBlock: deployed.blockNumber },
-    collection: { address: deployed.address, template: templatePath },
-    signer: { privateKey: stack.anvil.privateKeys[1] },
-    gateway: { url: stack.gatewayUrl },
-    credentials: { certPath: stack.c2pa.certPath, keyPath: stack.c2pa.keyPath },
-    arweave: { url: stack.arlocal.url, walletPath: stack.arweaveWalletPath },
-    generate: { backoffMs: 100 },
-    fulfill: { backoffMs: 100 },
-    http: { port: 0 },
-    leaderTtlMs: 1_500,
-  };
-  return {
-    stack,
-    redis,
-    provider,
-    collection: connectCollection(deployed.address, provider),
-    deployBlock: deployed.blockNumber,
-    dataDir,
-    config: (override = {}) => loadConfig({ env: {}, overrides: mergeConfig(base as Tree, override as Tree) as ConfigInput }),
-    env: () => ({
-      LOG_LEVEL: 'info',
-      AIGC_DATA_DIR: dataDir,
-      REDIS_URL: redis.url,
-      AIGC_RPC_URL: stack.anvil.rpcUrl,
-      AIGC_POLL_INTERVAL_MS: '100',
-      AIGC_START_BLOCK: String(deployed.blockNumber),
-      AIGC_COLLECTION: deployed.address,
-      AIGC_TEMPLATE: templatePath,
-      AIGC_SIGNER_KEY: stack.anvil.privateKeys[1],
-      AIGC_GATEWAY_URL: stack.gatewayUrl,
-      AIGC_C2PA_CERT: stack.c2pa.certPath,
-      AIGC_C2PA_KEY: stack.c2pa.keyPath,
-      AIGC_ARWEAVE_URL: stack.arlocal.url,
-      AIGC_ARWEAVE_WALLET: stack.arweaveWalletPath,
-      AIGC_HTTP_PORT: '0',
-      AIGC_LEADER_TTL_MS: '1500',
-    }),
-    async stop() {
-      provider.destroy();
-      await stack.stop();
-      await redis.stop();
-    },
-  };
-}
+}: { backend?: DiffusionBackend; accounts?: number; template?: CollectionTemplate } = {}): Promise<NodeFixture> =>
+  startFixture({ template: collectionTemplate, backend, accounts });
 
 /** Sends one requestMint per prompt from accounts 2…, round robin (accounts in parallel), and returns the requests in the order of `prompts`. */
 export const sendRequests = (f: NodeFixture, prompts: string[]): Promise<MintRequest[]> =>
