@@ -39,6 +39,11 @@ export type MintForJobData = {
   keyId: string;
   /** ISO time of the call. */
   createdAt: string;
+  /**
+   * Random id of the call that queued the mint, set by `submitMint`: any other call under the same mint id is a
+   * replay, even one in the same millisecond with the same key. Absent in mints queued before it existed.
+   */
+  submission?: string;
 };
 
 /** `drop` job (fired by a collection's job scheduler, or once when a node starts): submit this period's piece. */

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { MintForJobData, MintForResult } from '../queue/jobs';
 import { findMintJob } from './status';
@@ -49,13 +49,16 @@ export async function submitMint(
   // Looked up on every chain: an id re-used for a collection on another chain is the existing mint, not a second one.
   const existing = idempotent ? await findMintJob([...mintForQueues.values()], id) : undefined;
   const keep = keepSeconds === undefined ? {} : { removeOnComplete: { age: keepSeconds }, removeOnFail: { age: keepSeconds } };
-  if (!existing) await queue.add('mint-for', data, { jobId: id, ...keep });
+  // BullMQ adds a job id once and says nothing to the others: the id of this call in the stored mint tells which
+  // call queued it. Time and caller cannot: two calls of one key, handled together, share both.
+  const submission = randomUUID();
+  if (!existing) await queue.add('mint-for', { ...data, submission }, { jobId: id, ...keep });
   const stored = existing ?? ((await queue.getJob(id)) as Job<MintForJobData, MintForResult> | undefined);
   const same =
     stored !== undefined &&
     (['chainId', 'to', 'prompt'] as const).every((k) => stored.data[k] === data[k]) &&
     stored.data.collection.toLowerCase() === data.collection.toLowerCase();
-  // Another call's mint: made at another time, or by another caller (two nodes' drops may start in the same millisecond).
-  const replayed = stored !== undefined && (stored.data.createdAt !== data.createdAt || stored.data.keyId !== data.keyId);
+  // Another call's mint: an earlier one, or one that raced this call to the add and won.
+  const replayed = stored !== undefined && stored.data.submission !== submission;
   return { stored, replayed, same };
 }
