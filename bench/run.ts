@@ -8,6 +8,7 @@ import { run as gas } from './gas';
 import { benchGateway } from './gateway';
 import { run as pipeline } from './pipeline';
 import { summariseProfile } from './profile-summary';
+import { run as web2Load } from './web2-load';
 import { type BenchResults, machine, readResults, writeReport, writeResults } from './report';
 
 /**
@@ -16,7 +17,14 @@ import { type BenchResults, machine, readResults, writeReport, writeResults } fr
  * report (BENCHMARKS.md and its SVG plots); `report` regenerates the report from latest.json alone. Benchmarks
  * measure; they do not pass or fail on a number.
  */
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { gas, gateway: benchGateway, pipeline, arweave };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  gas,
+  gateway: benchGateway,
+  pipeline,
+  arweave,
+  // Named only: a correctness run under faults (see docs/load-test.md), not part of the report.
+  'web2-load': web2Load,
+};
 
 /** Gateway runs of the full report (the median is reported). */
 const GATEWAY_RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 5);
@@ -74,7 +82,7 @@ async function main(): Promise<void> {
   }
   if (names.length) {
     for (const name of names) console.log(JSON.stringify(await BENCHES[name]()));
-    process.exit(0);
+    process.exit(process.exitCode ?? 0); // a benchmark that also checks invariants sets exitCode when one broke
   }
   const results: BenchResults = { machine: machine() };
   const line = (r: Record<string, unknown>) => {
