@@ -12,6 +12,8 @@ export type BenchResults = {
   gateway?: Record<string, unknown>[];
   arweave?: Record<string, unknown>;
   pipeline?: Record<string, unknown>[];
+  /** `web2-load`: sponsored mints while the node is SIGKILLed (`docs/load-test.md`). */
+  web2Load?: Record<string, unknown>;
   /** The node's CPU by stage, from one profiled pipeline run (`profile-summary.ts`). */
   profile?: { mints: number; nodeCpuMsPerMint: number; stages: ReturnType<typeof summariseProfile> };
 };
@@ -224,6 +226,20 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
       '## Gateway',
       '',
       `Overhead of the gateway over calling the backend directly (A1111 protocol, 200 ms renders, concurrency 16): median of ${r.gateway.length} runs p50 ${o50} ms, p99 ${o99} ms.`,
+      '',
+    );
+  }
+  if (r.web2Load) {
+    const w = r.web2Load;
+    lines.push(
+      '## The Web2 door under faults',
+      '',
+      `${cell(w.requests)} \`POST /v1/mints\` calls for ${cell(w.uniqueKeys)} Idempotency-Keys (${cell(w.duplicates)} sent twice), ${cell(w.concurrency)} in flight,`,
+      `while the node was SIGKILLed ${cell(w.kills)} times (down ${((w.restartMs as number[] | undefined) ?? []).map((ms) => `${cell(ms)} ms`).join(', ')}): ${cell(w.minted)} minted,`,
+      `${cell(w.refunded)} refunded, ${cell(w.failed)} failed, 5xx ${JSON.stringify(w.http5xx)}, other answers ${JSON.stringify(w.http4xx)} (retried),`,
+      `${cell(w.connectionErrors)} connection errors while the node was down, ${((w.violations as unknown[] | undefined) ?? []).length} broken invariants;`,
+      `answered calls p50 ${cell(w.p50Ms)} ms, p99 ${cell(w.p99Ms)} ms; ${cell(w.wallS)} s in all. The invariants and the command are in`,
+      '[docs/load-test.md](docs/load-test.md).',
       '',
     );
   }

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     const runs = Array.from({ length: PIPELINE_RUNS }, () => pipelineIn(setting));
     results.pipeline.push(line(medianRun(runs)));
   }
+  results.web2Load = line((await web2Load()) as unknown as Record<string, unknown>);
   // One more run of the default setting under V8's profiler: where the node's CPU goes, stage by stage.
   const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aigc-profile-'));
   const profiled = pipelineIn({ BENCH_PROFILE_DIR: profileDir, BENCH_LATENCY_RATE: '0' });
