@@ -142,8 +142,7 @@ export function createRequestStatusReader(p: RequestStatusReaderParameters): Req
 
     // Pending first: a request that stops being pending never becomes pending again, so a mint landing between
     // the two calls is seen as minted (asked the other way round, it would look like neither).
-    if (await isPending(c.contract, found))
-      return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
+    if (await isPending(c.contract, found)) return dropUndefined<RequestStatus>({ ...base, ...(await openStatus(c, found)) });
     if (await ownerOf(c.contract, requestId)) {
       const jobId = requestJobId(c.chainId, c.address, found);
       const [tokenURI, imageId] = await Promise.all([
