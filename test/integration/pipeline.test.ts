@@ -196,6 +196,7 @@ describe('one mint, end to end', () => {
       { name: `rpc:${stack.anvil.chainId}`, ok: true },
       { name: 'arweave', ok: true },
       // The start-up checks, again.
+      { name: 'signing:libsecp256k1', ok: true },
       { name: 'gateway', ok: true },
       { name: 'arweave-balance', ok: true },
       { name: `collection:${stack.anvil.chainId}:${address}`, ok: true },
