@@ -28,7 +28,9 @@ function photoBackend(image: Buffer): DiffusionBackend {
   };
 }
 
-describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () => {
+// The figures are nsfwjs's own `classify` of these photos (0.9263 neutral, 0.7912 drawing): the gateway runs the same
+// network with its batch norms folded into the convolutions, which must not move a score by more than rounding.
+describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js WebAssembly)', () => {
   let classifier: ImageClassifier;
   beforeAll(async () => {
     classifier = await sharedClassifier();
@@ -44,7 +46,7 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () 
     const second = await classifier.classify(cat);
     for (const c of Object.keys(first) as (keyof typeof first)[]) expect(Math.abs(first[c] - second[c])).toBeLessThan(1e-3);
     expect(first.neutral).toBeGreaterThan(0.8);
-    expect(first.neutral).toBeCloseTo(0.926, 1);
+    expect(first.neutral).toBeCloseTo(0.9263, 3);
     expect(Math.max(first.porn, first.hentai, first.sexy)).toBeLessThan(0.2);
     const sum = Object.values(first).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 2);
@@ -53,7 +55,7 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () 
   it('scores the rocket launch as safe (drawing/neutral), nothing explicit', async () => {
     const scores = await classifier.classify(rocket);
     expect(scores.drawing + scores.neutral).toBeGreaterThan(0.95);
-    expect(scores.drawing).toBeCloseTo(0.79, 1);
+    expect(scores.drawing).toBeCloseTo(0.7912, 3);
     expect(Math.max(scores.porn, scores.hentai, scores.sexy)).toBeLessThan(0.05);
   });
 });
