@@ -32,13 +32,25 @@ function photoBackend(image: Buffer): DiffusionBackend {
 // network with its batch norms folded into the convolutions, which must not move a score by more than rounding.
 describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js WebAssembly)', () => {
   let classifier: ImageClassifier;
+  /** Message ports holding the event loop open (a worker whose port is ref'd keeps the process alive). */
+  const heldPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+  let portsBefore: number;
+  let portsLoaded: number;
   beforeAll(async () => {
+    portsBefore = heldPorts();
     classifier = await sharedClassifier();
+    portsLoaded = heldPorts();
   });
 
   it('is loaded once per process', async () => {
     expect(await sharedClassifier()).toBe(classifier);
     expect(classifier.name).toMatch(/^nsfwjs\/MobileNetV2@tfjs-4\.\d+\.\d+-wasm$/);
+  });
+
+  it('does not keep the process alive once loaded, nor after a classification', async () => {
+    expect(portsLoaded).toBe(portsBefore);
+    await classifier.classify(cat);
+    expect(heldPorts()).toBe(portsBefore);
   });
 
   it('scores the cat photo as neutral, the same on every run', async () => {

@@ -45,7 +45,6 @@ export async function loadNsfwClassifier(): Promise<ImageClassifier> {
       classes: MODERATION_CLASSES,
     },
   });
-  worker.unref(); // a loaded classifier alone does not keep the process alive
   const pending = new Map<number, { resolve(a: Answer): void; reject(e: Error): void }>();
   let nextId = 0;
   const runtime = await new Promise<string>((resolve, reject) => {
@@ -60,7 +59,13 @@ export async function loadNsfwClassifier(): Promise<ImageClassifier> {
       for (const p of pending.values()) p.reject(error);
       pending.clear();
     });
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
   });
+  // A loaded classifier alone does not keep the process alive. After the listeners: adding a 'message' listener
+  // refs the worker again.
+  worker.unref();
   return {
     name: `nsfwjs/${NSFW_MODEL}@${runtime}`,
     async classify(image) {
