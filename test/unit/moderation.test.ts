@@ -28,10 +28,18 @@ function photoBackend(image: Buffer): DiffusionBackend {
   };
 }
 
-describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () => {
+// The figures are nsfwjs's own `classify` of these photos (0.9263 neutral, 0.7912 drawing): the gateway runs the same
+// network with its batch norms folded into the convolutions, which must not move a score by more than rounding.
+describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js WebAssembly)', () => {
   let classifier: ImageClassifier;
+  /** Message ports holding the event loop open (a worker whose port is ref'd keeps the process alive). */
+  const heldPorts = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+  let portsBefore: number;
+  let portsLoaded: number;
   beforeAll(async () => {
+    portsBefore = heldPorts();
     classifier = await sharedClassifier();
+    portsLoaded = heldPorts();
   });
 
   it('is loaded once per process', async () => {
@@ -39,12 +47,18 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () 
     expect(classifier.name).toMatch(/^nsfwjs\/MobileNetV2@tfjs-4\.\d+\.\d+-wasm$/);
   });
 
+  it('does not keep the process alive once loaded, nor after a classification', async () => {
+    expect(portsLoaded).toBe(portsBefore);
+    await classifier.classify(cat);
+    expect(heldPorts()).toBe(portsBefore);
+  });
+
   it('scores the cat photo as neutral, the same on every run', async () => {
     const first = await classifier.classify(cat);
     const second = await classifier.classify(cat);
     for (const c of Object.keys(first) as (keyof typeof first)[]) expect(Math.abs(first[c] - second[c])).toBeLessThan(1e-3);
     expect(first.neutral).toBeGreaterThan(0.8);
-    expect(first.neutral).toBeCloseTo(0.926, 1);
+    expect(first.neutral).toBeCloseTo(0.9263, 3);
     expect(Math.max(first.porn, first.hentai, first.sexy)).toBeLessThan(0.2);
     const sum = Object.values(first).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 2);
@@ -53,7 +67,7 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js CPU)', () 
   it('scores the rocket launch as safe (drawing/neutral), nothing explicit', async () => {
     const scores = await classifier.classify(rocket);
     expect(scores.drawing + scores.neutral).toBeGreaterThan(0.95);
-    expect(scores.drawing).toBeCloseTo(0.79, 1);
+    expect(scores.drawing).toBeCloseTo(0.7912, 3);
     expect(Math.max(scores.porn, scores.hentai, scores.sexy)).toBeLessThan(0.05);
   });
 });
