@@ -70,6 +70,14 @@ describe('the bundled classifier (nsfwjs MobileNetV2 on TensorFlow.js WebAssembl
     expect(scores.drawing).toBeCloseTo(0.7912, 3);
     expect(Math.max(scores.porn, scores.hentai, scores.sexy)).toBeLessThan(0.05);
   });
+
+  it('when its worker dies, fails calls at once (no render waits forever) and the next call loads a new one', async () => {
+    await (classifier as ImageClassifier & { close(): Promise<void> }).close();
+    await expect(classifier.classify(cat)).rejects.toThrow(/image classifier worker exited/);
+    const again = await sharedClassifier();
+    expect(again).not.toBe(classifier);
+    expect((await again.classify(cat)).neutral).toBeCloseTo(0.9263, 3);
+  });
 });
 
 describe('policies', () => {

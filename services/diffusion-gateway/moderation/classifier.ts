@@ -34,7 +34,7 @@ type Answer = { id: number; probabilities?: number[]; error?: string };
  * the gateway's event loop. Resolves once the model is loaded; callers keep one per
  * process (`sharedClassifier`).
  */
-export async function loadNsfwClassifier(): Promise<ImageClassifier> {
+export async function loadNsfwClassifier(onExit?: () => void): Promise<ImageClassifier & { close(): Promise<void> }> {
   const worker = new Worker(CLASSIFIER_WORKER, {
     eval: true,
     workerData: {
@@ -63,12 +63,25 @@ export async function loadNsfwClassifier(): Promise<ImageClassifier> {
     await worker.terminate();
     throw error;
   });
+  // A worker that dies (out of memory, a crash in the runtime) fails what waits on it and every later call, instead
+  // of leaving renders waiting for an answer that cannot come; `onExit` lets the owner load a new one.
+  let exited: Error | undefined;
+  worker.once('exit', (code) => {
+    exited = new Error(`image classifier worker exited (code ${code}); it is loaded again on the next render`);
+    for (const p of pending.values()) p.reject(exited);
+    pending.clear();
+    onExit?.();
+  });
   // A loaded classifier alone does not keep the process alive. After the listeners: adding a 'message' listener
   // refs the worker again.
   worker.unref();
   return {
     name: `nsfwjs/${NSFW_MODEL}@${runtime}`,
+    async close() {
+      await worker.terminate();
+    },
     async classify(image) {
+      if (exited) throw exited;
       // Stretched to the model's square input, as it was trained; alpha dropped, EXIF orientation applied.
       const { data } = await sharp(image, { failOn: 'error' })
         .rotate()
@@ -94,11 +107,16 @@ const round = (p: number) => Math.round(p * 10_000) / 10_000;
 
 let shared: Promise<ImageClassifier> | undefined;
 
-/** The process's one classifier, loaded on first call; a failed load is tried again on the next call. */
+/** The process's one classifier, loaded on first call; a failed load, or a worker that died, is loaded again on the next call. */
 export function sharedClassifier(): Promise<ImageClassifier> {
-  shared ??= loadNsfwClassifier().catch((error: unknown) => {
-    shared = undefined;
-    throw error;
-  });
+  if (!shared) {
+    const loading: Promise<ImageClassifier> = loadNsfwClassifier(() => {
+      if (shared === loading) shared = undefined;
+    }).catch((error: unknown) => {
+      if (shared === loading) shared = undefined;
+      throw error;
+    });
+    shared = loading;
+  }
   return shared;
 }
