@@ -59,17 +59,18 @@ function plots(r: BenchResults): Record<string, Record<string, unknown>> {
     const values = Object.entries(withOverheads.overheadsMs as Record<string, number[]>).flatMap(([rate, xs]) =>
       xs.map((ms) => ({ offered: rate === 'saturated' ? 'all at once (saturated)' : `${rate} requests/s`, ms })),
     );
+    // A cumulative distribution on a log scale: the saturated run's seconds and the paced run's tens of milliseconds
+    // are both readable, and any percentile is read off the y axis.
     out['overhead-distribution'] = {
       ...base,
-      title: 'Request → mint overhead (render time taken out)',
-      data: { values },
-      transform: [{ density: 'ms', groupby: ['offered'], extent: [0, Math.max(...values.map((v) => v.ms))] }],
-      mark: 'area',
+      title: 'Request → mint overhead (render time taken out), cumulative',
+      data: { values: values.map((v) => ({ ...v, ms: Math.max(1, v.ms) })) },
+      transform: [{ sort: [{ field: 'ms' }], window: [{ op: 'cume_dist', as: 'share' }], groupby: ['offered'] }],
+      mark: { type: 'line', interpolate: 'step-after' },
       encoding: {
-        x: { field: 'value', type: 'quantitative', title: 'overhead (ms)' },
-        y: { field: 'density', type: 'quantitative', stack: null, title: 'density' },
-        color: { field: 'offered', type: 'nominal', title: 'offered load' },
-        opacity: { value: 0.5 },
+        x: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'overhead (ms, log scale)' },
+        y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'requests minted within' },
+        color: { field: 'offered', type: 'nominal', title: 'offered load', legend: { labelLimit: 240 } },
       },
     };
   }
@@ -147,6 +148,12 @@ function plots(r: BenchResults): Record<string, Record<string, unknown>> {
   return out;
 }
 
+/** HTTP answers by status (`{"429": 12}`) in words, or `none` when there were none. */
+function answers(byStatus: unknown, none: string): string {
+  const entries = Object.entries((byStatus ?? {}) as Record<string, number>);
+  return entries.length ? entries.map(([status, n]) => `${n.toLocaleString('en-US')} × ${status}`).join(', ') : none;
+}
+
 /** A pipeline figure: the median of the runs, with their range when there were several. */
 function withRange(p: Record<string, unknown>, key: string): string {
   const xs = (p.spread as Record<string, number[]> | undefined)?.[key];
@@ -222,11 +229,18 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
   if (r.gateway?.length) {
     const o50 = median(r.gateway.map((g) => num(g.overheadP50Ms)));
     const o99 = median(r.gateway.map((g) => num(g.overheadP99Ms)));
+    const mod = r.gateway.flatMap((g) => (g.moderationMs ? [g.moderationMs as { p50: number; p99: number; classifier: string }] : []));
     lines.push(
       '## Gateway',
       '',
       `Overhead of the gateway over calling the backend directly (A1111 protocol, 200 ms renders, concurrency 16): median of ${r.gateway.length} runs p50 ${o50} ms, p99 ${o99} ms.`,
       '',
+      ...(mod.length
+        ? [
+            `Image moderation (\`moderationMs\`: ${mod[0].classifier}, one 512² image, loaded once per process): median of ${mod.length} runs p50 ${median(mod.map((m) => m.p50))} ms, p99 ${median(mod.map((m) => m.p99))} ms (runs' p99 ${Math.min(...mod.map((m) => m.p99))}–${Math.max(...mod.map((m) => m.p99))} ms).`,
+            '',
+          ]
+        : []),
     );
   }
   if (r.web2Load) {
@@ -236,7 +250,7 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
       '',
       `${cell(w.requests)} \`POST /v1/mints\` calls for ${cell(w.uniqueKeys)} Idempotency-Keys (${cell(w.duplicates)} sent twice), ${cell(w.concurrency)} in flight,`,
       `while the node was SIGKILLed ${cell(w.kills)} times (down ${((w.restartMs as number[] | undefined) ?? []).map((ms) => `${cell(ms)} ms`).join(', ')}): ${cell(w.minted)} minted,`,
-      `${cell(w.refunded)} refunded, ${cell(w.failed)} failed, 5xx ${JSON.stringify(w.http5xx)}, other answers ${JSON.stringify(w.http4xx)} (retried),`,
+      `${cell(w.refunded)} refunded, ${cell(w.failed)} failed, ${answers(w.http5xx, 'no 5xx')}, ${answers(w.http4xx, 'no other answers')} (retried),`,
       `${cell(w.connectionErrors)} connection errors while the node was down, ${((w.violations as unknown[] | undefined) ?? []).length} broken invariants;`,
       `answered calls p50 ${cell(w.p50Ms)} ms, p99 ${cell(w.p99Ms)} ms; ${cell(w.wallS)} s in all. The invariants and the command are in`,
       '[docs/load-test.md](docs/load-test.md).',
