@@ -288,12 +288,17 @@ export async function writeReport(r: BenchResults): Promise<string[]> {
   );
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), lines.join('\n'));
   written.push('BENCHMARKS.md');
-  try {
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prettier'), ['--write', path.join(ROOT, 'BENCHMARKS.md')], { stdio: 'ignore' });
-  } catch {
-    // formatting is cosmetic
-  }
+  prettify(path.join(ROOT, 'BENCHMARKS.md'));
   return written;
+}
+
+/** Formats a written file as the repository's lint expects; formatting is cosmetic, so a failure is ignored. */
+function prettify(file: string): void {
+  try {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prettier'), ['--write', file], { stdio: 'ignore' });
+  } catch {
+    // cosmetic
+  }
 }
 
 /** Reads bench/results/latest.json. */
@@ -304,5 +309,7 @@ export function readResults(): BenchResults {
 /** Writes bench/results/latest.json. */
 export function writeResults(r: BenchResults): void {
   fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(r, null, 1)}\n`);
+  const file = path.join(RESULTS, 'latest.json');
+  fs.writeFileSync(file, `${JSON.stringify(r, null, 1)}\n`);
+  prettify(file);
 }
