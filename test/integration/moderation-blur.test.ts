@@ -1,10 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
-import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { verifyToken } from '../../pipeline/provenance/verify';
@@ -14,6 +11,7 @@ import type { TokenManifest } from '../../pipeline/storage/manifest';
 import type { CollectionTemplate } from '../../pipeline/template';
 import { generate } from '../helpers/gateway';
 import { events, type NodeFixture, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
+import { fixturePhoto, photoBackend } from '../helpers/photo-backend';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(300_000);
@@ -22,14 +20,7 @@ jest.setTimeout(300_000);
 // "drawing" by the classifier), under a collection whose moderation blurs drawing ≥ 0.5. Checked with the compiled
 // `aigc verify` too (run `npm run build` first).
 const CLI = path.resolve(__dirname, '../../dist/pipeline/cli/index.js');
-const rocket = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'photos', 'rocket.jpg'));
-const local = createLocalBackend();
-const photo: DiffusionBackend = {
-  ...local,
-  async render(input) {
-    return { image: rocket, mime: 'image/jpeg', width: input.width, height: input.height, model: local.models[0] };
-  },
-};
+const photo = photoBackend(fixturePhoto('rocket.jpg'));
 const blurring: CollectionTemplate = { ...template, moderation: { policy: 'blur', thresholds: { drawing: 0.5 } } };
 
 let f: NodeFixture;

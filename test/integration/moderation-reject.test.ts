@@ -1,7 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
-import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { createLogger } from '../../pipeline/logger';
 import { type RunningNode, startNode } from '../../pipeline/node';
 import { REJECT_REASON } from '../../pipeline/queue/jobs';
@@ -9,20 +5,14 @@ import type { RequestStatus } from '../../pipeline/requests/status';
 import type { CollectionTemplate } from '../../pipeline/template';
 import { events, type NodeFixture, PRICE, sendRequests, startNodeFixture, template } from '../helpers/node-stack';
 import { readStatusStream } from '../helpers/sse';
+import { fixturePhoto, photoBackend } from '../helpers/photo-backend';
 import { until } from '../helpers/wait';
 
 jest.setTimeout(300_000);
 
 // The real gateway in front of a backend that renders a real photograph (the rocket launch fixture, scored ~0.79
 // "drawing" by the classifier), under a collection whose moderation refuses drawing ≥ 0.5.
-const rocket = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'photos', 'rocket.jpg'));
-const local = createLocalBackend();
-const photo: DiffusionBackend = {
-  ...local,
-  async render(input) {
-    return { image: rocket, mime: 'image/jpeg', width: input.width, height: input.height, model: local.models[0] };
-  },
-};
+const photo = photoBackend(fixturePhoto('rocket.jpg'));
 const strict: CollectionTemplate = { ...template, moderation: { policy: 'reject', thresholds: { drawing: 0.5 } } };
 
 let f: NodeFixture;

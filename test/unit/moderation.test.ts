@@ -1,32 +1,17 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { createLocalBackend } from '../../services/diffusion-gateway/backends/local';
-import type { DiffusionBackend } from '../../services/diffusion-gateway/backends/types';
 import { loadGatewayConfig } from '../../services/diffusion-gateway/config';
 import { type ImageClassifier, parseThresholds, sharedClassifier, strictestPolicy } from '../../services/diffusion-gateway/moderation';
 import { generate, type RunningGateway, startGateway } from '../helpers/gateway';
+import { fixturePhoto, photoBackend } from '../helpers/photo-backend';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (res: Response): Promise<any> => res.json();
 
 jest.setTimeout(180_000);
 
-const photo = (name: string) => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'photos', name));
-const cat = photo('chelsea.png');
-const rocket = photo('rocket.jpg');
-
-/** The local backend's capabilities, rendering one of the fixture photos: a real photograph for the classifier. */
-function photoBackend(image: Buffer): DiffusionBackend {
-  const local = createLocalBackend();
-  return {
-    ...local,
-    async render(input) {
-      return { image, mime: 'image/png', width: input.width, height: input.height, model: local.models[0] };
-    },
-  };
-}
+const cat = fixturePhoto('chelsea.png');
+const rocket = fixturePhoto('rocket.jpg');
 
 // The figures are nsfwjs's own `classify` of these photos (0.9263 neutral, 0.7912 drawing): the gateway runs the same
 // network with its batch norms folded into the convolutions, which must not move a score by more than rounding.
@@ -109,7 +94,7 @@ describe('moderation in the gateway', () => {
   let loads = 0;
   beforeAll(async () => {
     gw = await startGateway({
-      backend: photoBackend(rocket),
+      backend: photoBackend(rocket, 'image/png'),
       loadClassifier: () => {
         loads++;
         return sharedClassifier();
@@ -168,7 +153,7 @@ describe('moderation in the gateway', () => {
 
   it('a request cannot loosen the gateway policy', async () => {
     const strict = await startGateway({
-      backend: photoBackend(rocket),
+      backend: photoBackend(rocket, 'image/png'),
       moderation: { policy: 'reject', thresholds: { drawing: 0.5 } },
     });
     try {
