@@ -1,6 +1,7 @@
 import type { Contract, JsonRpcProvider } from 'ethers';
 import { collectionInterface } from './collection';
-import { type MintRequest, type MintRequestJson, requestWords, uintWord } from './request';
+import { uintWord } from './abi-words';
+import { type MintRequest, type MintRequestJson, requestWords } from './request';
 
 /**
  * `isPending(requestId, request)` as a bare `eth_call`. The node asks it for every request before rendering and again

@@ -1,4 +1,5 @@
 import { keccak256 } from 'ethers';
+import { bytes32Word } from './abi-words';
 
 /**
  * The seed that renders: keccak256(abi.encode(request seed, hash of the block that holds the request)). The requester
@@ -7,10 +8,5 @@ import { keccak256 } from 'ethers';
  * their concatenation (held to ethers' `abi.encode` by `request-encoding.test.ts`).
  */
 export function renderSeedOf(r: { seed: string; blockHash: string }): string {
-  return keccak256(`0x${word(r.seed)}${word(r.blockHash)}`);
-}
-
-function word(value: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new TypeError(`not 32 bytes of hex: ${value}`);
-  return value.slice(2).toLowerCase();
+  return keccak256(`0x${bytes32Word(r.seed)}${bytes32Word(r.blockHash)}`);
 }

@@ -3,6 +3,7 @@ import { promptProblem } from '../../protocol/prompt';
 import { AigcError } from '../errors';
 import { collectionInterface } from './collection';
 import { eventDecoder } from './event-decoder';
+import { addressWord, bytes32Word, uintWord } from './abi-words';
 
 /** A mint request as emitted by `MintRequested`; together the fields form the preimage the contract stores. */
 export type MintRequest = {
@@ -119,20 +120,4 @@ export function requestWords(r: MintRequest | MintRequestJson): string {
     bytes32Word(r.seed) +
     bytes32Word(r.promptHash)
   );
-}
-
-/** One uint256 ABI word, hex without `0x`. */
-export function uintWord(value: bigint): string {
-  if (value < 0n || value >= 1n << 256n) throw new RangeError(`${value} is outside uint256`);
-  return value.toString(16).padStart(64, '0');
-}
-
-function addressWord(address: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new TypeError(`not an address: ${address}`);
-  return address.slice(2).toLowerCase().padStart(64, '0');
-}
-
-function bytes32Word(value: string): string {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new TypeError(`not 32 bytes of hex: ${value}`);
-  return value.slice(2).toLowerCase();
 }
