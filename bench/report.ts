@@ -46,7 +46,8 @@ export function machine(): BenchResults['machine'] {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const num = (v: unknown) => Number(v);
 
 /** The plots: name → vega-lite spec, for the parts of `r` that were measured. */

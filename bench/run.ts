@@ -9,7 +9,7 @@ import { benchGateway } from './gateway';
 import { run as pipeline } from './pipeline';
 import { summariseProfile } from './profile-summary';
 import { run as web2Load } from './web2-load';
-import { type BenchResults, machine, readResults, writeReport, writeResults } from './report';
+import { type BenchResults, machine, median, readResults, writeReport, writeResults } from './report';
 
 /**
  * `npm run bench -- [name …]`: runs the named benchmarks; each prints one JSON line on stdout. With no name, runs them
@@ -46,13 +46,9 @@ const SPREAD = ['mintsPerSec', 'nodeCpuMsPerMint', 'gatewayCpuMsPerRender', 'ove
 function medianRun(runs: Record<string, unknown>[]): Record<string, unknown> {
   const byRate = [...runs].sort((a, b) => Number(a.mintsPerSec) - Number(b.mintsPerSec));
   const middle = byRate[Math.floor(byRate.length / 2)];
-  const median = (k: string) => {
-    const xs = runs.map((r) => Number(r[k])).sort((a, b) => a - b);
-    return xs[Math.floor(xs.length / 2)];
-  };
   return {
     ...middle,
-    ...Object.fromEntries(SPREAD.map((k) => [k, median(k)])),
+    ...Object.fromEntries(SPREAD.map((k) => [k, median(runs.map((r) => Number(r[k])))])),
     runs: runs.length,
     spread: Object.fromEntries(SPREAD.map((k) => [k, runs.map((r) => Number(r[k]))])),
   };
