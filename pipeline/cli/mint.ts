@@ -44,14 +44,8 @@ export async function mintCommand(arg: string | undefined, o: MintCommandOptions
     if ((await provider.getCode(target.collection)) === '0x')
       throw new AigcError('INVALID_REQUEST', `no contract at ${target.collection}: check --collection and --rpc`);
     const wallet = new Wallet(key, provider);
-    const contract = connectCollection(target.collection, provider);
-    const [config] = await collectionReads(contract)
-      .mintConfig()
-      .catch((error: unknown) => {
-        throw mintRequestError(error);
-      });
-    checkPrompt(prompt, Number(config.maxPromptBytes));
-    if (o.dryRun) return await dryRun(contract, wallet.address, prompt, config, o);
+    // The byte cap is checked by requestMint before it pays; a dry run checks it here.
+    if (o.dryRun) return await dryRun(connectCollection(target.collection, provider), wallet.address, prompt, o);
     const signer = new NonceManager(wallet);
     const client = createClient({
       collection: target.collection,
@@ -110,13 +104,13 @@ export async function mintCommand(arg: string | undefined, o: MintCommandOptions
 }
 
 /** What `--dry-run` reports: the request as it would be sent, and its gas by a simulation against the chain. */
-async function dryRun(
-  contract: Contract,
-  from: string,
-  prompt: string,
-  config: { price: bigint; maxPromptBytes: bigint },
-  o: MintCommandOptions,
-): Promise<void> {
+async function dryRun(contract: Contract, from: string, prompt: string, o: MintCommandOptions): Promise<void> {
+  const [config] = await collectionReads(contract)
+    .mintConfig()
+    .catch((error: unknown) => {
+      throw mintRequestError(error);
+    });
+  checkPrompt(prompt, Number(config.maxPromptBytes));
   const bytes = toUtf8Bytes(prompt);
   const overrides = { from, value: config.price };
   let gas: bigint;
